@@ -1,0 +1,165 @@
+"""Tests for custom_layer: MyLinear(in_features, out_features, bias=True), x @ weights + bias.
+
+Each probe runs in the sandbox on the student's namespace and on the reference; each test
+compares the two. Ten points in all.
+"""
+
+import torch
+from torch import nn
+
+from grader import hidden, points, probe
+from grader.api import ProbeFailure
+from grader.compare import assert_close, fail
+from grader.probing import construct, defined, require_method
+
+W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
+B = torch.tensor([0.5, -1.0])
+
+
+def fixed_layer(ns, device, in_features=3, out_features=2, bias=True, weights=W, bias_values=B):
+    """The student's MyLinear with the given weights (and bias) set in place."""
+    MyLinear = defined(ns, "MyLinear")
+    layer = construct(MyLinear, in_features, out_features, bias=bias)
+    require_method(layer, "forward", nn.Module)
+    params = dict(layer.named_parameters())
+    for name, values in (("weights", weights), ("bias", bias_values if bias else None)):
+        if values is None:
+            continue
+        if name not in params:
+            kind = type(getattr(layer, name, None)).__name__
+            raise ProbeFailure(f"MyLinear has no parameter named {name!r} (found {kind}): "
+                               "create it as nn.Parameter(...) in __init__")
+        if tuple(params[name].shape) != tuple(values.shape):
+            raise ProbeFailure(f"MyLinear({in_features}, {out_features}).{name} has shape "
+                               f"{tuple(params[name].shape)}; the task asks for {tuple(values.shape)}")
+        with torch.no_grad():
+            params[name].copy_(values)
+    return layer.to(device)
+
+
+@probe
+def registration(ns, device):
+    MyLinear = defined(ns, "MyLinear")
+    report = {}
+    for bias in (True, False):
+        layer = construct(MyLinear, 4, 3, bias=bias)
+        report[f"bias={bias}"] = {
+            "parameters": {name: list(p.shape) for name, p in layer.named_parameters()},
+            "plain_tensors": sorted(name for name, value in vars(layer).items()
+                                    if isinstance(value, torch.Tensor)),
+        }
+    return report
+
+
+@probe
+def forward_values(ns, device):
+    x = torch.linspace(-1, 1, 12).reshape(4, 3)
+    layer = fixed_layer(ns, device)
+    return {"out": layer(x.to(device))}
+
+
+@probe
+def forward_without_bias(ns, device):
+    x = torch.linspace(-2, 3, 15).reshape(5, 3)
+    layer = fixed_layer(ns, device, bias=False)
+    return {"out": layer(x.to(device)), "names": sorted(n for n, _ in layer.named_parameters())}
+
+
+@probe
+def gradients(ns, device):
+    weights = torch.tensor([[0.7, -0.1, 0.2], [0.0, 0.5, -0.3]])
+    layer = fixed_layer(ns, device, 2, 3, weights=weights, bias_values=torch.tensor([0.1, 0.2, 0.3]))
+    x = torch.tensor([[1.0, 2.0], [-1.0, 0.5], [0.25, -2.0]], device=device)
+    (layer(x) * torch.tensor([1.0, -2.0, 3.0], device=device)).sum().backward()
+    params = dict(layer.named_parameters())
+    return {name: params[name].grad for name in ("weights", "bias")}
+
+
+@probe
+def batch_shapes(ns, device):
+    layer = fixed_layer(ns, device, 3, 2)
+    shapes = {}
+    for shape in ((1, 3), (7, 3), (2, 5, 3)):
+        shapes[str(shape)] = list(layer(torch.ones(shape, device=device)).shape)
+    return shapes
+
+
+@probe
+def moves_with_to(ns, device):
+    layer = fixed_layer(ns, "cpu").to(device=device, dtype=torch.float64)
+    out = layer(torch.ones(2, 3, dtype=torch.float64, device=device))
+    return {
+        "parameters": {name: [str(p.dtype), p.device.type] for name, p in layer.named_parameters()},
+        "out": out,
+    }
+
+
+def _registered(report, bias):
+    found = report[f"bias={bias}"]
+    if not found["parameters"]:
+        plain = ", ".join(found["plain_tensors"])
+        extra = f" ({plain} are plain tensors)" if plain else ""
+        fail(f"MyLinear(4, 3, bias={bias}) has no parameters{extra}: wrap weights and bias in "
+             "nn.Parameter so that model.parameters() and optimizers see them")
+    return found["parameters"]
+
+
+@points(2)
+def test_parameters_registered(observe):
+    """MyLinear(4, 3) registers weights (4, 3) and bias (3,) as nn.Parameter"""
+    got, want = observe(registration)
+    assert_close(_registered(got, True), want["bias=True"]["parameters"],
+                 what="MyLinear(4, 3).named_parameters() shapes")
+
+
+@points(1)
+def test_no_bias_parameter(observe):
+    """MyLinear(4, 3, bias=False) has weights and no bias parameter"""
+    got, want = observe(registration)
+    assert_close(_registered(got, False), want["bias=False"]["parameters"],
+                 what="MyLinear(4, 3, bias=False).named_parameters() shapes")
+
+
+@points(2)
+def test_forward_values(observe):
+    """forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input)"""
+    got, want = observe(forward_values)
+    assert_close(got["out"], want["out"], what="MyLinear(3, 2)(x)")
+
+
+@points(1)
+def test_batch_shapes(observe):
+    """inputs (1, 3), (7, 3) and (2, 5, 3) give outputs (1, 2), (7, 2) and (2, 5, 2)"""
+    got, want = observe(batch_shapes)
+    assert_close(got, want, what="output shapes by input shape")
+
+
+@hidden
+@points(1)
+def test_forward_without_bias(observe):
+    """with bias=False, forward(x) returns x @ weights"""
+    got, want = observe(forward_without_bias)
+    assert_close(got["names"], want["names"], what="parameter names with bias=False", hidden=True)
+    assert_close(got["out"], want["out"], what="MyLinear(3, 2, bias=False)(x)", hidden=True)
+
+
+@hidden
+@points(2)
+def test_gradients(observe):
+    """backward() gives the right gradients for weights and bias"""
+    got, want = observe(gradients)
+    for name in ("weights", "bias"):
+        if got[name] is None:
+            fail(f"{name}.grad is None after backward(): the loss does not depend on it "
+                 "(is it used in forward without .detach()?)")
+        assert_close(got[name], want[name], what=f"{name}.grad", hidden=True)
+
+
+@hidden
+@points(1)
+def test_to_moves_parameters(observe):
+    """.to(device, dtype) moves every parameter, and forward still works"""
+    got, want = observe(moves_with_to)
+    assert_close(got["parameters"], want["parameters"], what="parameter dtype and device after .to()",
+                 hidden=True)
+    assert_close(got["out"], want["out"], what="output after .to(float64)", hidden=True)

@@ -1,0 +1,125 @@
+"""Finding an assignment (bundled, by name, or by path) and reading its ``assignment.toml``."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import GraderError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_root() -> Path:
+    """Where bundled ``assignments/`` and ``reference/`` live: in the wheel, or the checkout."""
+    installed = PACKAGE_DIR / "_bundled"
+    return installed if (installed / "assignments").is_dir() else PACKAGE_DIR.parent
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float | None = None  # seconds; None means "derive from the reference's run time"
+    memory: int = 2 * 1024**3  # bytes of address space beyond what the warm process maps
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    title: str
+    root: Path
+    reference: Path
+    test_files: tuple[Path, ...]
+    limits: Limits = field(default_factory=Limits)
+    version: str = "1"
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the tests, the reference or the settings change."""
+        digest = hashlib.sha256(self.version.encode())
+        for path in (*self.test_files, self.reference, self.root / "assignment.toml"):
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
+
+def parse_size(text: str | int) -> int:
+    """``"2G"``, ``"512M"``, ``"1.5GiB"`` or a number of bytes, as bytes."""
+    if isinstance(text, int):
+        return text
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    cleaned = text.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = cleaned, ""
+    if cleaned and cleaned[-1] in units:
+        number, unit = cleaned[:-1], cleaned[-1]
+    try:
+        value = float(number)
+    except ValueError:
+        raise GraderError(f"cannot read the size {text!r}: write it like 2G, 512M or 1500000000") from None
+    if value <= 0:
+        raise GraderError(f"the size {text!r} must be positive")
+    return int(value * units[unit])
+
+
+def list_assignments() -> list[Assignment]:
+    """The bundled assignments, sorted by name."""
+    folder = bundled_root() / "assignments"
+    found = [load_assignment(p) for p in sorted(folder.iterdir()) if (p / "assignment.toml").is_file()]
+    return found
+
+
+def find_assignment(name_or_path: str) -> Assignment:
+    """A bundled assignment by name, or an assignment folder by path."""
+    as_path = Path(name_or_path)
+    if (as_path / "assignment.toml").is_file():
+        return load_assignment(as_path)
+    bundled = bundled_root() / "assignments" / name_or_path
+    if (bundled / "assignment.toml").is_file():
+        return load_assignment(bundled)
+    names = ", ".join(a.name for a in list_assignments()) or "none"
+    raise GraderError(
+        f"unknown assignment {name_or_path!r}: give a bundled name ({names}) "
+        "or the path of a folder holding assignment.toml"
+    )
+
+
+def load_assignment(folder: Path) -> Assignment:
+    folder = folder.resolve()
+    toml_path = folder / "assignment.toml"
+    try:
+        config = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise GraderError(f"cannot read {toml_path}: {error}") from None
+    name = str(config.get("name", folder.name))
+    reference = _reference_path(folder, name, config.get("reference"))
+    tests = tuple(sorted(folder.glob("test_*.py")))
+    if not tests:
+        raise GraderError(f"{folder} has no test_*.py files: an assignment needs at least one test")
+    limits = config.get("limits", {})
+    timeout = limits.get("timeout")
+    return Assignment(
+        name=name,
+        title=str(config.get("title", name)),
+        root=folder,
+        reference=reference,
+        test_files=tests,
+        limits=Limits(
+            timeout=float(timeout) if timeout is not None else None,
+            memory=parse_size(limits.get("memory", "2G")),
+        ),
+        version=str(config.get("version", "1")),
+    )
+
+
+def _reference_path(folder: Path, name: str, configured: str | None) -> Path:
+    candidates = []
+    if configured:
+        candidates.append((folder / configured).resolve())
+    candidates += [folder.parent.parent / "reference" / f"{name}.py", folder / "reference.py"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise GraderError(
+        f"assignment {name!r} has no reference implementation: expected reference/{name}.py "
+        "beside assignments/, or a 'reference' path in assignment.toml"
+    )

@@ -1,0 +1,145 @@
+"""What runs inside the sandbox: the student's cells, then the probes, results as frames.
+
+Every cell runs even when an earlier one raised, so a student keeps the credit for what works.
+A cell or a probe that runs too long is interrupted by an alarm (and, should the student's code
+swallow it, the fork server kills the whole sandbox at the hard limit).
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import signal
+import sys
+import time
+import traceback
+import types
+from collections.abc import Callable
+from typing import Any
+
+from grader.notebook import Cell, NotebookError, Shell, cells_of
+from grader.wire import WireError, encode_frame
+
+
+class SoftTimeout(BaseException):
+    """Raised by the alarm when a cell or a probe runs past its share of the time limit."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise SoftTimeout
+
+
+def run_submission(
+    source: bytes,
+    kind: str,
+    name: str,
+    probes: dict[str, Callable],
+    result_fd: int,
+    device: str,
+    timeout: float,
+) -> None:
+    """Load the submission, run every probe on it, and write one frame per step to ``result_fd``."""
+    import torch
+
+    torch.set_num_threads(1)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    started = time.monotonic()
+    try:
+        cells = cells_of(source, kind, name)
+    except NotebookError as error:
+        _write(result_fd, encode_frame("load", error={"type": "NotebookError", "message": str(error)}))
+        return
+    namespace, notes, cell_errors = _run_cells(cells, kind, budget=timeout * 0.5)
+    _write(
+        result_fd,
+        encode_frame("load", value={"cells": len(cells), "errors": cell_errors, "notes": notes},
+                     seconds=time.monotonic() - started),
+    )
+    torch_device = torch.device(device)
+    probe_budget = max(1.0, timeout * 0.4 / max(1, len(probes)))
+    for probe_name, probe in sorted(probes.items()):
+        _write(result_fd, _run_probe(probe_name, probe, namespace, torch_device, probe_budget))
+    _write(result_fd, encode_frame("done", seconds=time.monotonic() - started))
+
+
+def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[str], list[dict]]:
+    module = types.ModuleType("__main__" if kind == "ipynb" else "submission")
+    sys.modules[module.__name__] = module
+    namespace = module.__dict__
+    shell = Shell(namespace)
+    namespace["get_ipython"] = lambda: shell
+    namespace["__builtins__"] = __builtins__
+    errors: list[dict] = []
+    deadline = time.monotonic() + budget
+    _student_files.update(cell.filename for cell in cells)
+    for cell in cells:
+        linecache.cache[cell.filename] = (len(cell.source), None, cell.source.splitlines(True), cell.filename)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            errors.append({"cell": cell.number, "type": "SoftTimeout",
+                           "message": "not run: the time limit was used up by earlier cells"})
+            continue
+        try:
+            code = compile(cell.source, cell.filename, "exec")
+            signal.setitimer(signal.ITIMER_REAL, remaining)
+            try:
+                exec(code, namespace)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as error:  # noqa: B036 - student code may raise anything
+            errors.append({"cell": cell.number, **describe_exception(error)})
+    return namespace, shell.notes, errors
+
+
+def _run_probe(name: str, probe: Callable, namespace: dict, device: Any, budget: float) -> bytes:
+    import torch
+
+    torch.manual_seed(0)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, budget)
+        try:
+            value = probe(namespace, device)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        return encode_frame("probe", name, value)
+    except WireError as error:
+        return encode_frame("probe", name, error={"type": "WireError", "message": str(error)})
+    except BaseException as error:  # noqa: B036 - student code may raise anything
+        try:
+            return encode_frame("probe", name, error=describe_exception(error))
+        except BaseException:  # noqa: B036 - even describing it failed (hostile __str__)
+            return encode_frame("probe", name, error={"type": "Error", "message": "unprintable"})
+
+
+def describe_exception(error: BaseException) -> dict[str, Any]:
+    """Type, message and the student's line where it happened (not the grader's frames)."""
+    if isinstance(error, SoftTimeout):
+        return {"type": "SoftTimeout", "message": "ran too long and was stopped (an endless loop?)"}
+    if isinstance(error, MemoryError):
+        return {"type": "MemoryError", "message": "ran out of memory (the sandbox's limit)"}
+    try:
+        message = str(error)[:500]
+    except BaseException:  # noqa: B036
+        message = "(unprintable message)"
+    described: dict[str, Any] = {"type": type(error).__name__, "message": message}
+    if isinstance(error, SyntaxError):
+        described.update(line=error.lineno, text=(error.text or "").strip()[:200])
+        return described
+    student_frames = [
+        frame for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename in _student_files
+    ]
+    if student_frames:
+        last = student_frames[-1]
+        described.update(where=last.filename, line=last.lineno, text=(last.line or "")[:200])
+    return described
+
+
+_student_files: set[str] = set()  # the filenames the student's cells were compiled under
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

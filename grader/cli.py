@@ -1,0 +1,132 @@
+"""The command line: ``grader grade``, ``grader check`` and ``grader list``.
+
+Each verb parses its options and calls one function; mistakes a user can make are printed as one
+line (``grader: error: ...``) with exit status 2, never a traceback (unless ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from grader import __version__
+from grader.errors import GraderError
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        sys.exit(2)
+    try:
+        sys.exit(args.command(args))
+    except GraderError as error:
+        if args.debug:
+            raise
+        print(f"grader: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Grade PyTorch exercises: batch grading, self-checks, CI.")
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    grade = verbs.add_parser("grade", help="grade every submission in a folder",
+                             description="Grade every submission in SUBMISSIONS_DIR and write "
+                             "scores.csv, results.csv and run.json into OUT_DIR.")
+    grade.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
+    grade.add_argument("submissions", type=Path, help="folder of STUDENT.ipynb, STUDENT.py or STUDENT/")
+    grade.add_argument("-o", "--out", type=Path, required=True, help="folder for the report")
+    grade.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: the number of cores)")
+    _add_run_options(grade)
+    grade.set_defaults(command=run_grade)
+
+    check = verbs.add_parser("check", help="run the public tests on one submission",
+                             description="Run the assignment's public tests on FILE and show "
+                             "what passed, what failed and why. Hidden tests count too, later.")
+    check.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
+    check.add_argument("file", type=Path, help="your notebook (.ipynb) or module (.py)")
+    _add_run_options(check)
+    check.set_defaults(command=run_check)
+
+    listing = verbs.add_parser("list", help="show the bundled assignments")
+    listing.set_defaults(command=run_list)
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                        help="time limit per submission (default: from the reference's run time)")
+    parser.add_argument("--memory", default=None, metavar="SIZE",
+                        help="memory limit per submission, e.g. 2G or 512M (default: the assignment's)")
+    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
+                        help="where probes run (default: cpu; auto: cuda when a GPU is present)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _options(args: argparse.Namespace, jobs: int, public_only: bool):
+    from grader.assignment import parse_size
+    from grader.grading import GradeOptions
+
+    return GradeOptions(
+        jobs=jobs, timeout=args.timeout, public_only=public_only,
+        memory=parse_size(args.memory) if args.memory else None, device=_device(args.device),
+    )
+
+
+def _device(choice: str) -> str:
+    if choice == "cpu":
+        return "cpu"
+    import torch
+
+    available = torch.cuda.is_available()
+    if choice == "cuda" and not available:
+        raise GraderError("--device cuda: no CUDA GPU is visible here; use --device cpu or auto")
+    return "cuda" if available else "cpu"
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from grader import commands
+
+    return commands.grade(args.assignment, args.submissions, args.out, _options(args, args.jobs, False))
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from grader import commands
+
+    return commands.check(args.assignment, args.file, _options(args, 1, True))
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from grader import commands
+
+    return commands.list_assignments()

@@ -1,0 +1,108 @@
+"""What each command does, and what it prints (rich tables on the terminal)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from grader.assignment import find_assignment
+from grader.errors import GraderError
+from grader.grading import GradeOptions
+
+console = Console(stderr=False, highlight=False)
+STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "killed": "magenta"}
+
+
+def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: GradeOptions) -> int:
+    """Grade a folder; exit status 0 when the batch completed, whatever the students scored."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from grader import grading, report, submissions
+
+    assignment = find_assignment(assignment_name)
+    found = submissions.discover(submissions_dir)
+    _check_writable(out_dir)
+    progress = Progress("[progress.description]{task.description}", BarColumn(),
+                        MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                        transient=True)
+    with progress:
+        task = progress.add_task(f"grading {assignment.name}", total=len(found))
+        batch = grading.grade(assignment, found, options,
+                              on_progress=lambda run: progress.advance(task))
+    paths = report.write_report(batch, out_dir)
+    _print_summary(batch, paths)
+    return 0
+
+
+def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
+    """Run the public tests on one file; exit status 0 only when all of them passed."""
+    from grader import grading, report, submissions
+
+    assignment = find_assignment(assignment_name)
+    submission = submissions.single(file)
+    batch = grading.grade(assignment, [submission], options)
+    results = report.results_table(batch)
+    run = batch.runs[0]
+    table = Table(title=f"{assignment.title}: public tests on {file.name}", show_lines=True)
+    for column in ("test", "points", "passed", "why"):
+        table.add_column(column, overflow="fold")
+    for row in results.itertuples():
+        mark = "[green]yes[/]" if row.status == "passed" else "[red]no[/]"
+        points = f"{row.score:g} / {row.max_score:g}"
+        table.add_row(row.description, points, mark, row.message)
+    console.print(table)
+    if run.status != "graded" or run.message:
+        console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {run.message}")
+    for note in run.load.get("notes", []):
+        console.print(f"[dim]note: {note}[/]")
+    score, total = float(results.score.sum()), float(results.max_score.sum())
+    console.print(f"Public tests: [bold]{score:g} / {total:g}[/] points. Hidden tests also count "
+                  "towards your grade; they are run when your work is graded.")
+    return 0 if len(results) and bool((results.status == "passed").all()) else 1
+
+
+def list_assignments() -> int:
+    from grader.assignment import list_assignments as bundled
+
+    table = Table(title="Bundled assignments")
+    table.add_column("name")
+    table.add_column("title")
+    table.add_column("tests", justify="right")
+    for assignment in bundled():
+        table.add_row(assignment.name, assignment.title, str(len(assignment.test_files)))
+    console.print(table)
+    return 0
+
+
+def _check_writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".grader-write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise GraderError(f"cannot write the report to {out_dir}: {error.strerror}; "
+                          "choose another -o folder") from None
+
+
+def _print_summary(batch, paths: dict[str, Path]) -> None:
+    import pandas as pd
+
+    scores = pd.read_csv(paths["scores"])
+    table = Table(title=f"{batch.assignment.name}: {len(scores)} submissions in {batch.seconds:.1f} s")
+    for column in ("student", "score", "status", "message"):
+        table.add_column(column, overflow="fold")
+    for row in scores.itertuples():
+        style = STATUS_STYLE.get(row.status, "")
+        message = "" if pd.isna(row.message) else str(row.message)
+        table.add_row(str(row.student), f"{row.score:g} / {row.max_score:g}",
+                      f"[{style}]{row.status}[/]", message)
+    console.print(table)
+    counts = scores.status.value_counts().to_dict()
+    console.print("  ".join(f"{status}: {count}" for status, count in counts.items())
+                  + f"   mean score {scores.score.mean():.2f} / {scores.max_score.max():g}")
+    if not batch.protections.get("namespaces", False):
+        console.print("[yellow]warning: sandbox namespaces unavailable here; see run.json[/]")
+    console.print(f"Report: {paths['scores']} and {paths['results']}")

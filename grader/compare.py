@@ -1,0 +1,193 @@
+"""Comparators for the judge: say whether the student's observation matches, and if not, why.
+
+In the manner of ``torch.testing.assert_close``: attributes first (type, shape, dtype, device),
+then values, with per-dtype tolerances; the message gives the number of mismatched elements, the
+largest absolute and relative differences and where, and the likely mistake when it is
+recognisable. In hidden tests expected values are never shown.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from grader.diagnose import likely_cause
+from grader.wire import observed_device
+
+# (rtol, atol) by dtype, as torch.testing uses; looser on a GPU (TF32, other kernels).
+TOLERANCES = {
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+    torch.complex64: (1.3e-6, 1e-5),
+    torch.complex128: (1e-7, 1e-7),
+}
+GPU_TOLERANCES = {torch.float32: (1e-3, 1e-4), torch.complex64: (1e-3, 1e-4)}
+
+
+class Mismatch(AssertionError):
+    """The student's observation differs from the reference; the message says how."""
+
+
+def tolerance_for(dtype: torch.dtype, device: str) -> tuple[float, float, str]:
+    """(rtol, atol, where the numbers come from)."""
+    if device.startswith("cuda") and dtype in GPU_TOLERANCES:
+        return (*GPU_TOLERANCES[dtype], f"{dtype} on a GPU")
+    rtol, atol = TOLERANCES.get(dtype, (0.0, 0.0))
+    return rtol, atol, f"{dtype} default"
+
+
+def assert_close(actual: Any, expected: Any, *, what: str, rtol: float | None = None,
+                 atol: float | None = None, check_dtype: bool = True, check_device: bool = True,
+                 hidden: bool = False) -> None:
+    """Fail with a diagnosis unless ``actual`` matches ``expected`` (tensors, numbers, or nested)."""
+    _compare(actual, expected, what, rtol, atol, check_dtype, check_device, hidden)
+
+
+def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: float | None,
+             check_dtype: bool, check_device: bool, hidden: bool) -> None:
+    if isinstance(expected, torch.Tensor):
+        _compare_tensor(actual, expected, path, rtol, atol, check_dtype, check_device, hidden)
+    elif isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            raise Mismatch(f"{path}: expected a dict, got {_kind(actual)}")
+        missing, extra = set(expected) - set(actual), set(actual) - set(expected)
+        if missing or extra:
+            raise Mismatch(f"{path}: wrong keys: {_keys_message(missing, extra)}")
+        for key in expected:
+            _compare(actual[key], expected[key], f"{path}[{key!r}]", rtol, atol, check_dtype,
+                     check_device, hidden)
+    elif isinstance(expected, list):
+        if not isinstance(actual, list):
+            raise Mismatch(f"{path}: expected a sequence of {len(expected)}, got {_kind(actual)}")
+        if len(actual) != len(expected):
+            raise Mismatch(f"{path}: expected {len(expected)} items, got {len(actual)}"
+                           + _off_by_one(len(actual), len(expected)))
+        for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
+            _compare(got, want, f"{path}[{index}]", rtol, atol, check_dtype, check_device, hidden)
+    elif isinstance(expected, float) and isinstance(actual, int | float) and not isinstance(actual, bool):
+        r, a = rtol if rtol is not None else 1.3e-6, atol if atol is not None else 1e-5
+        if not (math.isclose(actual, expected, rel_tol=r, abs_tol=a)
+                or (math.isnan(actual) and math.isnan(expected))):
+            shown = "" if hidden else f", expected {expected:.6g}"
+            raise Mismatch(f"{path}: got {actual:.6g}{shown}")
+    elif actual != expected or type(actual) is not type(expected):
+        shown = "" if hidden else f", expected {expected!r}"
+        raise Mismatch(f"{path}: got {_short(actual)}{shown}")
+
+
+def _compare_tensor(actual: Any, expected: torch.Tensor, path: str, rtol: float | None,
+                    atol: float | None, check_dtype: bool, check_device: bool, hidden: bool) -> None:
+    if not isinstance(actual, torch.Tensor):
+        raise Mismatch(f"{path}: expected a tensor of shape {_shape(expected)}, got {_kind(actual)}")
+    if actual.shape != expected.shape:
+        hint = ""
+        if actual.dim() == 2 and tuple(actual.shape) == tuple(expected.shape)[::-1]:
+            hint = ": the dimensions are swapped (transposed?)"
+        elif actual.numel() == expected.numel():
+            hint = ": same number of elements, arranged differently (a wrong view or reshape?)"
+        raise Mismatch(f"{path}: shape {_shape(actual)}, expected {_shape(expected)}{hint}")
+    if check_dtype and actual.dtype != expected.dtype:
+        raise Mismatch(f"{path}: dtype {actual.dtype}, expected {expected.dtype}: convert with "
+                       f".to({expected.dtype}) or create it with dtype={expected.dtype}")
+    got_device, want_device = observed_device(actual), observed_device(expected)
+    if check_device and got_device.split(":")[0] != want_device.split(":")[0]:
+        raise Mismatch(f"{path}: on device {got_device}, expected {want_device}: use .to(device) "
+                       "on every tensor you create, or create it with device=")
+    if expected.dtype == torch.bool or not (expected.is_floating_point() or expected.is_complex()):
+        _compare_exact(actual, expected, path, hidden)
+        return
+    default_rtol, default_atol, origin = tolerance_for(expected.dtype, want_device)
+    if rtol is not None or atol is not None:
+        origin = "set by the test"
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    _compare_values(actual.to(expected.dtype), expected, path, rtol, atol, origin, hidden)
+
+
+def _compare_values(actual: torch.Tensor, expected: torch.Tensor, path: str, rtol: float,
+                    atol: float, origin: str, hidden: bool) -> None:
+    bad_actual = ~torch.isfinite(actual) & torch.isfinite(expected)
+    if bool(bad_actual.any()):
+        count = int(bad_actual.sum())
+        kinds = "NaN" if bool(torch.isnan(actual).any()) else "inf"
+        raise Mismatch(f"{path}: {count} of {actual.numel()} values are {kinds}: look for a "
+                       "division by zero, log(0), or an overflowing exp")
+    difference = (actual - expected).abs()
+    allowed = atol + rtol * expected.abs()
+    mismatched = (difference > allowed) & ~(torch.isnan(actual) & torch.isnan(expected))
+    count = int(mismatched.sum())
+    if count == 0:
+        return
+    total = actual.numel()
+    worst = int(torch.argmax(torch.where(mismatched, difference, torch.zeros_like(difference))))
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), actual.shape))
+    relative = difference / expected.abs().clamp_min(1e-12)
+    lines = [
+        f"{path}: values differ",
+        f"Mismatched elements: {count} / {total} ({100 * count / total:.1f}%)",
+        f"Greatest absolute difference: {float(difference.max()):.4g} at index {index} "
+        f"(up to {atol:g} allowed, {origin})",
+        f"Greatest relative difference: {float(relative.max()):.4g} (up to {rtol:g} allowed)",
+    ]
+    if not hidden:
+        lines.append(f"At index {index}: got {_number(actual[index])}, expected {_number(expected[index])}")
+    if not actual.is_complex():
+        cause = likely_cause(actual, expected)
+        if cause:
+            lines.append(f"Likely cause: {cause}")
+    raise Mismatch("\n".join(lines))
+
+
+def _compare_exact(actual: torch.Tensor, expected: torch.Tensor, path: str, hidden: bool) -> None:
+    mismatched = actual.to(expected.dtype) != expected
+    count = int(mismatched.sum())
+    if count:
+        message = f"{path}: {count} / {actual.numel()} elements differ"
+        if not hidden:
+            index = tuple(int(i) for i in mismatched.nonzero()[0])
+            message += f"; at index {index}: got {_number(actual[index])}, expected {_number(expected[index])}"
+        raise Mismatch(message)
+
+
+def _number(value: torch.Tensor) -> str:
+    item = value.item()
+    return f"{item:.6g}" if isinstance(item, float) else str(item)
+
+
+def _shape(tensor: torch.Tensor) -> str:
+    return "(" + ", ".join(str(n) for n in tensor.shape) + ("," if tensor.dim() == 1 else "") + ")"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {_shape(value)}"
+    return f"a {type(value).__name__} ({_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _keys_message(missing: set, extra: set) -> str:
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(sorted(map(repr, missing))))
+    if extra:
+        parts.append("unexpected " + ", ".join(sorted(map(repr, extra))))
+    return "; ".join(parts) + " (keys are case-sensitive)"
+
+
+def _off_by_one(got: int, want: int) -> str:
+    return " (off by one)" if abs(got - want) == 1 else ""
+
+
+def fail(message: str) -> None:
+    """Fail the current test with ``message``, as a student should read it."""
+    raise Mismatch(message)

@@ -1,0 +1,268 @@
+"""The warm process: imports torch and the assignment's probes once, then forks one sandbox per
+submission, so no submission pays torch's import.
+
+Protocol (JSON lines): the judge writes a request on stdin, the server answers on stdout. The
+student's observations never pass through this process's memory: they are spliced, inside the
+kernel, from the sandbox's pipe into the result file the judge named. Run as
+``python -m grader.forkserver TEST_FILE...``; the judge starts it (see :mod:`grader.pool`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import select
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from grader import isolation
+from grader.api import probes_of
+from grader.notebook import MAX_SOURCE_BYTES
+
+OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
+RESULT_CAP = 512 * 1024 * 1024
+GRACE_SECONDS = 2.0
+SANDBOX_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONIOENCODING": "utf-8",
+    "OMP_NUM_THREADS": "1",
+    "TMPDIR": "/tmp",
+}
+
+
+def load_probes(test_files: list[str]) -> dict[str, Any]:
+    probes: dict[str, Any] = {}
+    for index, path in enumerate(test_files):
+        spec = importlib.util.spec_from_file_location(f"grader_probes_{index}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, probe in probes_of(module).items():
+            if name in probes:
+                raise SystemExit(f"probe {name} is defined twice in the assignment's tests")
+            probes[name] = probe
+    return probes
+
+
+def main() -> None:
+    protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # nothing but the protocol may reach the judge
+    import torch  # noqa: F401 - warm: every sandbox forks with torch imported
+
+    import grader.child  # noqa: F401
+    import grader.wire  # noqa: F401
+
+    try:
+        import nbformat  # noqa: F401
+        from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
+    except ImportError:
+        pass
+    probes = load_probes(sys.argv[1:])
+    namespaces, why = isolation.namespaces_supported()
+    _send(protocol_out, {"ready": True, "probes": sorted(probes), "namespaces": namespaces, "why": why})
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        try:
+            response = serve(request, probes, namespaces)
+        except Exception as error:  # a fault of the grader, reported per submission
+            response = {"fault": f"{type(error).__name__}: {error}"}
+        _send(protocol_out, response)
+
+
+def _send(stream: BinaryIO, message: dict) -> None:
+    stream.write(json.dumps(message).encode() + b"\n")
+
+
+def serve(request: dict, probes: dict, namespaces: bool) -> dict:
+    """Run one submission in a fresh sandbox; return how it ended."""
+    source_path = request["source"]
+    with open(source_path, "rb") as handle:
+        source = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(source) > MAX_SOURCE_BYTES:
+        return {"refused": f"{Path(source_path).name} is larger than {MAX_SOURCE_BYTES >> 20} MB"}
+    scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+    result_r, result_w = os.pipe()
+    output_r, output_w = os.pipe()
+    control_r, control_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the sandbox; reports through its pipes
+        os.close(result_r), os.close(output_r), os.close(control_r)
+        _sandbox(request, source, probes, namespaces, scratch, result_w, output_w, control_w)
+    for fd in (result_w, output_w, control_w):
+        os.close(fd)
+    try:
+        with open(request["result"], "wb") as result_file:
+            ended = _supervise(pid, result_r, output_r, control_r, result_file,
+                               deadline=started + request["timeout"] + GRACE_SECONDS)
+    finally:
+        for fd in (result_r, output_r, control_r):
+            os.close(fd)
+        _remove_tree(scratch)
+    ended["seconds"] = time.monotonic() - started
+    return ended
+
+
+def _supervise(pid: int, result_r: int, output_r: int, control_r: int, result_file: BinaryIO,
+               deadline: float) -> dict:
+    head, tail, dropped = bytearray(), bytearray(), 0
+    control, result_bytes, student_pid = b"", 0, None
+    open_fds = {result_r, output_r, control_r}
+    timed_out = too_large = False
+    exit_deadline = None
+    while open_fds:
+        now = time.monotonic()
+        limit = deadline if exit_deadline is None else min(deadline, exit_deadline)
+        if now >= limit:
+            timed_out = exit_deadline is None
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], limit - now)
+        for fd in ready:
+            if fd == result_r:
+                moved = os.splice(result_r, result_file.fileno(), 1 << 20)
+                result_bytes += moved
+                if moved == 0:
+                    open_fds.discard(fd)
+                elif result_bytes > RESULT_CAP:
+                    too_large = True
+                    open_fds.clear()
+            elif fd == output_r:
+                chunk = os.read(output_r, 1 << 16)
+                if not chunk:
+                    open_fds.discard(fd)
+                elif len(head) < OUTPUT_KEEP:
+                    head += chunk
+                else:
+                    tail = (tail + chunk)[-OUTPUT_KEEP:]
+                    dropped += len(chunk)
+            else:
+                chunk = os.read(control_r, 4096)
+                control += chunk
+                if not chunk:
+                    open_fds.discard(fd)
+                    exit_deadline = time.monotonic() + 0.5  # drain what is left, briefly
+                student_pid = _student_pid(control) or student_pid
+    for target in (student_pid, pid):
+        if target:
+            _kill(target)
+    _, status = os.waitpid(pid, 0)
+    report = _control_report(control)
+    output = bytes(head).decode("utf-8", "replace")
+    if tail:
+        skipped = max(0, dropped - len(tail))
+        output += f"\n[... {skipped} bytes of output skipped ...]\n" + bytes(tail).decode("utf-8", "replace")
+    return {
+        "timed_out": timed_out,
+        "too_large": too_large,
+        "exit_status": report.get("exit"),
+        "setup_failure": report.get("fail"),
+        "output": output,
+    }
+
+
+def _student_pid(control: bytes) -> int | None:
+    for line in control.decode(errors="replace").splitlines():
+        if line.startswith("pid "):
+            return int(line.split()[1])
+    return None
+
+
+def _control_report(control: bytes) -> dict:
+    report: dict[str, Any] = {}
+    for line in control.decode(errors="replace").splitlines():
+        key, _, value = line.partition(" ")
+        report[key] = int(value) if key == "exit" else value
+    return report
+
+
+def _kill(pid: int) -> None:
+    for target in (-pid, pid):
+        try:
+            os.kill(target, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _remove_tree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _sandbox(request: dict, source: bytes, probes: dict, namespaces: bool, scratch: str,
+             result_w: int, output_w: int, control_w: int) -> None:  # pragma: no cover
+    """First sandbox process: isolate, then fork the student's process and wait for it."""
+    try:
+        os.setsid()
+        isolation.die_with_parent()
+        if namespaces:
+            isolation.enter_namespaces(request["hide"], scratch, request["scratch_bytes"])
+        student = os.fork()
+        if student == 0:
+            _student(request, source, probes, namespaces, scratch, result_w, output_w)
+        os.close(result_w), os.close(output_w)
+        os.write(control_w, f"pid {student}\n".encode())
+        _, status = os.waitpid(student, 0)
+        os.write(control_w, f"exit {status}\n".encode())
+        os._exit(0)
+    except BaseException as error:  # noqa: B036
+        os.write(control_w, f"fail {type(error).__name__}: {error}\n".encode())
+        os._exit(1)
+
+
+def _student(request: dict, source: bytes, probes: dict, namespaces: bool, scratch: str,
+             result_w: int, output_w: int) -> None:  # pragma: no cover
+    """The student's process (PID 1 of its namespace): lock down, then run the submission."""
+    from grader.child import run_submission
+
+    code = 0
+    try:
+        isolation.die_with_parent()
+        if namespaces:
+            isolation.lock_namespaces()
+        os.chdir(scratch)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(output_w, 1)
+        os.dup2(output_w, 2)
+        for fd in _open_fds():
+            if fd > 2 and fd != result_w:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        os.environ.clear()
+        os.environ.update(SANDBOX_ENV, HOME=scratch)
+        isolation.limit_resources(request["memory"], request["file_bytes"],
+                                  address_space=request["device"] == "cpu")
+        run_submission(source, request["kind"], request["name"], probes, result_w,
+                       request["device"], request["timeout"])
+    except BaseException:  # noqa: B036 - a fault of the sandbox set-up, shown in the output
+        import traceback
+
+        traceback.print_exc()
+        code = 70
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _open_fds() -> list[int]:
+    try:
+        return [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return list(range(3, 256))
+
+
+if __name__ == "__main__":
+    main()

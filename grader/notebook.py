@@ -1,0 +1,115 @@
+"""Turning a submission's source into cells of plain Python, without a Jupyter kernel.
+
+Notebooks are read with nbformat; IPython syntax (``%magic``, ``!shell``) is rewritten by IPython's
+own transformer into calls on ``get_ipython()``, which the sandbox answers with :class:`Shell`:
+magics and shell escapes that make no sense when grading are skipped, with a note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_SOURCE_BYTES = 50 * 1024 * 1024
+
+
+class NotebookError(ValueError):
+    """The file cannot be read as a notebook; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    number: int  # 1-based, counting code cells only as a student sees them ("cell 3")
+    source: str
+    filename: str  # what tracebacks show: "alice.py" or "cell 3"
+
+
+def cells_of(source: bytes, kind: str, name: str) -> list[Cell]:
+    """The code cells of a ``.py`` (one cell) or ``.ipynb`` file, IPython syntax transformed."""
+    if kind == "py":
+        return [Cell(1, _decode_text(source, name), name)]
+    return _notebook_cells(source, name)
+
+
+def _decode_text(source: bytes, name: str) -> str:
+    if b"\x00" in source[:8192]:
+        raise NotebookError(f"{name} is a binary file, not Python source: upload the .py file itself")
+    try:
+        return source.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return source.decode("latin-1")
+
+
+def _notebook_cells(source: bytes, name: str) -> list[Cell]:
+    import nbformat
+
+    text = _decode_text(source, name)
+    if not text.strip():
+        raise NotebookError(f"{name} is empty: save the notebook in Jupyter and submit it again")
+    try:
+        notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
+    except nbformat.reader.NotJSONError:
+        raise NotebookError(
+            f"{name} is not a notebook (not valid JSON): download it from Jupyter with "
+            "File > Download as > Notebook (.ipynb)"
+        ) from None
+    except Exception as error:  # nbformat raises many kinds for malformed files
+        raise NotebookError(f"{name} cannot be read as a notebook: {error}") from None
+    cells, number = [], 0
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        number += 1
+        source_text = cell.get("source", "")
+        if isinstance(source_text, list):
+            source_text = "".join(source_text)
+        cells.append(Cell(number, transform_ipython(str(source_text)), f"cell {number}"))
+    return cells
+
+
+def transform_ipython(source: str) -> str:
+    """IPython syntax to plain Python, with IPython's own transformer."""
+    if "%" not in source and "!" not in source and "?" not in source:
+        return source
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # leave it to compile() to report the syntax error
+        return source
+
+
+RUNNABLE_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
+
+
+class Shell:
+    """Stands in for ``get_ipython()``: runs what is harmless, skips the rest with a note."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.namespace = namespace
+        self.notes: list[str] = []
+        self.user_ns = namespace
+
+    def run_line_magic(self, name: str, line: str, *_: object) -> None:
+        self.notes.append(f"skipped %{name} {line}".rstrip())
+
+    def run_cell_magic(self, name: str, line: str, body: str) -> None:
+        if name in RUNNABLE_CELL_MAGICS:
+            exec(compile(body, f"%%{name} cell", "exec"), self.namespace)
+            return
+        self.notes.append(f"skipped a %%{name} cell")
+
+    def system(self, command: str, *_: object) -> None:
+        self.notes.append(f"skipped !{command}")
+
+    def getoutput(self, command: str, *_: object) -> list[str]:
+        self.notes.append(f"skipped !{command}")
+        return []
+
+    def run_cell(self, *_: object, **__: object) -> None:
+        self.notes.append("skipped run_cell")
+
+    def __getattr__(self, name: str):
+        def ignored(*_: object, **__: object) -> None:
+            self.notes.append(f"skipped get_ipython().{name}()")
+
+        return ignored

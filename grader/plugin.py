@@ -1,0 +1,147 @@
+"""The judge: a pytest plugin that runs an assignment's tests once per student, in this (trusted)
+process, on observations that came back from the sandboxes.
+
+Each test that asks for the ``observe`` fixture is parametrized by student; ``observe(probe)``
+returns ``(student's observation, reference's observation)``, or fails the test with the reason
+the student's probe has no observation (their code raised, timed out, or never loaded).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+
+class Observations(Protocol):
+    def reference(self, probe: str) -> Any: ...
+    def student(self, student: str, probe: str) -> Any:
+        """The student's observation; raises :class:`NoObservation` when there is none."""
+
+
+class NoObservation(Exception):
+    """The student's probe produced no observation; the message says why, for the student."""
+
+
+@dataclass
+class TestOutcome:
+    student: str
+    test: str
+    description: str
+    points: float
+    hidden: bool
+    passed: bool
+    message: str
+
+
+class JudgePlugin:
+    def __init__(self, observations: Observations, students: list[str], public_only: bool) -> None:
+        self.observations = observations
+        self.students = students
+        self.public_only = public_only
+        self.outcomes: list[TestOutcome] = []
+        self.collection_errors: list[str] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): the test is worth n points")
+        config.addinivalue_line("markers", "hidden: the test's details are not shown to students")
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "observe" in metafunc.fixturenames:
+            metafunc.parametrize("grader_student", self.students, ids=self.students)
+
+    @pytest.fixture
+    def observe(self, grader_student: str) -> Callable[[Callable], tuple[Any, Any]]:
+        def observe(probe: Callable) -> tuple[Any, Any]:
+            name = probe.__name__
+            try:
+                got = self.observations.student(grader_student, name)
+            except NoObservation as reason:
+                pytest.fail(str(reason), pytrace=False)
+            return got, self.observations.reference(name)
+
+        return observe
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        if self.public_only:
+            items[:] = [item for item in items if item.get_closest_marker("hidden") is None]
+        order = {student: index for index, student in enumerate(self.students)}
+        items.sort(key=lambda item: order.get(_student_of(item), -1))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(str(report.longrepr))
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            student = _student_of(item)
+            if student is None:
+                return
+            marker = item.get_closest_marker("points")
+            function = getattr(item, "function", None)
+            doc = (function.__doc__ or "").strip().splitlines() if function else []
+            self.outcomes.append(TestOutcome(
+                student=student,
+                test=item.originalname if hasattr(item, "originalname") else item.name,
+                description=doc[0] if doc else item.name,
+                points=float(marker.args[0]) if marker and marker.args else 1.0,
+                hidden=item.get_closest_marker("hidden") is not None,
+                passed=report.passed,
+                message="" if report.passed else _failure_message(call),
+            ))
+
+
+def _student_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("grader_student") if callspec else None
+
+
+def _failure_message(call: pytest.CallInfo) -> str:
+    if call.excinfo is None:
+        return "failed"
+    error = call.excinfo.value
+    if isinstance(error, AssertionError | pytest.fail.Exception):
+        text = str(error.msg if isinstance(error, pytest.fail.Exception) else error).strip()
+        return text or "assertion failed"
+    return f"the check could not read your results ({type(error).__name__}: {error})"
+
+
+@contextmanager
+def _quiet_pytest_environment():
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
+
+
+def judge(test_files: tuple[Path, ...], observations: Observations, students: list[str],
+          public_only: bool = False) -> list[TestOutcome]:
+    """Run the assignment's tests for every student; one outcome per (student, test)."""
+    plugin = JudgePlugin(observations, students, public_only)
+    root = test_files[0].parent
+    args = [
+        *map(str, test_files), "-p", "no:cacheprovider", "-p", "no:terminal",
+        "-p", "no:stepwise", "-p", "no:warnings", "--import-mode=importlib",
+        f"--rootdir={root}", "-c", os.devnull, "-o", "python_functions=test_*",
+    ]
+    with _quiet_pytest_environment():
+        code = pytest.main(args, plugins=[plugin])
+    if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        detail = plugin.collection_errors[0] if plugin.collection_errors else f"pytest exit {code}"
+        from grader.errors import GraderError
+
+        raise GraderError(f"the assignment's tests could not be run: {detail}")
+    return plugin.outcomes

@@ -1,0 +1,123 @@
+"""The score report: pandas tables written to the output folder, and the run's header."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from grader import __version__
+from grader.grading import BatchResult
+from grader.isolation import PROTECTIONS
+
+SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds", "file"]
+RESULT_COLUMNS = ["student", "test", "description", "score", "max_score", "status", "visibility",
+                  "message"]
+
+
+def results_table(batch: BatchResult) -> pd.DataFrame:
+    """One row per student and test."""
+    rows = [
+        {
+            "student": o.student,
+            "test": o.test,
+            "description": o.description,
+            "score": o.points if o.passed else 0.0,
+            "max_score": o.points,
+            "status": "passed" if o.passed else "failed",
+            "visibility": "hidden" if o.hidden else "public",
+            "message": o.message,
+        }
+        for o in batch.outcomes
+    ]
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
+    """One row per student, always, whatever happened to their submission."""
+    max_score = _max_score(results)
+    by_student = results.groupby("student")["score"].sum() if len(results) else pd.Series(dtype=float)
+    rows = []
+    for run in batch.runs:
+        student = run.submission.student
+        score = float(by_student.get(student, 0.0))
+        message = run.message
+        if run.status == "graded" and not message:
+            failed = results[(results.student == student) & (results.status == "failed")]
+            message = "all tests passed" if failed.empty else _first_failure(failed)
+        rows.append({
+            "student": student,
+            "score": score,
+            "max_score": max_score,
+            "percent": round(100 * score / max_score, 1) if max_score else 0.0,
+            "status": run.status,
+            "message": " ".join(message.split())[:300],
+            "seconds": round(run.seconds, 3),
+            "file": str(run.submission.path) if run.submission.path else "",
+        })
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def _max_score(results: pd.DataFrame) -> float:
+    if results.empty:
+        return 0.0
+    return float(results.drop_duplicates("test")["max_score"].sum())
+
+
+def _first_failure(failed: pd.DataFrame) -> str:
+    row = failed.iloc[0]
+    if row.visibility == "hidden":
+        text = f"{row.test} failed"
+    else:
+        text = f"{row.test}: {row.message.splitlines()[0] if row.message else 'failed'}"
+    more = len(failed) - 1
+    return text + (f" (and {more} more failed tests)" if more else "")
+
+
+def header(batch: BatchResult) -> dict:
+    """What a reader of the report needs to trust it: which protections were active, and more."""
+    import torch
+
+    missing = [PROTECTIONS[name] for name, active in batch.protections.items() if not active]
+    return {
+        "assignment": batch.assignment.name,
+        "assignment_fingerprint": batch.assignment.fingerprint,
+        "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "grader_version": __version__,
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+        "device": batch.device,
+        "time_limit_seconds": round(batch.timeout, 1),
+        "submissions": len(batch.runs),
+        "seconds": round(batch.seconds, 2),
+        "protections": {PROTECTIONS[name]: active for name, active in batch.protections.items()},
+        "missing_protections": missing,
+    }
+
+
+def write_report(batch: BatchResult, out_dir: Path) -> dict[str, Path]:
+    """Write scores.csv, results.csv and run.json into ``out_dir`` (each file atomically)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = results_table(batch)
+    scores = scores_table(batch, results)
+    paths = {
+        "scores": out_dir / "scores.csv",
+        "results": out_dir / "results.csv",
+        "header": out_dir / "run.json",
+    }
+    _atomic_write(paths["scores"], scores.to_csv(index=False))
+    _atomic_write(paths["results"], results.to_csv(index=False))
+    _atomic_write(paths["header"], json.dumps(header(batch), indent=2) + "\n")
+    return paths
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)

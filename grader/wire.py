@@ -1,0 +1,190 @@
+"""The format observations cross the sandbox boundary in: JSON plus raw tensor bytes.
+
+It carries data only, never code: no pickle. A frame is::
+
+    [4 bytes: header length][header: JSON][8 bytes: blob length][blob: tensor bytes]
+
+In the header, a tensor is ``{"$t": [dtype, shape, offset, nbytes, device, requires_grad]}``
+(its bytes in the blob) and a dict is ``{"$d": {...}}``, so nothing a probe returns can pose as
+either. Tensor subclasses travel as plain tensors; the decoder checks every field it reads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_FRAME_BYTES = 256 * 1024 * 1024
+MAX_DEPTH = 32
+
+# torch dtypes that may cross, by name (no quantized or exotic ones).
+DTYPES = (
+    "float64", "float32", "float16", "bfloat16", "complex64", "complex128",
+    "int64", "int32", "int16", "int8", "uint8", "bool",
+)
+
+
+class WireError(ValueError):
+    """A frame or value that does not follow the format."""
+
+
+@dataclass
+class Frame:
+    kind: str  # "load", "probe" or "done"
+    name: str = ""
+    value: Any = None
+    error: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- encoding (runs in the sandbox) ------------------------------------------------------------
+
+
+def encode_frame(kind: str, name: str = "", value: Any = None, error: dict | None = None,
+                 **extra: Any) -> bytes:
+    blobs: list[bytes] = []
+    offset = [0]
+
+    def walk(item: Any, depth: int) -> Any:
+        import torch
+
+        if depth > MAX_DEPTH:
+            raise WireError("the observation is nested too deeply")
+        if item is None or isinstance(item, bool | str):
+            return item
+        if isinstance(item, int):
+            return int(item)
+        if isinstance(item, float):
+            return float(item)
+        if isinstance(item, torch.Tensor):
+            return {"$t": _tensor_bytes(item, blobs, offset)}
+        if isinstance(item, torch.Size):
+            return [int(n) for n in item]
+        if isinstance(item, torch.dtype | torch.device):
+            return str(item)
+        if isinstance(item, list | tuple):
+            return [walk(element, depth + 1) for element in item]
+        if isinstance(item, dict):
+            return {"$d": {str(key): walk(val, depth + 1) for key, val in item.items()}}
+        raise WireError(f"a probe returned a {type(item).__name__}, which cannot be observed")
+
+    header = {"kind": kind, "name": name, "value": walk(value, 0), "error": error, "extra": extra}
+    header_bytes = json.dumps(header, allow_nan=True).encode()
+    blob = b"".join(blobs)
+    if len(header_bytes) + len(blob) > MAX_FRAME_BYTES:
+        raise WireError("the observation is too large (over 256 MB)")
+    return struct.pack("<I", len(header_bytes)) + header_bytes + struct.pack("<Q", len(blob)) + blob
+
+
+def _tensor_bytes(tensor: Any, blobs: list[bytes], offset: list[int]) -> list:
+    import torch
+
+    plain = torch.Tensor.as_subclass(tensor, torch.Tensor).detach()
+    device = str(plain.device)
+    requires_grad = bool(tensor.requires_grad)
+    if plain.layout != torch.strided:
+        plain = plain.to_dense()
+    if plain.is_quantized:
+        plain = plain.dequantize()
+    plain = plain.to("cpu").contiguous()
+    dtype = str(plain.dtype).removeprefix("torch.")
+    if dtype not in DTYPES:
+        plain, dtype = plain.to(torch.float64), "float64"
+    nbytes = plain.numel() * plain.element_size()
+    data = ctypes.string_at(plain.data_ptr(), nbytes) if nbytes else b""
+    blobs.append(data)
+    start = offset[0]
+    offset[0] += nbytes
+    return [dtype, list(plain.shape), start, nbytes, device, requires_grad]
+
+
+# --- decoding (runs in the trusted judge) ------------------------------------------------------
+
+
+def decode_frames(data: bytes) -> list[Frame]:
+    """All complete frames in ``data``; a truncated last frame (the sandbox was killed) is dropped."""
+    frames, position = [], 0
+    while position + 4 <= len(data):
+        (header_length,) = struct.unpack_from("<I", data, position)
+        blob_start = position + 4 + header_length + 8
+        if blob_start > len(data):
+            break
+        (blob_length,) = struct.unpack_from("<Q", data, blob_start - 8)
+        if blob_start + blob_length > len(data):
+            break
+        header = data[position + 4 : position + 4 + header_length]
+        blob = memoryview(data)[blob_start : blob_start + blob_length]
+        frames.append(_decode_frame(header, blob))
+        position = blob_start + blob_length
+    return frames
+
+
+def _decode_frame(header_bytes: bytes, blob: memoryview) -> Frame:
+    try:
+        header = json.loads(header_bytes)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise WireError(f"unreadable frame header: {error}") from None
+    if not isinstance(header, dict):
+        raise WireError("a frame header must be an object")
+    error = header.get("error")
+    if error is not None and not isinstance(error, dict):
+        raise WireError("a frame's error must be an object")
+    extra = header.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise WireError("a frame's extra must be an object")
+    return Frame(
+        kind=str(header.get("kind", "")),
+        name=str(header.get("name", "")),
+        value=_decode_value(header.get("value"), blob, 0),
+        error=error,
+        extra=extra,
+    )
+
+
+def _decode_value(item: Any, blob: memoryview, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        raise WireError("the observation is nested too deeply")
+    if item is None or isinstance(item, bool | int | float | str):
+        return item
+    if isinstance(item, list):
+        return [_decode_value(element, blob, depth + 1) for element in item]
+    if isinstance(item, dict) and set(item) == {"$d"} and isinstance(item["$d"], dict):
+        return {str(k): _decode_value(v, blob, depth + 1) for k, v in item["$d"].items()}
+    if isinstance(item, dict) and set(item) == {"$t"}:
+        return _decode_tensor(item["$t"], blob)
+    raise WireError("unexpected value in an observation")
+
+
+def _decode_tensor(fields: Any, blob: memoryview) -> Any:
+    import torch
+
+    if not (isinstance(fields, list) and len(fields) == 6):
+        raise WireError("malformed tensor")
+    dtype_name, shape, start, nbytes, device, requires_grad = fields
+    if dtype_name not in DTYPES:
+        raise WireError(f"tensor dtype {dtype_name!r} is not allowed")
+    if not (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)):
+        raise WireError("malformed tensor shape")
+    dtype = getattr(torch, dtype_name)
+    numel = math.prod(shape)
+    element_size = torch.empty((), dtype=dtype).element_size()
+    if not (isinstance(start, int) and isinstance(nbytes, int)) or nbytes != numel * element_size:
+        raise WireError("tensor size does not match its shape")
+    if start < 0 or start + nbytes > len(blob):
+        raise WireError("tensor bytes out of range")
+    if numel == 0:
+        tensor = torch.empty(shape, dtype=dtype)
+    else:
+        tensor = torch.frombuffer(bytearray(blob[start : start + nbytes]), dtype=dtype).reshape(shape)
+    tensor.observed_device = str(device)
+    tensor.observed_requires_grad = bool(requires_grad)
+    return tensor
+
+
+def observed_device(tensor: Any) -> str:
+    """The device a decoded tensor lived on in the sandbox (``"cpu"``, ``"cuda:0"``...)."""
+    return getattr(tensor, "observed_device", str(getattr(tensor, "device", "cpu")))
