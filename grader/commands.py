@@ -29,7 +29,7 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
                         transient=True)
     with progress:
         task = progress.add_task(f"grading {assignment.name}", total=len(found))
-        batch = grading.grade(assignment, found, options,
+        batch = grading.grade(assignment, found, options, out_dir=out_dir,
                               on_progress=lambda run: progress.advance(task))
     paths = report.write_report(batch, out_dir)
     _print_summary(batch, paths)

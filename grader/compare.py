@@ -60,11 +60,16 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
         for key in expected:
             _compare(actual[key], expected[key], f"{path}[{key!r}]", rtol, atol, check_dtype,
                      check_device, hidden)
+    elif _is_shape(expected) and _is_shape(actual) and actual != expected:
+        hint = " (the dimensions are swapped: transposed?)" if actual == expected[::-1] else ""
+        shown = "" if hidden else f", expected {tuple(expected)}"
+        raise Mismatch(f"{path}: got {tuple(actual)}{shown}{hint}")
     elif isinstance(expected, list):
         if not isinstance(actual, list):
             raise Mismatch(f"{path}: expected a sequence of {len(expected)}, got {_kind(actual)}")
         if len(actual) != len(expected):
-            raise Mismatch(f"{path}: expected {len(expected)} items, got {len(actual)}"
+            wanted = "not the expected number" if hidden else f"expected {_items(len(expected))}"
+            raise Mismatch(f"{path}: got {_items(len(actual))}, {wanted}"
                            + _off_by_one(len(actual), len(expected)))
         for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
             _compare(got, want, f"{path}[{index}]", rtol, atol, check_dtype, check_device, hidden)
@@ -153,6 +158,10 @@ def _compare_exact(actual: torch.Tensor, expected: torch.Tensor, path: str, hidd
         raise Mismatch(message)
 
 
+def _is_shape(value: Any) -> bool:
+    return isinstance(value, list) and all(type(n) is int for n in value)
+
+
 def _number(value: torch.Tensor) -> str:
     item = value.item()
     return f"{item:.6g}" if isinstance(item, float) else str(item)
@@ -182,6 +191,10 @@ def _keys_message(missing: set, extra: set) -> str:
     if extra:
         parts.append("unexpected " + ", ".join(sorted(map(repr, extra))))
     return "; ".join(parts) + " (keys are case-sensitive)"
+
+
+def _items(count: int) -> str:
+    return f"{count} item" + ("" if count == 1 else "s")
 
 
 def _off_by_one(got: int, want: int) -> str:

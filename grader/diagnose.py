@@ -31,6 +31,11 @@ def likely_cause(actual: Any, expected: Any) -> str | None:
     offset = float((actual - expected).mean())
     if abs(offset) > tolerance and close(actual - offset, expected):
         return f"it is off by a constant {offset:+.4g} everywhere: a missing or extra term (a bias?)"
+    if actual.dim() >= 2 and actual.shape[0] > 1:
+        row_offset = (actual - expected)[0]
+        if float(row_offset.abs().max()) > tolerance and close(actual - row_offset, expected):
+            return ("every row differs from the expected one by the same vector: a missing or "
+                    "wrong bias (or another term added to each row)?")
     if actual.dim() >= 1 and actual.numel() > 1:
         for dim in range(actual.dim()):
             if actual.shape[dim] > 1 and close(actual.flip(dim), expected):

@@ -58,13 +58,15 @@ class BatchResult:
 
 
 def grade(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
-          on_progress: Callable[[Run], None] | None = None) -> BatchResult:
+          on_progress: Callable[[Run], None] | None = None,
+          out_dir: Path | None = None) -> BatchResult:
+    """Grade ``submissions``; ``out_dir`` (where the report goes) is hidden from the sandboxes."""
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     try:
         pool = SandboxPool(assignment.test_files, max(1, options.jobs), work)
         try:
-            hide = _secret_paths(assignment, submissions)
+            hide = _secret_paths(assignment, submissions, out_dir)
             reference, reference_seconds = _reference_observations(assignment, pool, work, options)
             timeout = options.timeout or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
             memory = options.memory or assignment.limits.memory
@@ -97,9 +99,12 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _secret_paths(assignment: Assignment, submissions: list[Submission]) -> tuple[str, ...]:
-    """What no sandbox may read: the assignment's tests, the references, every submission."""
+def _secret_paths(assignment: Assignment, submissions: list[Submission],
+                  out_dir: Path | None) -> tuple[str, ...]:
+    """What no sandbox may read: the tests, the references, every submission, the report."""
     paths = {assignment.root, assignment.reference.parent}
+    if out_dir is not None:
+        paths.add(out_dir.resolve())
     paths |= {s.path.parent for s in submissions if s.path is not None}
     checkout = Path(__file__).resolve().parent.parent
     if (checkout / ".git").exists():
@@ -211,7 +216,8 @@ def _cell_error_text(error: dict, kind: str) -> str:
     where = "" if kind == "py" else f"cell {error.get('cell')}: "
     line = f" at line {error['line']}" if error.get("line") else ""
     text = f" `{error['text']}`" if error.get("text") else ""
-    return f"{where}{error.get('type')}{line}{text}: {error.get('message', '')}".strip()
+    message = f": {error['message']}" if error.get("message") else ""
+    return f"{where}{error.get('type')}{line}{text}{message}"
 
 
 def _probe_error_text(error: dict | None) -> str:
@@ -224,6 +230,10 @@ def _probe_error_text(error: dict | None) -> str:
         return "this check was stopped: your code ran too long (an endless loop?)"
     if kind == "MemoryError":
         return "your code ran out of memory during this check"
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        where = f" at line {error['line']} of {error.get('where')}" if error.get("line") else ""
+        return (f"your code called sys.exit() or raised {kind}{where} during this check: "
+                "remove it, the grader needs your code to keep running")
     where = ""
     if error.get("line"):
         where = f" ({error.get('where')}, line {error['line']}"

@@ -70,13 +70,18 @@ def _max_score(results: pd.DataFrame) -> float:
 
 
 def _first_failure(failed: pd.DataFrame) -> str:
+    """The first failed test and its reason (for the instructor: hidden tests included)."""
     row = failed.iloc[0]
-    if row.visibility == "hidden":
-        text = f"{row.test} failed"
-    else:
-        text = f"{row.test}: {row.message.splitlines()[0] if row.message else 'failed'}"
+    text = f"{row.test}: {_gist(row.message)}"
     more = len(failed) - 1
     return text + (f" (and {more} more failed tests)" if more else "")
+
+
+def _gist(message: str) -> str:
+    """The first line of a failure, with its likely cause when there is one."""
+    lines = (message or "failed").splitlines()
+    cause = next((line for line in lines if line.startswith("Likely cause:")), None)
+    return lines[0] + (f"; {cause[0].lower()}{cause[1:]}" if cause else "")
 
 
 def header(batch: BatchResult) -> dict:

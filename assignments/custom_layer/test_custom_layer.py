@@ -25,15 +25,17 @@ def fixed_layer(ns, device, in_features=3, out_features=2, bias=True, weights=W,
     for name, values in (("weights", weights), ("bias", bias_values if bias else None)):
         if values is None:
             continue
-        if name not in params:
-            kind = type(getattr(layer, name, None)).__name__
-            raise ProbeFailure(f"MyLinear has no parameter named {name!r} (found {kind}): "
-                               "create it as nn.Parameter(...) in __init__")
-        if tuple(params[name].shape) != tuple(values.shape):
+        target = params.get(name, getattr(layer, name, None))  # plain tensors too, for forward
+        if not isinstance(target, torch.Tensor):
+            raise ProbeFailure(f"MyLinear has no {name!r} tensor (found "
+                               f"{type(target).__name__}): create it as nn.Parameter(...) in __init__")
+        if tuple(target.shape) != tuple(values.shape):
+            expected = "(in_features, out_features)" if name == "weights" else "(out_features,)"
             raise ProbeFailure(f"MyLinear({in_features}, {out_features}).{name} has shape "
-                               f"{tuple(params[name].shape)}; the task asks for {tuple(values.shape)}")
+                               f"{tuple(target.shape)}; the task asks for {expected} = "
+                               f"{tuple(values.shape)}")
         with torch.no_grad():
-            params[name].copy_(values)
+            target.copy_(values)
     return layer.to(device)
 
 
@@ -72,6 +74,10 @@ def gradients(ns, device):
     x = torch.tensor([[1.0, 2.0], [-1.0, 0.5], [0.25, -2.0]], device=device)
     (layer(x) * torch.tensor([1.0, -2.0, 3.0], device=device)).sum().backward()
     params = dict(layer.named_parameters())
+    missing = [name for name in ("weights", "bias") if name not in params]
+    if missing:
+        raise ProbeFailure(f"{' and '.join(missing)} not registered as parameters: an optimizer "
+                           "would never train them (use nn.Parameter)")
     return {name: params[name].grad for name in ("weights", "bias")}
 
 

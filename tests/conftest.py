@@ -1,0 +1,50 @@
+"""Shared fixtures: grade a folder of example submissions once per test session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from grader import grading, report, submissions
+from grader.assignment import find_assignment
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@dataclass
+class Graded:
+    scores: pd.DataFrame  # indexed by student
+    results: pd.DataFrame
+    batch: grading.BatchResult
+
+    def row(self, student: str) -> pd.Series:
+        return self.scores.loc[student]
+
+    def messages(self, student: str) -> str:
+        """Every failure message of one student, joined: for asserting key words."""
+        rows = self.results[self.results.student == student]
+        return "\n".join(m for m in rows.message.fillna("") if m)
+
+
+_cache: dict[tuple, Graded] = {}
+
+
+def grade_folder(assignment: str, folder: Path, **options) -> Graded:
+    key = (assignment, str(folder), tuple(sorted(options.items())))
+    if key not in _cache:
+        batch = grading.grade(find_assignment(assignment), submissions.discover(folder),
+                              grading.GradeOptions(jobs=2, **options))
+        results = report.results_table(batch)
+        scores = report.scores_table(batch, results).set_index("student")
+        _cache[key] = Graded(scores, results, batch)
+    return _cache[key]
+
+
+@pytest.fixture(scope="session")
+def grade():
+    """``grade(assignment, folder, **options)``: a :class:`Graded` (cached for the session)."""
+    return grade_folder

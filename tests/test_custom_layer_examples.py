@@ -1,0 +1,62 @@
+"""The custom_layer example class: every student's exact score, status and key words."""
+
+import pytest
+
+from conftest import EXAMPLES
+
+FOLDER = EXAMPLES / "custom_layer"
+
+EXPECTED = {
+    # student: (score, status, words that must appear in the row's message or test messages)
+    "alice": (10, "graded", ["all tests passed"]),
+    "bob": (10, "graded", ["all tests passed"]),
+    "carol": (10, "graded", ["all tests passed"]),
+    "dave": (3, "graded", ["no forward method", "forwrad"]),
+    "erin": (3, "graded", ["no parameters", "nn.Parameter"]),
+    "frank": (0, "graded", ["(3, 4)", "transposed"]),
+    "grace": (0, "error", ["does not compile", "SyntaxError", "line 21"]),
+    "heidi": (3, "graded", ["NotImplementedError", "cell 3"]),
+    "ivan": (0, "error", ["not a notebook"]),
+    "judy": (10, "graded", ["FileNotFoundError", "data.csv"]),
+    "mallory": (4, "graded", ["every value is zero"]),
+    "niaj": (0, "killed", ["exit code 3"]),
+    "olivia": (10, "timeout", ["endless loop"]),
+    "rupert": (5, "graded", ["bias"]),
+    "sybil": (3, "graded", ["sys.exit"]),
+    "trent": (8, "graded", ["bias.grad is None"]),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(grade):
+    return grade("custom_layer", FOLDER, timeout=6, memory=512 * 1024**2)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_example_scores(graded, student):
+    score, status, words = EXPECTED[student]
+    row = graded.row(student)
+    assert (row.score, row.status) == (score, status), row.message
+    text = row.message + "\n" + graded.messages(student)
+    for word in words:
+        assert word in text, f"{word!r} not in {text!r}"
+
+
+def test_memory_hog_costs_only_its_own_time(graded):
+    row = graded.row("peggy")
+    assert row.score == 10
+    assert row.status in {"graded", "timeout"}
+    assert "memory" in row.message or "too long" in row.message
+
+
+def test_every_student_has_a_row(graded):
+    names = {p.stem for p in FOLDER.iterdir() if p.suffix in {".py", ".ipynb"} or p.is_dir()}
+    assert set(graded.scores.index) == names
+    assert (graded.scores.max_score == 10).all()
+
+
+def test_hidden_results_never_show_expected_values(graded):
+    hidden = graded.results[(graded.results.visibility == "hidden")
+                            & (graded.results.status == "failed")]
+    assert not hidden.empty
+    assert not hidden.message.str.contains("expected -?[0-9]", regex=True).any()
