@@ -129,7 +129,7 @@ def _compare_values(actual: torch.Tensor, expected: torch.Tensor, path: str, rto
         return
     total = actual.numel()
     worst = int(torch.argmax(torch.where(mismatched, difference, torch.zeros_like(difference))))
-    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), actual.shape))
+    index = _unravel(worst, tuple(actual.shape))
     relative = difference / expected.abs().clamp_min(1e-12)
     lines = [
         f"{path}: values differ",
@@ -156,6 +156,15 @@ def _compare_exact(actual: torch.Tensor, expected: torch.Tensor, path: str, hidd
             index = tuple(int(i) for i in mismatched.nonzero()[0])
             message += f"; at index {index}: got {_number(actual[index])}, expected {_number(expected[index])}"
         raise Mismatch(message)
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index of element ``flat`` in a tensor of ``shape`` (torch.unravel_index imports sympy)."""
+    index = []
+    for size in reversed(shape):
+        flat, position = divmod(flat, size)
+        index.append(position)
+    return tuple(reversed(index))
 
 
 def _is_shape(value: Any) -> bool:

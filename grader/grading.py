@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +64,8 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
           out_dir: Path | None = None) -> BatchResult:
     """Grade ``submissions``; ``out_dir`` (where the report goes) is hidden from the sandboxes."""
     started = time.monotonic()
+    # The judge needs torch too: import it while the sandbox servers start.
+    threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
     work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     try:
         pool = SandboxPool(assignment.test_files, max(1, options.jobs), work)

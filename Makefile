@@ -1,0 +1,32 @@
+# Two commands on a fresh machine with Python 3.11 and pip:
+#   make demo   set up .venv, grade the example class, print where the report is
+#   make test   set up .venv, run the whole test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+OUT ?= out/custom_layer
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/grader: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; run: make PYTHON=python3 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned: a looser requirement would let pip fetch a multi-GB CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(BIN)/grader
+	$(BIN)/grader grade custom_layer examples/custom_layer -o $(OUT)
+	@echo "The report is in $(OUT)/ (scores.csv, results.csv, run.json)"
+
+test: $(BIN)/grader
+	$(BIN)/ruff check grader tests bench
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/grader
+	$(BIN)/python bench/bench_grader.py
+
+clean:
+	rm -rf $(VENV) out

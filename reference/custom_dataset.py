@@ -1,0 +1,25 @@
+"""Reference solution: a Dataset of (text, label) pairs, a DataLoader over it, and hand-made batches."""
+
+from torch.utils.data import DataLoader, Dataset
+
+
+class CustomDataset(Dataset):
+    def __init__(self, text, labels):
+        self.text = text
+        self.labels = labels
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, idx):
+        return {"Text": self.text[idx], "Class": self.labels[idx]}
+
+
+def make_loader(dataset, batch_size, shuffle):
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+
+
+def manual_batches(x, y, bs):
+    n = len(x)
+    for start in range(0, n, bs):
+        yield x[start : start + bs], y[start : start + bs]
