@@ -42,7 +42,8 @@ class Run:
     submission: Submission
     status: str = "graded"  # graded, error, timeout or killed
     message: str = ""
-    seconds: float = 0.0
+    seconds: float = 0.0  # the sandbox's wall-clock time, fork to exit
+    code_seconds: float = 0.0  # of which the student's cells and the probes
     result_path: Path | None = None
     output: str = ""
     load: dict[str, Any] = field(default_factory=dict)
@@ -170,7 +171,10 @@ def _classify(run: Run, response: dict, timeout: float) -> None:
         return
     frames = _frames(run)
     load = next((f for f in frames if f.kind == "load"), None)
-    finished = any(f.kind == "done" for f in frames)
+    done = next((f for f in frames if f.kind == "done"), None)
+    finished = done is not None
+    if done is not None:
+        run.code_seconds = float(done.extra.get("seconds", 0.0))
     if load is not None:
         run.load = load.value or {}
         if load.error:

@@ -7,8 +7,8 @@ import os
 import queue
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
+from typing import BinaryIO
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,36 +39,63 @@ class SandboxRequest:
 
 
 class ForkServer:
-    """One warm ``python -m grader.forkserver`` process."""
+    """One warm fork server: ``python -m grader.forkserver``, or a clone of one."""
 
-    def __init__(self, test_files: tuple[Path, ...], log: Path) -> None:
-        env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
-        self.log = log
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.forkserver", *map(str, test_files)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"),
-            env=env, cwd="/",
-        )
+    def __init__(self, requests: BinaryIO, responses: BinaryIO, log: Path,
+                 process: subprocess.Popen | None = None) -> None:
+        self.requests, self.responses, self.log, self.process = requests, responses, log, process
         self.hello = self._receive()
         if not self.hello.get("ready"):
             raise GraderError(f"the sandbox server did not start: see {log}")
 
+    @classmethod
+    def start(cls, test_files: tuple[Path, ...], log: Path) -> ForkServer:
+        env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "grader.forkserver", *map(str, test_files)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"),
+            env=env, cwd="/",
+        )
+        return cls(process.stdin, process.stdout, log, process)
+
+    def clone(self, work: Path, name: str) -> ForkServer:
+        """A copy of this warm server (forked: no second torch import), talking through FIFOs."""
+        fifos = {"input": work / f"{name}.in", "output": work / f"{name}.out"}
+        for fifo in fifos.values():
+            os.mkfifo(fifo, 0o600)
+        self._send({"clone": {key: str(path) for key, path in fifos.items()}})
+        requests = open(fifos["input"], "wb", buffering=0)  # noqa: SIM115 - owned by the clone
+        responses = open(fifos["output"], "rb")  # noqa: SIM115
+        clone = ForkServer(requests, responses, self.log)
+        if "cloned" not in self._receive():
+            raise GraderError(f"the sandbox server could not be cloned: see {self.log}")
+        return clone
+
     def run(self, request: SandboxRequest) -> dict:
-        self.process.stdin.write(request.to_json().encode() + b"\n")
-        self.process.stdin.flush()
+        self._send(json.loads(request.to_json()))
         return self._receive()
 
+    def _send(self, message: dict) -> None:
+        try:
+            self.requests.write(json.dumps(message).encode() + b"\n")
+            self.requests.flush()
+        except OSError:
+            raise GraderError(f"the sandbox server stopped unexpectedly (log {self.log})") from None
+
     def _receive(self) -> dict:
-        line = self.process.stdout.readline()
+        line = self.responses.readline()
         if not line:
             tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise GraderError(f"the sandbox server stopped unexpectedly (log {self.log}):\n{tail}")
         return json.loads(line)
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
+        try:
+            self.requests.close()
+        except OSError:
+            pass
+        if self.process is not None and self.process.poll() is None:
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -81,27 +108,15 @@ class SandboxPool:
     def __init__(self, test_files: tuple[Path, ...], jobs: int, log_dir: Path) -> None:
         self.test_files, self.log_dir = test_files, log_dir
         self.free: queue.Queue[ForkServer] = queue.Queue()
-        self.servers: list[ForkServer] = []
-        errors: list[BaseException] = []
-        lock = threading.Lock()
-
-        def start(index: int) -> None:
-            try:
-                server = ForkServer(test_files, log_dir / f"sandbox-server-{index}.log")
-                with lock:
-                    self.servers.append(server)
-                self.free.put(server)
-            except BaseException as error:  # noqa: B036 - re-raised below
-                errors.append(error)
-
-        threads = [threading.Thread(target=start, args=(i,)) for i in range(jobs)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
+        first = ForkServer.start(test_files, log_dir / "sandbox-server.log")
+        self.servers = [first]
+        try:
+            self.servers += [first.clone(log_dir, f"server-{i}") for i in range(1, jobs)]
+        except BaseException:
             self.close()
-            raise errors[0]
+            raise
+        for server in self.servers:
+            self.free.put(server)
 
     @property
     def namespaces(self) -> bool:
@@ -128,7 +143,7 @@ class SandboxPool:
                 self.free.put(self._replacement(server))
 
     def _replacement(self, old: ForkServer) -> ForkServer:
-        replacement = ForkServer(self.test_files, old.log)
+        replacement = ForkServer.start(self.test_files, old.log)
         self.servers[self.servers.index(old)] = replacement
         return replacement
 

@@ -15,7 +15,8 @@ from grader import __version__
 from grader.grading import BatchResult
 from grader.isolation import PROTECTIONS
 
-SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds", "file"]
+SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
+                 "code_seconds", "file"]
 RESULT_COLUMNS = ["student", "test", "description", "score", "max_score", "status", "visibility",
                   "message"]
 
@@ -58,6 +59,7 @@ def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
             "status": run.status,
             "message": " ".join(message.split())[:300],
             "seconds": round(run.seconds, 3),
+            "code_seconds": round(run.code_seconds, 3),
             "file": str(run.submission.path) if run.submission.path else "",
         })
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)

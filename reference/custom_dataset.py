@@ -1,4 +1,4 @@
-"""Reference solution: a Dataset of (text, label) pairs, a DataLoader over it, and hand-made batches."""
+"""Reference solution: a Dataset of (text, label) pairs, a DataLoader over it, batches by hand."""
 
 from torch.utils.data import DataLoader, Dataset
 

@@ -1,4 +1,4 @@
-"""Reference solution: LeNet as in the PyTorch 60-minute blitz (input (N, 1, 32, 32), 10 outputs)."""
+"""Reference solution: LeNet as in the PyTorch 60-minute blitz: (N, 1, 32, 32) in, (N, 10) out."""
 
 import torch
 import torch.nn.functional as F

@@ -1,0 +1,114 @@
+"""Benchmark: grade a generated class of N custom_layer notebooks and report the grader's speed.
+
+    python bench/bench_grader.py [--n 100] [--jobs 2] [--repeat 3]
+
+Prints, per run: wall-clock seconds for ``grader grade`` (start-up included), submissions per
+second, and per submission the median sandbox time, the median time of the student's own code and
+probes, and the difference: the grader's overhead. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+HEADER = "import torch\nfrom torch import nn\n"
+CORRECT = '''
+class MyLinear(nn.Module):
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.weights = nn.Parameter(torch.randn(in_features, out_features))
+        self.bias = nn.Parameter(torch.randn(out_features)) if bias else None
+
+    def forward(self, x):
+        out = x @ self.weights
+        return out if self.bias is None else out + self.bias
+'''
+VARIANTS = {
+    "correct": CORRECT,
+    "no_bias": CORRECT.replace("return out if self.bias is None else out + self.bias", "return out"),
+    "misspelled": CORRECT.replace("def forward", "def forwrad"),
+    "plain_tensor": CORRECT.replace("nn.Parameter(torch.randn(in_features, out_features))",
+                                    "torch.randn(in_features, out_features, requires_grad=True)"),
+    "raises": CORRECT + "\nraise RuntimeError('unfinished')\n",
+}
+MIX = ["correct"] * 6 + ["no_bias", "misspelled", "plain_tensor", "raises"]
+DEMO = "layer = MyLinear(3, 2)\nprint(layer(torch.randn(4, 3)).shape)\n"
+
+
+def make_class(folder: Path, n: int) -> dict[str, str]:
+    """Write ``n`` notebooks; returns student -> variant."""
+    variants = {}
+    for index in range(n):
+        variant = MIX[index % len(MIX)]
+        notebook = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_markdown_cell("# Custom layer"),
+            nbformat.v4.new_code_cell("%matplotlib inline\n" + HEADER),
+            nbformat.v4.new_code_cell(VARIANTS[variant]),
+            nbformat.v4.new_code_cell(DEMO),
+        ])
+        student = f"student{index:04d}"
+        nbformat.write(notebook, folder / f"{student}.ipynb")
+        variants[student] = variant
+    return variants
+
+
+def grade_once(folder: Path, out: Path, jobs: int) -> tuple[float, pd.DataFrame]:
+    grader = Path(sys.executable).with_name("grader")
+    started = time.perf_counter()
+    subprocess.run([str(grader), "grade", "custom_layer", str(folder), "-o", str(out), "-j", str(jobs)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started, pd.read_csv(out / "scores.csv")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100, help="submissions in the class (default 100)")
+    parser.add_argument("--jobs", type=int, default=2, help="grader -j (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs; medians are reported")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
+    try:
+        (work / "class").mkdir()
+        variants = make_class(work / "class", args.n)
+        walls, overheads, codes, sandboxes = [], [], [], []
+        for run in range(args.repeat):
+            wall, scores = grade_once(work / "class", work / f"out{run}", args.jobs)
+            _check_scores(scores, variants)
+            walls.append(wall)
+            sandboxes.append(scores.seconds.median())
+            codes.append(scores.code_seconds.median())
+            overheads.append((scores.seconds - scores.code_seconds).median())
+            print(f"run {run + 1}: {wall:.2f} s for {args.n} notebooks "
+                  f"({args.n / wall:.1f} per second)")
+        wall = statistics.median(walls)
+        print(f"\ncustom_layer, N = {args.n}, -j {args.jobs}, median of {args.repeat} runs:")
+        print(f"  wall clock, start-up included : {wall:.2f} s ({args.n / wall:.1f} notebooks/s, "
+              f"{1000 * wall / args.n:.0f} ms each)")
+        print(f"  sandbox per submission        : {1000 * statistics.median(sandboxes):.1f} ms (median)")
+        print(f"  student's code and probes     : {1000 * statistics.median(codes):.1f} ms (median)")
+        print(f"  grader overhead per submission: {1000 * statistics.median(overheads):.1f} ms "
+              "(sandbox minus the student's code: fork, isolation, transfer)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_scores(scores: pd.DataFrame, variants: dict[str, str]) -> None:
+    """The benchmark is only worth something if the grades are right."""
+    full = set(scores[scores.score == scores.max_score].student)
+    expected = {student for student, variant in variants.items() if variant in ("correct", "raises")}
+    if full != expected:
+        raise SystemExit(f"wrong grades: {sorted(full ^ expected)[:5]}")
+
+
+if __name__ == "__main__":
+    main()
