@@ -60,8 +60,10 @@ def main() -> None:
     import grader.wire  # noqa: F401
 
     _warm_up_notebook_reading()
-    probes = load_probes(sys.argv[1:])
-    namespaces, why = isolation.namespaces_supported()
+    arguments = sys.argv[1:]
+    allow_namespaces = "--no-namespaces" not in arguments
+    probes = load_probes([a for a in arguments if a != "--no-namespaces"])
+    namespaces, why = isolation.namespaces_supported() if allow_namespaces else (False, "turned off")
     hello = {"ready": True, "probes": sorted(probes), "namespaces": namespaces, "why": why}
     serve_forever(sys.stdin.buffer, protocol_out, hello, probes, namespaces)
 
@@ -69,6 +71,8 @@ def main() -> None:
 def serve_forever(requests: BinaryIO, responses: BinaryIO, hello: dict, probes: dict,
                   namespaces: bool) -> None:
     """Answer requests until the judge closes its end: grade one submission, or clone myself."""
+    if not namespaces:  # orphans of a sandbox become our children, to be killed at its end
+        isolation.become_subreaper()
     _send(responses, hello)
     for line in requests:
         request = json.loads(line)
@@ -95,6 +99,7 @@ def _clone(fifos: dict, hello: dict, probes: dict, namespaces: bool,
                 serve_forever(requests, responses, hello, probes, namespaces)
         finally:
             os._exit(0)
+    _clones.add(pid)
     return {"cloned": pid}
 
 
@@ -185,6 +190,7 @@ def _supervise(pid: int, result_r: int, output_r: int, control_r: int, result_fi
         if target:
             _kill(target)
     _, status = os.waitpid(pid, 0)
+    _kill_orphans()
     report = _control_report(control)
     output = bytes(head).decode("utf-8", "replace")
     if tail:
@@ -220,6 +226,28 @@ def _kill(pid: int) -> None:
             os.kill(target, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+_clones: set[int] = set()
+
+
+def _kill_orphans() -> None:
+    """Kill whatever a sandbox left behind (only reaches us without a PID namespace)."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in _clones:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent = handle.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if parent == me:
+            _kill(int(entry))
+            try:
+                os.waitpid(int(entry), 0)
+            except ChildProcessError:
+                pass
 
 
 def _remove_tree(path: str) -> None:

@@ -33,6 +33,7 @@ class GradeOptions:
     memory: int | None = None
     device: str = "cpu"
     public_only: bool = False
+    namespaces: bool = True  # off only to test or debug the weaker fallback sandbox
 
 
 @dataclass
@@ -69,7 +70,7 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
     work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     try:
-        pool = SandboxPool(assignment.test_files, max(1, options.jobs), work)
+        pool = SandboxPool(assignment.test_files, max(1, options.jobs), work, options.namespaces)
         try:
             hide = _secret_paths(assignment, submissions, out_dir)
             reference, reference_seconds = _reference_observations(assignment, pool, work, options)
@@ -246,7 +247,9 @@ def _probe_error_text(error: dict | None) -> str:
     if error.get("line"):
         where = f" ({error.get('where')}, line {error['line']}"
         where += f": `{error['text']}`)" if error.get("text") else ")"
-    return f"your code raised {kind}{where}: {message}"
+    if kind == "NotImplementedError" and not message:
+        return f"not written yet: your code still raises NotImplementedError{where}"
+    return f"your code raised {kind}{where}" + (f": {message}" if message else "")
 
 
 def _frames(run: Run) -> list[Frame]:

@@ -93,7 +93,7 @@ class JudgePlugin:
             doc = (function.__doc__ or "").strip().splitlines() if function else []
             self.outcomes.append(TestOutcome(
                 student=student,
-                test=getattr(item, "originalname", item.name),
+                test=_test_name(item),
                 description=doc[0] if doc else item.name,
                 points=float(marker.args[0]) if marker and marker.args else 1.0,
                 hidden=item.get_closest_marker("hidden") is not None,
@@ -106,6 +106,14 @@ class JudgePlugin:
 def _student_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("grader_student") if callspec else None
+
+
+def _test_name(item: pytest.Item) -> str:
+    """The test's name with its own parameters, without the student's."""
+    name = getattr(item, "originalname", item.name)
+    callspec = getattr(item, "callspec", None)
+    params = {k: v for k, v in callspec.params.items() if k != "grader_student"} if callspec else {}
+    return f"{name}[{'-'.join(map(str, params.values()))}]" if params else name
 
 
 def _failure_message(call: pytest.CallInfo) -> str:

@@ -32,7 +32,7 @@ def dataset(ns: dict, text: list, labels: list) -> Any:
 
 
 def plain(value: Any) -> Any:
-    """A 0-d tensor or a NumPy scalar (labels[idx] may be one) as the Python value it holds."""
+    """A 0-d tensor or a NumPy scalar (a label may be one) as the Python value it holds."""
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     if isinstance(value, torch.Tensor):
@@ -80,7 +80,7 @@ def items(ns, device):
         item = data[index]
         if not isinstance(item, Mapping):
             raise ProbeFailure(f"dataset[{index}] returned a {type(item).__name__}; the task asks "
-                               'for a dict {"Text": text[idx], "Class": labels[idx]}')
+                               'for a dict with the keys "Text" (the text) and "Class" (its label)')
         found.append({str(key): plain(value) for key, value in item.items()})
     return found
 
@@ -153,7 +153,7 @@ def test_length(observe):
 
 @points(2)
 def test_getitem(observe):
-    """dataset[idx] is {"Text": text[idx], "Class": labels[idx]}"""
+    """each item is a dict: {"Text": the text, "Class": its label}"""
     got, want = observe(items)
     for index, (item, expected) in enumerate(zip(got, want, strict=True)):
         assert_close(item, expected, what=f"dataset[{index}]")

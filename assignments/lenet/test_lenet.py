@@ -23,22 +23,24 @@ from grader.compare import Mismatch, assert_close, fail
 from grader.probing import construct, defined, require_method
 
 LAYERS = {  # LeNet's layers by name: the shape of the weight
-    "conv1": (6, 1, 5, 5), "conv2": (16, 6, 5, 5), "fc1": (120, 400), "fc2": (84, 120), "fc3": (10, 84),
+    "conv1": (6, 1, 5, 5), "conv2": (16, 6, 5, 5),
+    "fc1": (120, 400), "fc2": (84, 120), "fc3": (10, 84),
 }
 PARAMETERS = {
     f"{layer}.{kind}": shape if kind == "weight" else shape[:1]
     for layer, shape in LAYERS.items() for kind in ("weight", "bias")
 }
-FEATURES_HINT = ("for 32 x 32 inputs, conv1 (5 x 5) gives 28 x 28, pooling 14 x 14, conv2 10 x 10 and "
-                 "pooling 5 x 5: each image has 16 x 5 x 5 = 400 features, so fc1 = "
-                 "nn.Linear(16 * 5 * 5, 120)")
+FEATURES_HINT = ("for 32 x 32 inputs, conv1 (5 x 5) gives 28 x 28, pooling 14 x 14, conv2 "
+                 "10 x 10 and pooling 5 x 5: each image has 16 x 5 x 5 = 400 features, so "
+                 "fc1 = nn.Linear(16 * 5 * 5, 120)")
 
 
 def build(ns: dict) -> nn.Module:
     """The student's Net(), with a forward of its own."""
     net = construct(defined(ns, "Net"))
     if not isinstance(net, nn.Module):
-        raise ProbeFailure(f"Net() is a {type(net).__name__}, not an nn.Module: class Net(nn.Module)")
+        raise ProbeFailure(f"Net() is a {type(net).__name__}, not an nn.Module: write "
+                           "class Net(nn.Module)")
     require_method(net, "forward", nn.Module)
     return net
 
@@ -54,7 +56,7 @@ def lenet_values(device: Any) -> dict[str, torch.Tensor]:
 
 
 def loaded(ns: dict, device: Any) -> tuple[nn.Module, dict[str, nn.Parameter]]:
-    """The student's Net on ``device`` with LeNet's fixed values, and its parameters by LeNet name."""
+    """The student's Net on ``device`` with LeNet's fixed values; its parameters by LeNet name."""
     net = build(ns).to(device)
     by_shape = {shape: name for name, shape in PARAMETERS.items()}
     found: dict[str, nn.Parameter] = {}
@@ -97,8 +99,9 @@ def _forward_error(error: Exception, shape: tuple) -> str:
               if not os.path.isabs(f.filename) and not f.filename.startswith("<")]
     where = ""
     if frames:
-        line = (frames[-1].line or "").strip()
-        where = f" ({frames[-1].filename}, line {frames[-1].lineno}" + (f": `{line}`)" if line else ")")
+        last = frames[-1]
+        line = (last.line or "").strip()
+        where = f" ({last.filename}, line {last.lineno}" + (f": `{line}`)" if line else ")")
     message = str(error).strip().splitlines()[0] if str(error).strip() else ""
     text = f"Net()(x) for x of shape {shape} raised {type(error).__name__}{where}: {message}"
     sizes = re.search(r"\((\d+)x(\d+) and (\d+)x(\d+)\)", message)
@@ -106,7 +109,8 @@ def _forward_error(error: Exception, shape: tuple) -> str:
         return (f"{text}. The flattened features have {sizes[2]} values per image but the next "
                 f"nn.Linear expects {sizes[3]}: {FEATURES_HINT}")
     if "is invalid for input of size" in message:
-        return f"{text}. Flatten with torch.flatten(x, 1) or x.view(-1, 16 * 5 * 5): {FEATURES_HINT}"
+        return (f"{text}. Flatten with torch.flatten(x, 1) or x.view(-1, 16 * 5 * 5): "
+                f"{FEATURES_HINT}")
     return text
 
 
@@ -163,8 +167,8 @@ def steps_of(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, s
     seen["output"] = (out.detach(), out.detach())
     steps = {}
     for before, after, candidates in STEPS:
-        result = seen.get(after, (None, None))[0]
-        steps[f"{before} -> {after}"] = _which(result, seen.get(before, (None, None))[1], candidates)
+        result, layer_out = seen.get(after, (None, None))[0], seen.get(before, (None, None))[1]
+        steps[f"{before} -> {after}"] = _which(result, layer_out, candidates)
     return out, steps
 
 

@@ -236,7 +236,7 @@ def test_training(observe):
     losses = got["losses"]
     if bool(torch.isfinite(losses).all()) and bool(losses[-1] > losses[0]):
         fail("the loss grows during training: each step goes uphill. Check the sign of the "
-             "gradients (yhat - y) and of the update (w - lr * dw)")
+             "gradients (yhat - y), of the update (w - lr * dw) and of the exponent in sigmoid")
     if got["accuracy"] < ACCURACY:
         fail(f"after {EPOCHS} steps only {100 * got['accuracy']:.0f}% of a separable training set "
              "is classified correctly: the model does not learn")

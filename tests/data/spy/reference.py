@@ -1,0 +1,10 @@
+"""What a well-sandboxed submission observes: every escape attempt blocked."""
+
+read_reference = "blocked"
+read_tests = "blocked"
+read_other_submission = "blocked"
+write_submissions = "blocked"
+write_home = "blocked"
+network = "blocked"
+secret_in_environ = "absent"
+secret_in_proc = "absent"

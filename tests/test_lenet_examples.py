@@ -1,0 +1,108 @@
+"""The lenet example class: every student's exact score, status and key words."""
+
+import importlib.util
+import shutil
+
+import pytest
+import torch
+from conftest import EXAMPLES, ROOT
+
+FOLDER = EXAMPLES / "lenet"
+ASSIGNMENT = ROOT / "assignments" / "lenet"
+REFERENCE = ROOT / "reference" / "lenet.py"
+
+CORRECT = ["alice", "blitz_script", "bob", "modules", "sequential_aliases"]
+EXPECTED = {
+    # student: (score, status, words that must appear in the row's message or test messages)
+    **{student: (10, "graded", ["all tests passed"]) for student in CORRECT},
+    "mnist_download": (10, "graded", ["ModuleNotFoundError", "torchvision"]),
+    "sequential": (9, "graded", ["missing 'conv1.bias'", "unexpected 'classifier.1.bias'"]),
+    "missing_relu": (3, "graded", ["between fc2 and fc3 your Net applies nothing (no "
+                                   "activation); LeNet applies relu"]),
+    "avg_pool": (3, "graded", ["between conv1 and conv2", "2x2 average pooling",
+                               "LeNet applies relu, then 2x2 max pooling"]),
+    "wrong_flatten": (0, "graded", [
+        "got (120, 256), expected (120, 400)", "44,426 parameters; LeNet has 61,706",
+        "line 19: `x = F.relu(self.fc1(x))`", "cannot be multiplied (1x400 and 256x120)",
+        "have 400 values per image but the next nn.Linear expects 256",
+        "16 x 5 x 5 = 400", "nn.Linear(16 * 5 * 5, 120)"]),
+}
+WRONG_VALUES = {"test_forward_values", "test_layer_steps", "test_gradients"}
+FAILED = {  # student: the tests they fail, exactly
+    "sequential": {"test_state_dict"},
+    "missing_relu": WRONG_VALUES,
+    "avg_pool": WRONG_VALUES,
+    "wrong_flatten": {"test_state_dict", "test_parameter_count", "test_output_shapes",
+                      *WRONG_VALUES},
+}
+
+
+@pytest.fixture(scope="module")
+def graded(grade):
+    return grade("lenet", FOLDER)
+
+
+@pytest.fixture(scope="module")
+def baseline(grade, tmp_path_factory):
+    """The reference graded as a submission, and the starter notebook as handed out."""
+    folder = tmp_path_factory.mktemp("lenet_baseline")
+    shutil.copy(REFERENCE, folder / "reference.py")
+    shutil.copy(ASSIGNMENT / "starter.ipynb", folder / "starter.ipynb")
+    return grade("lenet", folder)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_example_scores(graded, student):
+    score, status, words = EXPECTED[student]
+    row = graded.row(student)
+    assert (row.score, row.status) == (score, status), row.message
+    text = row.message + "\n" + graded.messages(student)
+    for word in words:
+        assert word in text, f"{word!r} not in {text!r}"
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_exactly_the_expected_tests_fail(graded, student):
+    results = graded.results[graded.results.student == student]
+    assert set(results[results.status == "failed"].test) == FAILED.get(student, set())
+
+
+def test_every_student_has_a_row(graded):
+    names = {p.stem for p in FOLDER.iterdir() if p.suffix in {".py", ".ipynb"} or p.is_dir()}
+    assert set(graded.scores.index) == names == set(EXPECTED)
+    assert (graded.scores.max_score == 10).all()
+
+
+def test_grading_is_fast(graded):
+    """The tests themselves (not the student's own code) take well under a second each."""
+    checking = graded.scores.seconds - graded.scores.code_seconds
+    assert (checking < 0.5).all(), checking.to_dict()
+
+
+def test_reference_scores_full_marks(baseline):
+    row = baseline.row("reference")
+    assert (row.score, row.status, row.message) == (10, "graded", "all tests passed")
+
+
+def test_starter_scores_zero(baseline):
+    row = baseline.row("starter")
+    assert (row.score, row.status) == (0, "graded")
+    assert "NotImplementedError" in row.message
+
+
+def test_hidden_results_never_show_expected_values(graded):
+    hidden = graded.results[(graded.results.visibility == "hidden")
+                            & (graded.results.status == "failed")]
+    assert not hidden.empty
+    assert not hidden.message.str.contains("expected -?[0-9]", regex=True).any()
+    assert not hidden.message.str.contains("At index").any()
+
+
+def test_reference_is_the_blitz_lenet():
+    """61,706 parameters, (N, 10) outputs: what the tests compare students with."""
+    spec = importlib.util.spec_from_file_location("reference_lenet", REFERENCE)
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    net = reference.Net()
+    assert sum(p.numel() for p in net.parameters()) == 61_706
+    assert net(torch.zeros(3, 1, 32, 32)).shape == (3, 10)
