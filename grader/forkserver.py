@@ -120,8 +120,11 @@ def _send(stream: BinaryIO, message: dict) -> None:
 def serve(request: dict, probes: dict, namespaces: bool) -> dict:
     """Run one submission in a fresh sandbox; return how it ended."""
     source_path = request["source"]
-    with open(source_path, "rb") as handle:
-        source = handle.read(MAX_SOURCE_BYTES + 1)
+    try:
+        with open(source_path, "rb") as handle:
+            source = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as error:
+        return {"refused": f"cannot read {Path(source_path).name}: {error.strerror}"}
     if len(source) > MAX_SOURCE_BYTES:
         return {"refused": f"{Path(source_path).name} is larger than {MAX_SOURCE_BYTES >> 20} MB"}
     scratch = tempfile.mkdtemp(prefix="grader-scratch-")

@@ -8,10 +8,10 @@ import queue
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from grader.errors import GraderError
 

@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, grade_folder
 
 from grader import report

@@ -31,13 +31,13 @@ LINEAR_INPUTS = ("x", "weight", "bias")
 # --- in the sandbox ----------------------------------------------------------------------------
 
 
-def _function(ns: dict, name: str) -> type:
-    """The student's torch.autograd.Function subclass ``name``, defining forward and backward."""
+def _function(ns: dict, name: str, methods: tuple[str, ...] = ("forward", "backward")) -> type:
+    """The student's torch.autograd.Function subclass ``name``, defining ``methods``."""
     cls = defined(ns, name)
     if not (isinstance(cls, type) and issubclass(cls, torch.autograd.Function)):
         raise ProbeFailure(f"{name} must be a class derived from torch.autograd.Function: "
                            f"class {name}(torch.autograd.Function)")
-    for method in ("forward", "backward"):
+    for method in methods:
         require_method(cls, method, torch.autograd.Function)
     return cls
 
@@ -111,7 +111,7 @@ def _f64(*shape: int, start: float, end: float, device: torch.device) -> torch.T
 @probe
 def sigmoid_forward(ns, device):
     x = _f64(3, 4, start=-6.0, end=5.0, device=device)
-    return {"out": _function(ns, "MySigmoid").apply(x), "builtin": torch.sigmoid(x)}
+    return {"out": _function(ns, "MySigmoid", ("forward",)).apply(x), "builtin": torch.sigmoid(x)}
 
 
 @probe
@@ -155,15 +155,17 @@ def _linear_observation(ns: dict, device: torch.device, batch: int, n_in: int, n
     inputs, upstream = _linear_inputs(device, batch, n_in, n_out, seeded)
     out, grads = _student_gradients(cls, inputs, upstream, LINEAR_INPUTS)
     builtin_out, builtin = _builtin_gradients(F.linear, inputs, upstream)
+    _, ones = _builtin_gradients(F.linear, inputs, torch.ones_like(upstream))
     return {"out": out, "builtin_out": builtin_out, "inputs": inputs,
             "grads": dict(zip(LINEAR_INPUTS, grads, strict=True)),
-            "builtin": dict(zip(LINEAR_INPUTS, builtin, strict=True))}
+            "builtin": dict(zip(LINEAR_INPUTS, builtin, strict=True)),
+            "with_ones": dict(zip(LINEAR_INPUTS, ones, strict=True))}
 
 
 @probe
 def linear_forward(ns, device):
     x, weight, bias = (t.detach() for t in _linear_inputs(device, 3, 4, 2, False)[0])
-    out = _function(ns, "MyLinearFunction").apply(x, weight, bias)
+    out = _function(ns, "MyLinearFunction", ("forward",)).apply(x, weight, bias)
     return {"out": out, "builtin": F.linear(x, weight, bias)}
 
 
@@ -206,15 +208,22 @@ def _sigmoid_mistake(got: dict, want: dict) -> str | None:
     return None
 
 
-def _explain(pairs: list[tuple[object, torch.Tensor, str]], special: str | None = None,
-             hidden: bool = False) -> str | None:
-    """Why the student's gradients differ from autograd's: the first mismatch, in words."""
+def _explain(pairs: list[tuple], special: str | None = None, hidden: bool = False) -> str | None:
+    """Why the student's gradients differ from autograd's: the first mismatch, in words.
+
+    ``pairs`` holds (student's gradient, autograd's, what it is[, autograd's for an upstream
+    gradient of ones: what a backward ignoring grad_output returns]).
+    """
     if special:
         return special
-    for got, want, what in pairs:
+    for got, want, what, *with_ones in pairs:
         if got is None:
             return (f"{what}: backward returned None; return grad_output times the local "
                     "derivative")
+        if with_ones and not _close(got, want) and _close(got, with_ones[0]):
+            return (f"{what}: backward ignores grad_output (it returns what an upstream gradient "
+                    "of ones would give): by the chain rule every gradient must be built from "
+                    "grad_output")
         try:
             assert_close(got, want, what=what, hidden=hidden)
         except Mismatch as mismatch:
@@ -227,8 +236,8 @@ def _sigmoid_pairs(got: dict, want: dict) -> list:
 
 
 def _linear_pairs(got: dict, want: dict) -> list:
-    return [(got["grads"][name], want["builtin"][name], f"{name} gradient")
-            for name in LINEAR_INPUTS]
+    return [(got["grads"][name], want["builtin"][name], f"{name} gradient",
+             want["with_ones"][name]) for name in LINEAR_INPUTS]
 
 
 def _require_gradcheck(got: dict, call: str, explanation: str | None) -> None:
