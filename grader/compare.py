@@ -60,7 +60,8 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
         for key in expected:
             _compare(actual[key], expected[key], f"{path}[{key!r}]", rtol, atol, check_dtype,
                      check_device, hidden)
-    elif _is_shape(expected) and _is_shape(actual) and actual != expected:
+    elif (_is_shape(expected) and _is_shape(actual) and len(actual) == len(expected)
+          and actual != expected):
         hint = " (the dimensions are swapped: transposed?)" if actual == expected[::-1] else ""
         shown = "" if hidden else f", expected {tuple(expected)}"
         raise Mismatch(f"{path}: got {tuple(actual)}{shown}{hint}")
@@ -168,7 +169,8 @@ def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _is_shape(value: Any) -> bool:
-    return isinstance(value, list) and all(type(n) is int for n in value)
+    """A short list of ints: compared and shown whole, like a tensor's shape."""
+    return isinstance(value, list) and 0 < len(value) <= 6 and all(type(n) is int for n in value)
 
 
 def _number(value: torch.Tensor) -> str:

@@ -56,7 +56,7 @@ def _notebook_cells(source: bytes, name: str) -> list[Cell]:
         raise NotebookError(f"{name} cannot be read as a notebook: {error}") from None
     cells, number = [], 0
     for cell in notebook.get("cells", []):
-        if cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         number += 1
         source_text = cell.get("source", "")

@@ -5,7 +5,7 @@ from torch import nn
 
 
 class LR(nn.Module):
-    def __init__(self, dim, lr=torch.scalar_tensor(0.01)):
+    def __init__(self, dim, lr=torch.scalar_tensor(0.01)):  # noqa: B008 - the task's signature
         super().__init__()
         self.w = torch.zeros(dim, 1)
         self.b = torch.scalar_tensor(0)

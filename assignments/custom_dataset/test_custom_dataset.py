@@ -57,14 +57,14 @@ def _show(value: Any) -> str:
     return f"<{len(value)} samples>" if isinstance(value, list | torch.Tensor) else repr(value)
 
 
-def batches_of(loader: Any, what: str) -> list:
+def batches_of(loader: Any, what: str, advice: str = "return the DataLoader") -> list:
     try:
         return list(loader)
     except TypeError as error:
         if "iter" not in str(error):
             raise
         raise ProbeFailure(f"{what} returned a {type(loader).__name__}, which cannot be iterated: "
-                           "return the DataLoader") from None
+                           f"{advice}") from None
 
 
 @probe
@@ -110,15 +110,15 @@ def shuffled(ns, device):
     return {"epoch 1": first, "epoch 2": batches_of(loader, "make_loader(data, 4, True)")}
 
 
-def _manual(ns: dict, sizes: tuple[int, ...]) -> dict[str, list]:
-    x, y = torch.arange(30.0).reshape(10, 3), torch.arange(10)
+def _manual(ns: dict, device: Any, sizes: tuple[int, ...]) -> dict[str, list]:
+    x, y = torch.arange(30.0, device=device).reshape(10, 3), torch.arange(10, device=device)
     found = {}
     for bs in sizes:
         what = f"manual_batches(x, y, {bs})"
         result = call(ns, "manual_batches", x, y, bs)
         if result is None:
             raise ProbeFailure(f"{what} returned None: yield each (x_batch, y_batch) pair")
-        pairs = batches_of(result, what)
+        pairs = batches_of(result, what, "yield each (x_batch, y_batch) pair")
         for pair in pairs:
             if not (isinstance(pair, tuple | list) and len(pair) == 2):
                 raise ProbeFailure(f"{what} produced a {type(pair).__name__}, not an "
@@ -129,12 +129,12 @@ def _manual(ns: dict, sizes: tuple[int, ...]) -> dict[str, list]:
 
 @probe
 def manual_even(ns, device):
-    return _manual(ns, (5, 2))
+    return _manual(ns, device, (5, 2))
 
 
 @probe
 def manual_uneven(ns, device):
-    return _manual(ns, (4, 3, 20))
+    return _manual(ns, device, (4, 3, 20))
 
 
 def _sample_order(batches: list) -> list:

@@ -1,0 +1,69 @@
+"""Comparators and diagnoses: the exact words a student reads for each recognisable mistake."""
+
+import pytest
+import torch
+
+from grader.compare import Mismatch, assert_close
+
+EXPECTED = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+
+
+def message(actual, expected=EXPECTED, **options) -> str:
+    with pytest.raises(Mismatch) as caught:
+        assert_close(actual, expected, what="grads['dw']", **options)
+    return str(caught.value)
+
+
+def test_equal_tensors_pass():
+    assert_close(EXPECTED.clone(), EXPECTED, what="x")
+    assert_close(EXPECTED + 1e-7, EXPECTED, what="x")
+
+
+def test_statistics_in_the_manner_of_torch_testing():
+    wrong = EXPECTED.clone()
+    wrong[1, 2] = 0.0
+    text = message(wrong)
+    assert "Mismatched elements: 1 / 6 (16.7%)" in text
+    assert "Greatest absolute difference: 0.75 at index (1, 2)" in text
+    assert "At index (1, 2): got 0, expected -0.75" in text
+
+
+@pytest.mark.parametrize("actual, words", [
+    (-EXPECTED, "exactly -1 times the expected value: check a sign"),
+    (32 * EXPECTED, "32 times the expected value"),
+    (EXPECTED / 8, "1/8 of the expected value"),
+    (torch.zeros_like(EXPECTED), "every value is zero"),
+    (EXPECTED + 0.5, "off by a constant +0.5"),
+    (EXPECTED + torch.tensor([1.0, 2.0, 3.0]), "same vector: a missing or wrong bias"),
+])
+def test_likely_causes(actual, words):
+    assert words in message(actual)
+
+
+def test_transposed_square_matrix():
+    square = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert "transposed" in message(square.T.contiguous(), square)
+
+
+def test_shapes_dtypes_devices():
+    assert "shape (3, 2), expected (2, 3): the dimensions are swapped" in message(EXPECTED.T)
+    assert "dtype torch.float64, expected torch.float32" in message(EXPECTED.double())
+    assert "expected a tensor of shape (2, 3), got None" in message(None)
+
+
+def test_nan_and_inf():
+    bad = EXPECTED.clone()
+    bad[0, 0] = float("nan")
+    assert "1 of 6 values are NaN" in message(bad)
+
+
+def test_hidden_comparisons_never_show_expected_values():
+    text = message(-EXPECTED, hidden=True)
+    assert "expected -" not in text and "-1 times" in text
+    assert "expected" not in message([1, 2], [1, 2, 3], hidden=True).replace("the expected number", "")
+
+
+def test_dicts_and_lists():
+    assert "missing 'Class'; unexpected 'label'" in message({"Text": 1, "label": 2}, {"Text": 1, "Class": 2})
+    assert "got 9 items, expected 10 items (off by one)" in message(list(range(9)), list(range(10)))
+    assert "got (3, 4), expected (4, 3) (the dimensions are swapped" in message([3, 4], [4, 3])

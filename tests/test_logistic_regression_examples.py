@@ -1,0 +1,67 @@
+"""The logistic_regression example class: every example's exact score, status and key words."""
+
+import shutil
+
+import pytest
+from conftest import EXAMPLES, ROOT
+
+FOLDER = EXAMPLES / "logistic_regression"
+
+EXPECTED = {
+    # student: (score, status, words that must appear in the row's message or test messages)
+    "correct": (10, "graded", ["all tests passed"]),
+    "correct_notebook": (10, "graded", ["all tests passed"]),
+    "opposite_sign_gradient": (5, "graded", ["-1 times", "sign of (yhat - y)", "grows"]),
+    "missing_1_over_m": (5, "graded", ["m times", "m = 8", "1/m"]),
+    "sigmoid_wrong_sign": (5, "graded", ["1 - the expected value", "exp(-z)"]),
+    "forward_without_bias": (7, "graded", ["without b", "sigmoid(w.T @ x + b)"]),
+    "w_transposed": (6, "graded", ["(1, 5)", "(5, 1)", "transposed"]),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(grade):
+    return grade("logistic_regression", FOLDER)
+
+
+@pytest.fixture(scope="module")
+def starter_and_reference(grade, tmp_path_factory):
+    """The starter notebook as handed out, and the reference graded as a submission."""
+    folder = tmp_path_factory.mktemp("logistic_regression")
+    shutil.copy(ROOT / "assignments/logistic_regression/starter.ipynb", folder / "starter.ipynb")
+    shutil.copy(ROOT / "reference/logistic_regression.py", folder / "reference.py")
+    return grade("logistic_regression", folder)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_example_scores(graded, student):
+    score, status, words = EXPECTED[student]
+    row = graded.row(student)
+    assert (row.score, row.status) == (score, status), row.message
+    text = row.message + "\n" + graded.messages(student)
+    for word in words:
+        assert word in text, f"{word!r} not in {text!r}"
+
+
+def test_every_example_has_a_row(graded):
+    names = {p.stem for p in FOLDER.iterdir() if p.suffix in {".py", ".ipynb"}}
+    assert set(graded.scores.index) == names == set(EXPECTED)
+    assert (graded.scores.max_score == 10).all()
+
+
+def test_hidden_results_never_show_expected_values(graded):
+    hidden = graded.results[(graded.results.visibility == "hidden")
+                            & (graded.results.status == "failed")]
+    assert not hidden.empty
+    assert not hidden.message.str.contains("expected", regex=False).any()
+
+
+def test_starter_scores_zero(starter_and_reference):
+    row = starter_and_reference.row("starter")
+    assert (row.score, row.status) == (0, "graded"), row.message
+    assert "NotImplementedError" in starter_and_reference.messages("starter")
+
+
+def test_reference_scores_full_marks(starter_and_reference):
+    row = starter_and_reference.row("reference")
+    assert (row.score, row.status, row.message) == (10, "graded", "all tests passed")
