@@ -123,7 +123,8 @@ def describe_exception(error: BaseException) -> dict[str, Any]:
         message = "(unprintable message)"
     described: dict[str, Any] = {"type": type(error).__name__, "message": message}
     if isinstance(error, SyntaxError):
-        described.update(line=error.lineno, text=(error.text or "").strip()[:200])
+        described.update(message=str(error.msg)[:500], line=error.lineno,
+                         text=(error.text or "").strip()[:200])
         return described
     student_frames = [
         frame for frame in traceback.extract_tb(error.__traceback__)
