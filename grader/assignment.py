@@ -18,6 +18,11 @@ def bundled_root() -> Path:
     return installed if (installed / "assignments").is_dir() else PACKAGE_DIR.parent
 
 
+# Imported once in the warm process rather than in every sandbox: creating the first optimizer
+# imports torch._dynamo, which takes 2-3 s.
+DEFAULT_PRELOAD = ("torch._dynamo",)
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout: float | None = None  # seconds; None means "derive from the reference's run time"
@@ -33,6 +38,7 @@ class Assignment:
     test_files: tuple[Path, ...]
     limits: Limits = field(default_factory=Limits)
     version: str = "1"
+    preload: tuple[str, ...] = DEFAULT_PRELOAD
 
     @property
     def fingerprint(self) -> str:
@@ -108,6 +114,7 @@ def load_assignment(folder: Path) -> Assignment:
             memory=parse_size(limits.get("memory", "2G")),
         ),
         version=str(config.get("version", "1")),
+        preload=tuple(config.get("sandbox", {}).get("preload", DEFAULT_PRELOAD)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from grader.assignment import find_assignment
@@ -51,12 +52,12 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     for row in results.itertuples():
         mark = "[green]yes[/]" if row.status == "passed" else "[red]no[/]"
         points = f"{row.score:g} / {row.max_score:g}"
-        table.add_row(row.description, points, mark, row.message)
+        table.add_row(escape(row.description), points, mark, escape(row.message))
     console.print(table)
     if run.status != "graded" or run.message:
-        console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {run.message}")
+        console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {escape(run.message)}")
     for note in run.load.get("notes", []):
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
     score, total = float(results.score.sum()), float(results.max_score.sum())
     console.print(f"Public tests: [bold]{score:g} / {total:g}[/] points. Hidden tests also count "
                   "towards your grade; they are run when your work is graded.")
@@ -97,8 +98,8 @@ def _print_summary(batch, paths: dict[str, Path]) -> None:
     for row in scores.itertuples():
         style = STATUS_STYLE.get(row.status, "")
         message = "" if pd.isna(row.message) else str(row.message)
-        table.add_row(str(row.student), f"{row.score:g} / {row.max_score:g}",
-                      f"[{style}]{row.status}[/]", message)
+        table.add_row(escape(str(row.student)), f"{row.score:g} / {row.max_score:g}",
+                      f"[{style}]{row.status}[/]", escape(message))
     console.print(table)
     counts = scores.status.value_counts().to_dict()
     console.print("  ".join(f"{status}: {count}" for status, count in counts.items())

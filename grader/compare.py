@@ -82,7 +82,10 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
             raise Mismatch(f"{path}: got {actual:.6g}{shown}")
     elif actual != expected or type(actual) is not type(expected):
         shown = "" if hidden else f", expected {expected!r}"
-        raise Mismatch(f"{path}: got {_short(actual)}{shown}")
+        hint = ""
+        if type(actual) is int and type(expected) is int:
+            hint = _off_by_one(actual, expected)
+        raise Mismatch(f"{path}: got {_short(actual)}{shown}{hint}")
 
 
 def _compare_tensor(actual: Any, expected: torch.Tensor, path: str, rtol: float | None,

@@ -9,6 +9,8 @@ kernel, from the sandbox's pipe into the result file the judge named. Run as
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import importlib.util
 import json
 import os
@@ -52,6 +54,11 @@ def load_probes(test_files: list[str]) -> dict[str, Any]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m grader.forkserver")
+    parser.add_argument("test_files", nargs="+", help="the assignment's test files (their probes)")
+    parser.add_argument("--no-namespaces", action="store_true", help="the weaker fallback sandbox")
+    parser.add_argument("--preload", default="", help="modules to import once, comma-separated")
+    options = parser.parse_args()
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # nothing but the protocol may reach the judge
     import torch  # noqa: F401 - warm: every sandbox forks with torch imported
@@ -59,11 +66,17 @@ def main() -> None:
     import grader.child  # noqa: F401
     import grader.wire  # noqa: F401
 
+    for module in filter(None, options.preload.split(",")):
+        try:
+            importlib.import_module(module)  # e.g. torch._dynamo: every optimizer imports it (2-3 s)
+        except ImportError:
+            pass
     _warm_up_notebook_reading()
-    arguments = sys.argv[1:]
-    allow_namespaces = "--no-namespaces" not in arguments
-    probes = load_probes([a for a in arguments if a != "--no-namespaces"])
-    namespaces, why = isolation.namespaces_supported() if allow_namespaces else (False, "turned off")
+    probes = load_probes(options.test_files)
+    if options.no_namespaces:
+        namespaces, why = False, "turned off"
+    else:
+        namespaces, why = isolation.namespaces_supported()
     hello = {"ready": True, "probes": sorted(probes), "namespaces": namespaces, "why": why}
     serve_forever(sys.stdin.buffer, protocol_out, hello, probes, namespaces)
 

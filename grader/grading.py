@@ -70,7 +70,8 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
     work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     try:
-        pool = SandboxPool(assignment.test_files, max(1, options.jobs), work, options.namespaces)
+        pool = SandboxPool(assignment.test_files, max(1, options.jobs), work, options.namespaces,
+                           assignment.preload)
         try:
             hide = _secret_paths(assignment, submissions, out_dir)
             reference, reference_seconds = _reference_observations(assignment, pool, work, options)

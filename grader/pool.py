@@ -49,12 +49,13 @@ class ForkServer:
             raise GraderError(f"the sandbox server did not start: see {log}")
 
     @classmethod
-    def start(cls, test_files: tuple[Path, ...], log: Path, namespaces: bool = True) -> ForkServer:
+    def start(cls, test_files: tuple[Path, ...], log: Path, namespaces: bool = True,
+              preload: tuple[str, ...] = ()) -> ForkServer:
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.forkserver", *map(str, test_files),
-             *([] if namespaces else ["--no-namespaces"])],
+             "--preload", ",".join(preload), *([] if namespaces else ["--no-namespaces"])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"),
             env=env, cwd="/",
         )
@@ -107,10 +108,11 @@ class SandboxPool:
     """``jobs`` fork servers started together; ``run`` borrows a free one."""
 
     def __init__(self, test_files: tuple[Path, ...], jobs: int, log_dir: Path,
-                 namespaces: bool = True) -> None:
-        self.test_files, self.log_dir, self.allow_namespaces = test_files, log_dir, namespaces
+                 namespaces: bool = True, preload: tuple[str, ...] = ()) -> None:
+        self.test_files, self.log_dir = test_files, log_dir
+        self.allow_namespaces, self.preload = namespaces, preload
         self.free: queue.Queue[ForkServer] = queue.Queue()
-        first = ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces)
+        first = ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces, preload)
         self.servers = [first]
         try:
             self.servers += [first.clone(log_dir, f"server-{i}") for i in range(1, jobs)]
@@ -145,7 +147,7 @@ class SandboxPool:
                 self.free.put(self._replacement(server))
 
     def _replacement(self, old: ForkServer) -> ForkServer:
-        replacement = ForkServer.start(self.test_files, old.log, self.allow_namespaces)
+        replacement = ForkServer.start(self.test_files, old.log, self.allow_namespaces, self.preload)
         self.servers[self.servers.index(old)] = replacement
         return replacement
 

@@ -65,7 +65,7 @@ def fixed_model(ns: dict, device: Any, w: torch.Tensor, b: float, lr: float = 0.
     if isinstance(getattr(model, "b", None), nn.Parameter):
         raise ProbeFailure(f"LR({dim}).b is an nn.Parameter: make b a plain tensor, "
                            "torch.scalar_tensor(0)")
-    model.w = w.reshape(own.shape).to(device)
+    model.w = w.reshape(own.shape).to(device, copy=True)
     model.b = torch.tensor(b, device=device)
     return model
 
@@ -115,7 +115,8 @@ def backward_grads(ns, device):
 @probe
 def optimize_step(ns, device):
     model = fixed_model(ns, device, W, BIAS, lr=0.1, methods=("optimize",))
-    model.grads = {"dw": DW.reshape(model.w.shape).to(device), "db": torch.tensor(-0.5, device=device)}
+    model.grads = {"dw": DW.reshape(model.w.shape).to(device, copy=True),
+                   "db": torch.tensor(-0.5, device=device)}
     model.optimize()
     return {"w": _tensor(model.w, "w after optimize()"), "b": _scalar(model.b, "b after optimize()")}
 

@@ -35,11 +35,14 @@ def _flat(tensors: list[torch.Tensor]) -> torch.Tensor:
 
 
 def _number(value: Any, what: str) -> float:
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return float(value.detach())
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    """The value of one loss: a float, or anything with one number in it (its type is noted)."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach()
+    try:
         return float(value)
-    raise ProbeFailure(f"{what} is {type(value).__name__}, not a number: append loss.item()")
+    except (TypeError, ValueError, RuntimeError):
+        raise ProbeFailure(f"{what} is {type(value).__name__}, not a number: append "
+                           "loss.item()") from None
 
 
 def run_train(ns: dict, device: Any, make_optimizer: Callable) -> dict:
