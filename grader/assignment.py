@@ -39,6 +39,7 @@ class Assignment:
     limits: Limits = field(default_factory=Limits)
     version: str = "1"
     preload: tuple[str, ...] = DEFAULT_PRELOAD
+    starter: Path | None = None  # the notebook students start from
 
     @property
     def fingerprint(self) -> str:
@@ -115,6 +116,7 @@ def load_assignment(folder: Path) -> Assignment:
         ),
         version=str(config.get("version", "1")),
         preload=tuple(config.get("sandbox", {}).get("preload", DEFAULT_PRELOAD)),
+        starter=(folder / config["starter"]) if config.get("starter") else None,
     )
 
 

@@ -70,9 +70,10 @@ def list_assignments() -> int:
     table = Table(title="Bundled assignments")
     table.add_column("name")
     table.add_column("title")
-    table.add_column("tests", justify="right")
+    table.add_column("starter notebook", overflow="fold")
     for assignment in bundled():
-        table.add_row(assignment.name, assignment.title, str(len(assignment.test_files)))
+        starter = str(assignment.starter) if assignment.starter else ""
+        table.add_row(assignment.name, escape(assignment.title), escape(starter))
     console.print(table)
     return 0
 
