@@ -19,8 +19,9 @@ def bundled_root() -> Path:
 
 
 # Imported once in the warm process rather than in every sandbox: creating the first optimizer
-# imports torch._dynamo, which takes 2-3 s.
-DEFAULT_PRELOAD = ("torch._dynamo",)
+# imports torch._dynamo (2-3 s); the first backward() given an explicit gradient, and so every
+# gradcheck, imports torch.fx.experimental.symbolic_shapes with sympy (about 0.6 s).
+DEFAULT_PRELOAD = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes")
 
 
 @dataclass(frozen=True)

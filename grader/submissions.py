@@ -39,7 +39,7 @@ def discover(folder: Path) -> list[Submission]:
     for entry in entries:
         if entry.name.startswith((".", "_")) or entry.name.lower() in IGNORED_NAMES:
             continue
-        submission = _from_entry(entry)
+        submission = _from_entry(entry, folder)
         by_student[submission.student].append(submission)
     if not by_student:
         raise GraderError(
@@ -55,13 +55,22 @@ def single(path: Path) -> Submission:
     return _from_entry(path)
 
 
-def _from_entry(entry: Path) -> Submission:
+def _from_entry(entry: Path, folder: Path | None = None) -> Submission:
+    entry = entry.absolute()
+    if folder is not None and entry.is_symlink() and not _inside(entry, folder):
+        student = entry.stem if entry.suffix in SOURCE_SUFFIXES else entry.name
+        return Submission(student, None, f"{entry.name} is a link to a file outside the submissions "
+                          "folder: copy the file itself into the folder")
     if entry.is_dir():
         return _from_folder(entry)
     student = entry.stem if entry.suffix in SOURCE_SUFFIXES else entry.name
     if entry.suffix not in SOURCE_SUFFIXES:
         return Submission(student, entry, f"{entry.name} is not a .ipynb or .py file")
     return Submission(student, entry)
+
+
+def _inside(link: Path, folder: Path) -> bool:
+    return link.resolve().is_relative_to(folder.resolve())
 
 
 def _from_folder(folder: Path) -> Submission:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 
 import torch
-import torch.fx.experimental.symbolic_shapes  # noqa: F401 - see below
 import torch.nn.functional as F
 
 from grader import hidden, points, probe
@@ -23,9 +22,6 @@ from grader.probing import defined, require_method
 
 LINEAR_INPUTS = ("x", "weight", "bias")
 
-# torch.fx.experimental.symbolic_shapes is imported above, once, in the warm process that forks the
-# sandboxes: autograd imports it lazily (with sympy, about 0.6 s) the first time it is given
-# grad_outputs, which gradcheck always does; without this every submission would pay for it.
 
 
 # --- in the sandbox ----------------------------------------------------------------------------

@@ -51,22 +51,25 @@ def new_model(ns: dict, dim: int, lr: float = 0.01, methods: tuple[str, ...] = (
 
 def fixed_model(ns: dict, device: Any, w: torch.Tensor, b: float, lr: float = 0.01,
                 methods: tuple[str, ...] = ()) -> nn.Module:
-    """The student's LR with w (in the student's own layout of dim numbers) and b set on device."""
+    """The student's LR with w and b set on device, each in the student's own shape."""
     dim = w.shape[0]
     model = new_model(ns, dim, lr, methods)
     own = getattr(model, "w", None)
     if not isinstance(own, torch.Tensor) or isinstance(own, nn.Parameter):
-        kind = "an nn.Parameter" if isinstance(own, nn.Parameter) else type(own).__name__
-        raise ProbeFailure(f"LR({dim}).w is {kind}: make w a plain tensor, torch.zeros(dim, 1) "
-                           "(the gradients are computed by hand, not by autograd)")
+        kind = "an nn.Parameter" if isinstance(own, nn.Parameter) else f"a {type(own).__name__}"
+        raise ProbeFailure(f"LR({dim}).w is {kind}: set self.w = torch.zeros(dim, 1) in "
+                           "__init__, a plain tensor (the gradients are computed by hand)")
     if own.numel() != dim:
         raise ProbeFailure(f"LR({dim}).w has shape {tuple(own.shape)}; the task asks for "
                            f"(dim, 1) = ({dim}, 1)")
-    if isinstance(getattr(model, "b", None), nn.Parameter):
+    own_b = getattr(model, "b", None)
+    if isinstance(own_b, nn.Parameter):
         raise ProbeFailure(f"LR({dim}).b is an nn.Parameter: make b a plain tensor, "
                            "torch.scalar_tensor(0)")
+    _scalar(own_b, f"LR({dim}).b")
     model.w = w.reshape(own.shape).to(device, copy=True)
-    model.b = torch.tensor(b, device=device)
+    # b in the student's own form: a Python number stays one, a tensor keeps its shape
+    model.b = torch.full(own_b.shape, b, device=device) if isinstance(own_b, torch.Tensor) else b
     return model
 
 

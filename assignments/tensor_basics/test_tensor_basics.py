@@ -7,7 +7,6 @@ compares the two. Ten points in all.
 from typing import Any
 
 import torch
-import torch.fx.experimental.symbolic_shapes  # noqa: F401 - see below
 
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
@@ -16,10 +15,6 @@ from grader.probing import defined
 
 LAYOUT_KEYS = ("shape", "stride", "storage_offset", "is_contiguous")
 
-# torch.fx.experimental.symbolic_shapes is imported above, once, in the warm process that forks the
-# sandboxes: autograd imports it lazily (with sympy, about 0.6 s) the first time backward() is
-# given a gradient, as in out.backward(torch.ones_like(out)); without this such a submission
-# would pay for it.
 
 
 def _tensor_from(ns: dict, name: str, call: str, *args: Any) -> torch.Tensor:
