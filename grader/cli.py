@@ -7,6 +7,7 @@ line (``grader: error: ...``) with exit status 2, never a traceback (unless ``--
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("-o", "--out", type=Path, required=True, help="folder for the report")
     grade.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
-    _add_run_options(grade)
+    add_run_options(grade)
     grade.set_defaults(command=run_grade)
 
     check = verbs.add_parser("check", help="run the public tests on one submission",
@@ -56,15 +57,23 @@ def build_parser() -> argparse.ArgumentParser:
                              "what passed, what failed and why. Hidden tests count too, later.")
     check.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
     check.add_argument("file", type=Path, help="your notebook (.ipynb) or module (.py)")
-    _add_run_options(check)
+    add_run_options(check)
     check.set_defaults(command=run_check)
 
     listing = verbs.add_parser("list", help="show the bundled assignments")
     listing.set_defaults(command=run_list)
+    for module in MORE_VERBS:
+        importlib.import_module(module).register(verbs)
     return parser
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
+# Modules adding more verbs: each has ``register(verbs)``, which adds its subparser with
+# ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
+# import torch, pandas and the rest inside the command, not at the top.
+MORE_VERBS: tuple[str, ...] = ()
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                         help="time limit per submission (default: from the reference's run time)")
     parser.add_argument("--memory", default=None, metavar="SIZE",
@@ -93,7 +102,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _options(args: argparse.Namespace, jobs: int, public_only: bool):
+def grade_options(args: argparse.Namespace, jobs: int, public_only: bool):
+    """The options of ``add_run_options``, as :class:`grader.grading.GradeOptions`."""
     from grader.assignment import parse_size
     from grader.grading import GradeOptions
 
@@ -117,13 +127,13 @@ def _device(choice: str) -> str:
 def run_grade(args: argparse.Namespace) -> int:
     from grader import commands
 
-    return commands.grade(args.assignment, args.submissions, args.out, _options(args, args.jobs, False))
+    return commands.grade(args.assignment, args.submissions, args.out, grade_options(args, args.jobs, False))
 
 
 def run_check(args: argparse.Namespace) -> int:
     from grader import commands
 
-    return commands.check(args.assignment, args.file, _options(args, 1, True))
+    return commands.check(args.assignment, args.file, grade_options(args, 1, True))
 
 
 def run_list(args: argparse.Namespace) -> int:
