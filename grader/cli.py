@@ -7,6 +7,7 @@ line (``grader: error: ...``) with exit status 2, never a traceback (unless ``--
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import os
 import sys
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
     grade.add_argument("submissions", type=Path, help="folder of STUDENT.ipynb, STUDENT.py or STUDENT/")
     grade.add_argument("-o", "--out", type=Path, required=True, help="folder for the report")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade every submission again (by default, unchanged ones graded "
+                       "before into OUT_DIR are reused)")
     grade.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
     add_run_options(grade)
@@ -127,7 +131,8 @@ def _device(choice: str) -> str:
 def run_grade(args: argparse.Namespace) -> int:
     from grader import commands
 
-    return commands.grade(args.assignment, args.submissions, args.out, grade_options(args, args.jobs, False))
+    options = dataclasses.replace(grade_options(args, args.jobs, False), regrade=args.regrade)
+    return commands.grade(args.assignment, args.submissions, args.out, options)
 
 
 def run_check(args: argparse.Namespace) -> int:

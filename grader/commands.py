@@ -89,6 +89,10 @@ def _check_writable(out_dir: Path) -> None:
                           "choose another -o folder") from None
 
 
+def out_dir_of(paths: dict[str, Path]) -> Path:
+    return paths["scores"].parent
+
+
 def _print_summary(batch, paths: dict[str, Path]) -> None:
     import pandas as pd
 
@@ -107,4 +111,7 @@ def _print_summary(batch, paths: dict[str, Path]) -> None:
                   + f"   mean score {scores.score.mean():.2f} / {scores.max_score.max():g}")
     if not batch.protections.get("namespaces", False):
         console.print("[yellow]warning: sandbox namespaces unavailable here; see run.json[/]")
+    if batch.reused:
+        console.print(f"{batch.reused} unchanged submissions were graded before and reused from "
+                      f"{out_dir_of(paths)}/.grader/journal.jsonl; --regrade grades them again")
     console.print(f"Report: {paths['scores']} and {paths['results']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -79,6 +80,13 @@ def _first_failure(failed: pd.DataFrame) -> str:
     return text + (f" (and {more} more failed tests)" if more else "")
 
 
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _gist(message: str) -> str:
     """The first line of a failure, with its likely cause when there is one."""
     lines = (message or "failed").splitlines()
@@ -88,15 +96,13 @@ def _gist(message: str) -> str:
 
 def header(batch: BatchResult) -> dict:
     """What a reader of the report needs to trust it: which protections were active, and more."""
-    import torch
-
     missing = [PROTECTIONS[name] for name, active in batch.protections.items() if not active]
     return {
         "assignment": batch.assignment.name,
         "assignment_fingerprint": batch.assignment.fingerprint,
         "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "grader_version": __version__,
-        "torch_version": torch.__version__,
+        "torch_version": _version("torch"),
         "python": platform.python_version(),
         "device": batch.device,
         "time_limit_seconds": round(batch.timeout, 1),

@@ -1,0 +1,189 @@
+"""One submission's sandbox run: how it ended, and what that tells the student.
+
+A :class:`Run` is the sandbox's outcome (status, one-line message, timings, the student's failing
+cells); :class:`ObservationSource` hands its observations to the judge, one student at a time,
+turning a probe that raised into the sentence the student reads.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+from grader.plugin import NoObservation
+from grader.pool import SandboxPool, SandboxRequest
+from grader.submissions import Submission
+from grader.wire import Frame, WireError, decode_frames
+
+
+@dataclass
+class Run:
+    """How one submission's sandbox ended, and where its observations are."""
+
+    submission: Submission
+    status: str = "graded"  # graded, error, timeout or killed
+    message: str = ""
+    seconds: float = 0.0  # the sandbox's wall-clock time, fork to exit
+    code_seconds: float = 0.0  # of which the student's cells and the probes
+    result_path: Path | None = None
+    output: str = ""
+    load: dict[str, Any] = field(default_factory=dict)
+
+
+def run_submission(submission: Submission, pool: SandboxPool, result_path: Path, timeout: float,
+                    memory: int, device: str, hide: tuple[str, ...]) -> Run:
+    run = Run(submission)
+    if submission.problem or submission.path is None:
+        run.status, run.message = "error", submission.problem or "no file to grade"
+        return run
+    request = SandboxRequest(
+        source=submission.path.resolve(), kind=submission.kind, name=submission.path.name,
+        result=result_path, timeout=timeout, memory=memory, device=device, hide=hide,
+    )
+    try:
+        response = pool.run(request)
+    except GraderError as error:
+        run.status, run.message = "error", f"the grader's sandbox failed: {error}"
+        return run
+    run.result_path = result_path
+    run.seconds = float(response.get("seconds", 0.0))
+    run.output = response.get("output", "")
+    _classify(run, response, timeout)
+    return run
+
+
+def _classify(run: Run, response: dict, timeout: float) -> None:
+    """Set the run's status and one-line message from how the sandbox ended."""
+    if "refused" in response or "fault" in response:
+        run.status, run.message = "error", response.get("refused") or f"grader fault: {response['fault']}"
+        return
+    if response.get("setup_failure"):
+        run.status, run.message = "error", f"the sandbox could not start: {response['setup_failure']}"
+        return
+    frames = frames_of(run)
+    load = next((f for f in frames if f.kind == "load"), None)
+    done = next((f for f in frames if f.kind == "done"), None)
+    finished = done is not None
+    if done is not None:
+        run.code_seconds = float(done.extra.get("seconds", 0.0))
+    if load is not None:
+        run.load = load.value or {}
+        if load.error:
+            run.status, run.message = "error", load.error.get("message", "cannot be read")
+            return
+    cell_errors = run.load.get("errors", [])
+    if response.get("timed_out"):
+        where = "while loading" if load is None else "while checking"
+        run.status = "timeout"
+        run.message = f"stopped after {timeout:.0f} s {where} (time limit): an endless loop or very slow code?"
+        return
+    if response.get("too_large"):
+        run.status, run.message = "killed", "stopped: its results were too large"
+        return
+    if not finished:
+        run.status = "killed"
+        run.message = _ended_early(response.get("exit_status"))
+        return
+    if run.submission.kind == "py" and any(e.get("type") in ("SyntaxError", "IndentationError")
+                                           for e in cell_errors):
+        error = cell_errors[0]
+        run.status = "error"
+        run.message = f"{run.submission.path.name} does not compile: {_cell_error_text(error, 'py')}"
+        return
+    if any(e.get("type") == "SoftTimeout" for e in cell_errors):
+        run.status = "timeout"
+    if cell_errors:
+        run.message = _cell_error_text(cell_errors[0], run.submission.kind)
+        if len(cell_errors) > 1:
+            run.message += f" (and {len(cell_errors) - 1} more failing cells)"
+
+
+def _ended_early(exit_status: int | None) -> str:
+    if exit_status is None:
+        return "the sandbox ended before grading finished"
+    code = os.waitstatus_to_exitcode(exit_status)
+    if code < 0:
+        name = signal.Signals(-code).name
+        why = {"SIGXFSZ": " (wrote too much output or too large a file)",
+               "SIGKILL": " (out of memory?)", "SIGSEGV": " (a crash in native code)"}
+        return f"killed by {name}{why.get(name, '')} before grading finished"
+    return (f"your code ended the process (exit code {code}) before grading finished: "
+            "remove sys.exit(), os._exit() and quit() calls")
+
+
+def _cell_error_text(error: dict, kind: str) -> str:
+    where = "" if kind == "py" else f"cell {error.get('cell')}: "
+    line = f" at line {error['line']}" if error.get("line") else ""
+    text = f" `{error['text']}`" if error.get("text") else ""
+    message = f": {error['message']}" if error.get("message") else ""
+    return f"{where}{error.get('type')}{line}{text}{message}"
+
+
+def probe_error_text(error: dict | None) -> str:
+    if not error:
+        return ""
+    kind, message = error.get("type", "Error"), error.get("message", "")
+    if kind == "ProbeFailure":
+        return message
+    if kind == "SoftTimeout":
+        return "this check was stopped: your code ran too long (an endless loop?)"
+    if kind == "MemoryError":
+        return "your code ran out of memory during this check"
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        where = f" at line {error['line']} of {error.get('where')}" if error.get("line") else ""
+        return (f"your code called sys.exit() or raised {kind}{where} during this check: "
+                "remove it, the grader needs your code to keep running")
+    where = ""
+    if error.get("line"):
+        where = f" ({error.get('where')}, line {error['line']}"
+        where += f": `{error['text']}`)" if error.get("text") else ")"
+    if kind == "NotImplementedError" and not message:
+        return f"not written yet: your code still raises NotImplementedError{where}"
+    return f"your code raised {kind}{where}" + (f": {message}" if message else "")
+
+
+def frames_of(run: Run) -> list[Frame]:
+    if run.result_path is None or not run.result_path.exists():
+        return []
+    try:
+        return decode_frames(run.result_path.read_bytes())
+    except WireError as error:
+        run.message = f"unreadable results: {error}"
+        return []
+
+
+class ObservationSource:
+    """Observations for the judge, decoded one student at a time (memory stays bounded)."""
+
+    def __init__(self, reference: dict[str, Any], runs: dict[str, Run]) -> None:
+        self._reference, self._runs = reference, runs
+        self._cached_student: str | None = None
+        self._cached: dict[str, Frame] = {}
+
+    def reference(self, probe: str) -> Any:
+        return self._reference[probe]
+
+    def student(self, student: str, probe: str) -> Any:
+        run = self._runs[student]
+        if self._cached_student != student:
+            self._cached = {f.name: f for f in frames_of(run) if f.kind == "probe"}
+            self._cached_student = student
+        frame = self._cached.get(probe)
+        if frame is None:
+            raise NoObservation(_why_missing(run))
+        if frame.error:
+            text = probe_error_text(frame.error)
+            if text.startswith("your code does not define") and run.load.get("errors"):
+                text += f" (earlier, {_cell_error_text(run.load['errors'][0], run.submission.kind)})"
+            raise NoObservation(text)
+        return frame.value
+
+
+def _why_missing(run: Run) -> str:
+    if run.status == "graded":
+        return "no result for this check (the sandbox ended early)"
+    return f"not checked: {run.message}" if run.message else f"not checked ({run.status})"
