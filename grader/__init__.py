@@ -10,7 +10,7 @@ Heavy modules (torch, pytest) are imported lazily so that ``grader --help`` stay
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["probe", "points", "hidden", "GraderError"]
+__all__ = ["probe", "points", "hidden", "check", "GraderError"]
 
 
 def __getattr__(name: str):
@@ -18,6 +18,10 @@ def __getattr__(name: str):
         from grader import api
 
         return getattr(api, name)
+    if name == "check":
+        from grader.selfcheck import check
+
+        return check
     if name == "GraderError":
         from grader.errors import GraderError
 

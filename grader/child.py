@@ -58,7 +58,7 @@ def run_submission(
     torch_device = torch.device(device)
     probe_budget = max(1.0, timeout * 0.4 / max(1, len(probes)))
     for probe_name, probe in sorted(probes.items()):
-        _write(result_fd, _run_probe(probe_name, probe, namespace, torch_device, probe_budget))
+        _write(result_fd, run_probe(probe_name, probe, namespace, torch_device, probe_budget))
     _write(result_fd, encode_frame("done", seconds=time.monotonic() - started))
 
 
@@ -91,16 +91,19 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
     return namespace, shell.notes, errors
 
 
-def _run_probe(name: str, probe: Callable, namespace: dict, device: Any, budget: float) -> bytes:
+def run_probe(name: str, probe: Callable, namespace: dict, device: Any, budget: float | None) -> bytes:
+    """One probe's frame: its observation, or what went wrong. ``budget``: seconds (None: no alarm)."""
     import torch
 
     torch.manual_seed(0)
     try:
-        signal.setitimer(signal.ITIMER_REAL, budget)
+        if budget is not None:
+            signal.setitimer(signal.ITIMER_REAL, budget)
         try:
             value = probe(namespace, device)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            if budget is not None:
+                signal.setitimer(signal.ITIMER_REAL, 0)
         return encode_frame("probe", name, value)
     except WireError as error:
         return encode_frame("probe", name, error={"type": "WireError", "message": str(error)})

@@ -37,6 +37,7 @@ SANDBOX_ENV = {
     "PYTHONIOENCODING": "utf-8",
     "OMP_NUM_THREADS": "1",
     "TMPDIR": "/tmp",
+    "GRADER_SANDBOX": "1",  # check() in a submitted notebook does nothing while it is graded
 }
 
 

@@ -98,7 +98,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                 "session": True,
             }
             hide = _secret_paths(assignment, submissions, out_dir)
-            reference, reference_seconds = _reference_observations(assignment, pool, work, options)
+            reference, reference_seconds = reference_observations(assignment, pool, work, options)
             timeout = options.timeout or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
             if options.timeout is None and assignment.limits.timeout is not None:
                 timeout = assignment.limits.timeout
@@ -124,10 +124,30 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def judge_observed(assignment: Assignment, student: str, frames: Path,
+                   options: GradeOptions) -> BatchResult:
+    """Judge observations a student made outside the sandbox (``grader.selfcheck``): no code of
+    theirs runs here; the reference runs in a sandbox as usual."""
+    started = time.monotonic()
+    work = Path(tempfile.mkdtemp(prefix="grader-selfcheck-"))
+    try:
+        pool = SandboxPool(assignment.test_files, 1, work, options.namespaces, assignment.preload)
+        try:
+            reference, _ = reference_observations(assignment, pool, work, options)
+        finally:
+            pool.close()
+        run = Run(Submission(student, frames), result_path=frames)
+        (_, outcomes), = _judge_chunk(assignment, reference, [run], options, None, {}, keep=True)
+        return BatchResult(assignment, [run], outcomes, {}, 0.0, options.device,
+                           time.monotonic() - started)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _judge_chunk(assignment: Assignment, reference: dict[str, Any], runs: list[Run],
                  options: GradeOptions, journal: Journal | None,
-                 protections: dict[str, bool]) -> list[tuple[Run, list[TestOutcome]]]:
-    """Judge these runs, journal them, and free their observations."""
+                 protections: dict[str, bool], keep: bool = False) -> list[tuple[Run, list[TestOutcome]]]:
+    """Judge these runs, journal them, and free their observations (unless ``keep``)."""
     source = ObservationSource(reference, {run.submission.student: run for run in runs})
     outcomes = judge(assignment.test_files, source, [r.submission.student for r in runs],
                      public_only=options.public_only)
@@ -138,7 +158,7 @@ def _judge_chunk(assignment: Assignment, reference: dict[str, Any], runs: list[R
         if journal is not None:
             journal.append(run.submission, _run_record(run), by_student[run.submission.student],
                            protections)
-        if run.result_path is not None:
+        if run.result_path is not None and not keep:
             run.result_path.unlink(missing_ok=True)
     return [(run, by_student[run.submission.student]) for run in runs]
 
@@ -174,10 +194,9 @@ def _secret_paths(assignment: Assignment, submissions: list[Submission],
     return tuple(sorted(str(p) for p in paths))
 
 
-def _reference_observations(assignment: Assignment, pool: SandboxPool, work: Path,
-                            options: GradeOptions) -> tuple[dict[str, Any], float]:
-    from grader.submissions import Submission
-
+def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path,
+                           options: GradeOptions) -> tuple[dict[str, Any], float]:
+    """The reference's observations for every probe, and its run time; its failure is ours."""
     reference = Submission(f"reference:{assignment.name}", assignment.reference)
     run = run_submission(reference, pool, work / "reference.obs", 120.0,
                           assignment.limits.memory, options.device, ())
