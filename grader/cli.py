@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--regrade", action="store_true",
                        help="grade every submission again (by default, unchanged ones graded "
                        "before into OUT_DIR are reused)")
+    grade.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where sandboxes run: this machine (default) or a Dask cluster")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (--executor dask)")
     grade.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
     add_run_options(grade)
@@ -131,7 +135,8 @@ def _device(choice: str) -> str:
 def run_grade(args: argparse.Namespace) -> int:
     from grader import commands
 
-    options = dataclasses.replace(grade_options(args, args.jobs, False), regrade=args.regrade)
+    options = dataclasses.replace(grade_options(args, args.jobs, False), regrade=args.regrade,
+                                  executor=args.executor, scheduler=args.scheduler)
     return commands.grade(args.assignment, args.submissions, args.out, options)
 
 

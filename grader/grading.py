@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,8 @@ class GradeOptions:
     device: str = "cpu"
     public_only: bool = False
     regrade: bool = False  # grade everything again, even what the journal says is done
+    executor: str = "local"  # or "dask": sandboxes run on a Dask cluster's workers
+    scheduler: str | None = None  # the Dask scheduler's address
     namespaces: bool = True  # off only to test or debug the weaker fallback sandbox
 
 
@@ -88,40 +90,57 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
     threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
     work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     graded: list[tuple[Run, list[TestOutcome]]] = []
+    local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
     try:
-        pool = SandboxPool(assignment.test_files, max(1, options.jobs), work, options.namespaces,
+        pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
                            assignment.preload)
         try:
-            protections = {
-                "namespaces": pool.namespaces, "readonly_fs": pool.namespaces,
-                "hidden_paths": pool.namespaces, "rlimits": True, "scrubbed_env": True,
-                "session": True,
-            }
-            hide = _secret_paths(assignment, submissions, out_dir)
+            protections = _protections(pool.namespaces)
+            hide = secret_paths(assignment, submissions, out_dir)
             reference, reference_seconds = reference_observations(assignment, pool, work, options)
             timeout = options.timeout or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
             if options.timeout is None and assignment.limits.timeout is not None:
                 timeout = assignment.limits.timeout
             memory = options.memory or assignment.limits.memory
+            if options.executor == "dask":
+                from grader import dask_executor
 
-            def run_one(index: int, submission: Submission) -> Run:
-                run = run_submission(submission, pool, work / f"{index}.obs", timeout, memory,
-                                      options.device, hide)
+                runs = dask_executor.sandbox_runs(options.scheduler, assignment, submissions, work,
+                                                  timeout, memory, options.device)
+            else:
+                runs = _local_runs(pool, submissions, work, timeout, memory, options.device, hide,
+                                   local_jobs)
+            chunk = max(8, 8 * options.jobs)
+            pending: list[Run] = []
+            for run in runs:
                 if on_progress:
                     on_progress(run)
-                return run
-
-            chunk = max(8, 8 * options.jobs)
-            with ThreadPoolExecutor(max(1, options.jobs)) as executor:
-                futures = [executor.submit(run_one, i, s) for i, s in enumerate(submissions)]
-                for start in range(0, len(futures), chunk):
-                    runs = [future.result() for future in futures[start : start + chunk]]
-                    graded += _judge_chunk(assignment, reference, runs, options, journal, protections)
+                pending.append(run)
+                if len(pending) == chunk:
+                    graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
+                    pending = []
+            if pending:
+                graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
         finally:
             pool.close()
         return timeout, protections, graded
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _protections(namespaces: bool) -> dict[str, bool]:
+    return {"namespaces": namespaces, "readonly_fs": namespaces, "hidden_paths": namespaces,
+            "rlimits": True, "scrubbed_env": True, "session": True}
+
+
+def _local_runs(pool: SandboxPool, submissions: list[Submission], work: Path, timeout: float,
+                memory: int, device: str, hide: tuple[str, ...], jobs: int) -> Iterator[Run]:
+    """Every submission through this machine's sandbox pool, ``jobs`` at a time, in order."""
+    with ThreadPoolExecutor(jobs) as executor:
+        futures = [executor.submit(run_submission, s, pool, work / f"{i}.obs", timeout, memory,
+                                   device, hide) for i, s in enumerate(submissions)]
+        for future in futures:
+            yield future.result()
 
 
 def judge_observed(assignment: Assignment, student: str, frames: Path,
@@ -181,7 +200,7 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
                load=record.get("load", {}), output=record.get("output", ""))
 
 
-def _secret_paths(assignment: Assignment, submissions: list[Submission],
+def secret_paths(assignment: Assignment, submissions: list[Submission],
                   out_dir: Path | None) -> tuple[str, ...]:
     """What no sandbox may read: the tests, the references, every submission, the report."""
     paths = {assignment.root, assignment.reference.parent}

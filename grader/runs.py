@@ -49,7 +49,13 @@ def run_submission(submission: Submission, pool: SandboxPool, result_path: Path,
     except GraderError as error:
         run.status, run.message = "error", f"the grader's sandbox failed: {error}"
         return run
-    run.result_path = result_path
+    return run_from_response(submission, response, result_path, timeout)
+
+
+def run_from_response(submission: Submission, response: dict, result_path: Path,
+                      timeout: float) -> Run:
+    """The run of a sandbox that answered ``response`` and wrote its frames to ``result_path``."""
+    run = Run(submission, result_path=result_path)
     run.seconds = float(response.get("seconds", 0.0))
     run.output = response.get("output", "")
     _classify(run, response, timeout)

@@ -1,0 +1,128 @@
+"""Past one machine: the same work units (one submission each) on a Dask distributed cluster.
+
+Each task carries one submission's bytes to a worker, which runs it in a sandbox forked from a
+warm server of its own (started on the worker's first task and kept for the next ones) and sends
+back how the sandbox ended and the observations' bytes. Nothing is judged on the workers: the
+judge, the reference's observations and the journal stay in the grading process. A worker lost
+mid-batch costs nothing: Dask runs its tasks again elsewhere.
+
+Workers need the grader installed (``pip install torch==2.13.0`` then the grader) and the
+assignment under the same name or path.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from grader.assignment import Assignment, find_assignment
+from grader.errors import GraderError
+from grader.pool import SandboxPool, SandboxRequest
+from grader.runs import Run, run_from_response
+from grader.submissions import Submission
+
+_pools: dict[tuple, SandboxPool] = {}
+_lock = threading.Lock()
+
+
+def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: list[Submission],
+                 work: Path, timeout: float, memory: int, device: str) -> Iterator[Run]:
+    """Runs of ``submissions`` on the cluster at ``scheduler``, in the order they finish."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise GraderError("--executor dask needs Dask: pip install 'distributed>=2024.1'") from None
+    if not scheduler:
+        raise GraderError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as error:
+        raise GraderError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    reference = _assignment_reference(assignment)
+    try:
+        waiting, futures = {}, []
+        for index, submission in enumerate(submissions):
+            if submission.problem or submission.path is None:
+                yield Run(submission, status="error", message=submission.problem or "no file to grade")
+                continue
+            try:
+                source = submission.path.read_bytes()
+            except OSError as error:
+                yield Run(submission, status="error", message=f"cannot read it: {error.strerror}")
+                continue
+            future = client.submit(sandbox_task, reference, submission.path.name, submission.kind,
+                                   source, timeout, memory, device, key=f"grader-{index}-{submission.student}",
+                                   retries=2, pure=False)
+            waiting[future.key] = (index, submission)
+            futures.append(future)
+        for future in as_completed(futures):
+            index, submission = waiting[future.key]
+            try:
+                response, observations = future.result()
+            except Exception as error:  # the task failed on every worker it was tried on
+                yield Run(submission, status="error", message=f"the cluster could not run it: {error}")
+                continue
+            result_path = work / f"{index}.obs"
+            result_path.write_bytes(observations)
+            yield run_from_response(submission, response, result_path, timeout)
+    finally:
+        client.close()
+
+
+def _assignment_reference(assignment: Assignment) -> str:
+    """How workers find the assignment: by bundled name when it is bundled, else by path."""
+    try:
+        if find_assignment(assignment.name).root == assignment.root:
+            return assignment.name
+    except GraderError:
+        pass
+    return str(assignment.root)
+
+
+def sandbox_task(assignment_name: str, file_name: str, kind: str, source: bytes, timeout: float,
+                 memory: int, device: str) -> tuple[dict, bytes]:
+    """On a worker: run one submission in a sandbox; return how it ended and its observations."""
+    from grader.grading import secret_paths
+
+    assignment = find_assignment(assignment_name)
+    folder = Path(tempfile.mkdtemp(prefix="grader-task-"))
+    try:
+        path = folder / file_name
+        path.write_bytes(source)
+        submission = Submission(path.stem, path)
+        request = SandboxRequest(
+            source=path, kind=kind, name=file_name, result=folder / "observations.bin",
+            timeout=timeout, memory=memory, device=device,
+            hide=secret_paths(assignment, [submission], None),
+        )
+        response = _worker_pool(assignment).run(request)
+        return response, request.result.read_bytes() if request.result.exists() else b""
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _worker_pool(assignment: Assignment) -> SandboxPool:
+    """This worker's warm sandbox servers for ``assignment``, started on first use."""
+    key = (assignment.root, assignment.fingerprint)
+    with _lock:
+        if key not in _pools:
+            try:
+                from distributed import get_worker
+
+                slots = get_worker().state.nthreads
+            except (ImportError, ValueError, AttributeError):
+                slots = 1
+            logs = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+            _pools[key] = SandboxPool(assignment.test_files, max(1, slots), logs,
+                                      preload=assignment.preload)
+        return _pools[key]
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in _pools.values():
+        pool.close()
