@@ -25,22 +25,11 @@ from typing import Any, BinaryIO
 from grader import isolation
 from grader.api import probes_of
 from grader.notebook import MAX_SOURCE_BYTES
+from grader.sandbox import run_sandbox
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
 RESULT_CAP = 512 * 1024 * 1024
 GRACE_SECONDS = 2.0
-SANDBOX_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "MPLBACKEND": "Agg",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONIOENCODING": "utf-8",
-    "OMP_NUM_THREADS": "1",
-    "TMPDIR": "/tmp",
-    "GRADER_SANDBOX": "1",  # check() in a submitted notebook does nothing while it is graded
-}
-
-
 def load_probes(test_files: list[str]) -> dict[str, Any]:
     probes: dict[str, Any] = {}
     for index, path in enumerate(test_files):
@@ -149,7 +138,7 @@ def serve(request: dict, probes: dict, namespaces: bool) -> dict:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the sandbox; reports through its pipes
         os.close(result_r), os.close(output_r), os.close(control_r)
-        _sandbox(request, source, probes, namespaces, scratch, result_w, output_w, control_w)
+        run_sandbox(request, source, probes, namespaces, scratch, result_w, output_w, control_w)
     for fd in (result_w, output_w, control_w):
         os.close(fd)
     try:
@@ -271,74 +260,6 @@ def _remove_tree(path: str) -> None:
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _sandbox(request: dict, source: bytes, probes: dict, namespaces: bool, scratch: str,
-             result_w: int, output_w: int, control_w: int) -> None:  # pragma: no cover
-    """First sandbox process: isolate, then fork the student's process and wait for it."""
-    try:
-        os.setsid()
-        isolation.die_with_parent()
-        if namespaces:
-            isolation.enter_namespaces(request["hide"], scratch, request["scratch_bytes"])
-        student = os.fork()
-        if student == 0:
-            _student(request, source, probes, namespaces, scratch, result_w, output_w)
-        os.close(result_w), os.close(output_w)
-        os.write(control_w, f"pid {student}\n".encode())
-        _, status = os.waitpid(student, 0)
-        os.write(control_w, f"exit {status}\n".encode())
-        os._exit(0)
-    except BaseException as error:  # noqa: B036
-        os.write(control_w, f"fail {type(error).__name__}: {error}\n".encode())
-        os._exit(1)
-
-
-def _student(request: dict, source: bytes, probes: dict, namespaces: bool, scratch: str,
-             result_w: int, output_w: int) -> None:  # pragma: no cover
-    """The student's process (PID 1 of its namespace): lock down, then run the submission."""
-    from grader.child import run_submission
-
-    code = 0
-    try:
-        isolation.die_with_parent()
-        if namespaces:
-            isolation.lock_namespaces()
-        os.chdir(scratch)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(output_w, 1)
-        os.dup2(output_w, 2)
-        for fd in _open_fds():
-            if fd > 2 and fd != result_w:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        os.environ.clear()
-        os.environ.update(SANDBOX_ENV, HOME=scratch)
-        isolation.limit_resources(request["memory"], request["file_bytes"],
-                                  address_space=request["device"] == "cpu")
-        run_submission(source, request["kind"], request["name"], probes, result_w,
-                       request["device"], request["timeout"])
-    except BaseException:  # noqa: B036 - a fault of the sandbox set-up, shown in the output
-        import traceback
-
-        traceback.print_exc()
-        code = 70
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
-
-
-def _open_fds() -> list[int]:
-    try:
-        return [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:
-        return list(range(3, 256))
 
 
 if __name__ == "__main__":
