@@ -37,11 +37,14 @@ def run_submission(
     result_fd: int,
     device: str,
     timeout: float,
+    gpu_memory_fraction: float | None = None,
 ) -> None:
     """Load the submission, run every probe on it, and write one frame per step to ``result_fd``."""
     import torch
 
     torch.set_num_threads(1)
+    if device.startswith("cuda") and gpu_memory_fraction:  # one student cannot starve the others
+        torch.cuda.set_per_process_memory_fraction(gpu_memory_fraction)
     signal.signal(signal.SIGALRM, _on_alarm)
     started = time.monotonic()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import queue
 import shutil
 import tempfile
 import threading
@@ -135,12 +136,34 @@ def _protections(namespaces: bool) -> dict[str, bool]:
 
 def _local_runs(pool: SandboxPool, submissions: list[Submission], work: Path, timeout: float,
                 memory: int, device: str, hide: tuple[str, ...], jobs: int) -> Iterator[Run]:
-    """Every submission through this machine's sandbox pool, ``jobs`` at a time, in order."""
+    """Every submission through this machine's sandbox pool, ``jobs`` at a time, in order.
+
+    On CUDA each sandbox sees one GPU, taken from a queue: with several GPUs submissions are
+    spread across them, and no more than ``jobs / GPUs`` (at least one) share a GPU at a time."""
+    gpus: queue.Queue[int | None] = queue.Queue()
+    count = _gpu_count() if device.startswith("cuda") else 0
+    for slot in range(jobs):
+        gpus.put(slot % count if count else None)
+
+    def run_one(index: int, submission: Submission) -> Run:
+        gpu = gpus.get()
+        try:
+            return run_submission(submission, pool, work / f"{index}.obs", timeout, memory, device,
+                                  hide, gpu)
+        finally:
+            gpus.put(gpu)
+
     with ThreadPoolExecutor(jobs) as executor:
-        futures = [executor.submit(run_submission, s, pool, work / f"{i}.obs", timeout, memory,
-                                   device, hide) for i, s in enumerate(submissions)]
+        futures = [executor.submit(run_one, i, s) for i, s in enumerate(submissions)]
         for future in futures:
             yield future.result()
+
+
+def _gpu_count() -> int:
+    """GPUs visible here (this process is not the warm one: initialising CUDA here is safe)."""
+    import torch
+
+    return torch.cuda.device_count()
 
 
 def judge_observed(assignment: Assignment, student: str, frames: Path,

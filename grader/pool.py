@@ -31,6 +31,8 @@ class SandboxRequest:
     hide: tuple[str, ...]
     file_bytes: int = 64 * 1024 * 1024
     scratch_bytes: int = 256 * 1024 * 1024
+    gpu: int | None = None  # which GPU the sandbox may see (CUDA_VISIBLE_DEVICES), when on CUDA
+    gpu_memory_fraction: float = 0.9  # of that GPU's memory, the most its allocator may take
 
     def to_json(self) -> str:
         fields = {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}

@@ -35,14 +35,14 @@ class Run:
 
 
 def run_submission(submission: Submission, pool: SandboxPool, result_path: Path, timeout: float,
-                    memory: int, device: str, hide: tuple[str, ...]) -> Run:
+                   memory: int, device: str, hide: tuple[str, ...], gpu: int | None = None) -> Run:
     run = Run(submission)
     if submission.problem or submission.path is None:
         run.status, run.message = "error", submission.problem or "no file to grade"
         return run
     request = SandboxRequest(
         source=submission.path.resolve(), kind=submission.kind, name=submission.path.name,
-        result=result_path, timeout=timeout, memory=memory, device=device, hide=hide,
+        result=result_path, timeout=timeout, memory=memory, device=device, hide=hide, gpu=gpu,
     )
     try:
         response = pool.run(request)

@@ -69,10 +69,12 @@ def student_process(request: dict, source: bytes, probes: dict, namespaces: bool
                     pass
         os.environ.clear()
         os.environ.update(SANDBOX_ENV, HOME=scratch)
+        if request.get("gpu") is not None:  # before CUDA starts, which only ever happens here
+            os.environ["CUDA_VISIBLE_DEVICES"] = str(request["gpu"])
         isolation.limit_resources(request["memory"], request["file_bytes"],
                                   address_space=request["device"] == "cpu")
         run_submission(source, request["kind"], request["name"], probes, result_w,
-                       request["device"], request["timeout"])
+                       request["device"], request["timeout"], request.get("gpu_memory_fraction"))
     except BaseException:  # noqa: B036 - a fault of the sandbox set-up, shown in the output
         import traceback
 
