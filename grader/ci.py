@@ -1,0 +1,198 @@
+"""The CI door: ``grader ci ASSIGNMENT SUBMISSION --format gradescope|junit|github``.
+
+Grades one submission with every test, public and hidden (CI grading is the real grade), and
+writes machine-readable results (the writers are in :mod:`grader.ci_formats`). Hidden tests count
+for the score, but what CI writes is student-facing: they show their name and points only.
+
+Exit status: 0 when grading ran, whatever the score; 1 when ``--fail-under PERCENT`` is given and
+the score is below it; 2 for a mistake in the call (an unknown assignment, a missing file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import GraderError
+
+FORMATS = ("gradescope", "junit", "github")
+GRADESCOPE_HOME = Path("/autograder")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One test's result for one submission."""
+
+    test: str  # the test function's name, e.g. test_forward_values
+    description: str  # what the student reads
+    score: float
+    max_score: float
+    passed: bool
+    hidden: bool
+    message: str  # the failure's explanation (never shown to students for hidden tests)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """What CI reports about one graded submission."""
+
+    assignment: str
+    title: str
+    file: str  # as given on the command line
+    status: str  # graded, error, timeout or killed
+    message: str  # the run's one-line message (a failing cell, a time-out), or ""
+    seconds: float
+    tests: tuple[TestResult, ...]
+    notes: tuple[str, ...] = field(default=())
+    settings: dict = field(default_factory=dict)  # the assignment.toml's [gradescope] table
+
+    @property
+    def score(self) -> float:
+        return sum(t.score for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.score / self.max_score, 1) if self.max_score else 0.0
+
+    def below(self, percent: float) -> bool:
+        """Whether the score is below ``percent`` of the points (compared unrounded)."""
+        return self.score * 100 < percent * self.max_score or (not self.max_score and percent > 0)
+
+    def headline(self) -> str:
+        """``custom_layer: 5 / 10 points (50%)``."""
+        return f"{self.assignment}: {self.score:g} / {self.max_score:g} points ({self.percent:g}%)"
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    from grader.cli import add_run_options
+
+    ci = verbs.add_parser(
+        "ci", help="grade one submission with every test, for CI (Gradescope, JUnit, GitHub)",
+        description="Grade SUBMISSION with all of the assignment's tests, public and hidden, and "
+        "write the results for a CI system. Exit status 0 when grading ran, whatever the score "
+        "(1 with --fail-under when the score is below it; 2 for a mistake in the call).")
+    ci.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
+    ci.add_argument("submission", type=Path, help="the notebook (.ipynb) or module (.py) to grade")
+    ci.add_argument("--format", required=True, choices=FORMATS,
+                    help="gradescope: results.json; junit: JUnit XML; github: a job summary "
+                    "(Markdown) and workflow annotations")
+    ci.add_argument("-o", "--out", type=Path, default=None, metavar="FILE",
+                    help="where to write (default: gradescope /autograder/results/results.json "
+                    "on Gradescope, else results.json; junit report.xml; github: appended to "
+                    "$GITHUB_STEP_SUMMARY, else printed)")
+    ci.add_argument("--fail-under", type=_percent, default=None, metavar="PERCENT",
+                    help="exit with status 1 when the score is below PERCENT of the points")
+    add_run_options(ci)
+    ci.set_defaults(command=run_ci)
+
+
+def run_ci(args: argparse.Namespace) -> int:
+    from grader.cli import grade_options
+
+    return ci(args.assignment, args.submission, args.format, args.out, args.fail_under,
+              grade_options(args, 1, False))
+
+
+def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under: float | None,
+       options) -> int:
+    """Grade ``file``, write the results in ``fmt``; the exit status (see the module's docstring)."""
+    from grader import ci_formats, grading, submissions
+    from grader.assignment import find_assignment
+
+    assignment = find_assignment(assignment_name)
+    settings = gradescope_settings(assignment.root / "assignment.toml")
+    submission = submissions.single(file)
+    target = output_path(fmt, out)
+    if target is not None:
+        ci_formats.check_writable(target)
+    batch = grading.grade(assignment, [submission], options)
+    result = summarize(batch, str(file), settings)
+    if fmt == "gradescope":
+        ci_formats.write_gradescope(result, target)
+    elif fmt == "junit":
+        ci_formats.write_junit(result, target)
+    else:
+        for line in ci_formats.github_annotations(result):
+            print(line)
+        summary = ci_formats.github_summary(result)
+        if target is None:
+            print(summary, end="")
+        else:
+            with target.open("a", encoding="utf-8") as stream:
+                stream.write(summary)
+    if fmt != "github":
+        print(f"{result.headline()}; {fmt} results in {target}")
+    if fail_under is not None and result.below(fail_under):
+        print(f"grader: the score {result.percent:g}% is below --fail-under {fail_under:g}%",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def output_path(fmt: str, out: Path | None) -> Path | None:
+    """Where ``fmt`` goes: ``-o``, else the format's default; None means standard output."""
+    if out is not None:
+        return out
+    if fmt == "gradescope":
+        if GRADESCOPE_HOME.is_dir():
+            return GRADESCOPE_HOME / "results" / "results.json"
+        return Path("results.json")
+    if fmt == "junit":
+        return Path("report.xml")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    return Path(summary) if summary else None
+
+
+def summarize(batch, file: str, settings: dict | None = None) -> SubmissionResult:
+    """The first (only) submission of ``batch``, as CI reports it."""
+    run = batch.runs[0]
+    student = run.submission.student
+    tests = tuple(
+        TestResult(test=o.test, description=_clean(o.description), score=o.points if o.passed else 0.0,
+                   max_score=o.points, passed=o.passed, hidden=o.hidden, message=_clean(o.message or ""))
+        for o in batch.outcomes if o.student == student
+    )
+    return SubmissionResult(
+        assignment=batch.assignment.name, title=batch.assignment.title, file=file,
+        status=run.status, message=_clean(run.message), seconds=batch.seconds, tests=tests,
+        notes=tuple(_clean(str(n)) for n in run.load.get("notes", [])), settings=settings or {},
+    )
+
+
+def gradescope_settings(toml_path: Path) -> dict:
+    """The assignment's optional ``[gradescope]`` table (visibility settings), checked."""
+    import tomllib
+
+    from grader.ci_formats import VISIBILITY_KEYS, VISIBILITY_VALUES
+
+    try:
+        table = tomllib.loads(toml_path.read_text(encoding="utf-8")).get("gradescope", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise GraderError(f"cannot read {toml_path}: {error}") from None
+    for key, value in table.items():
+        if key in VISIBILITY_KEYS and value not in VISIBILITY_VALUES:
+            raise GraderError(f"{toml_path}: [gradescope] {key} = {value!r} is not one of "
+                              f"{', '.join(VISIBILITY_VALUES)}: fix assignment.toml")
+    return dict(table)
+
+
+def _clean(text: str) -> str:
+    """``text`` that can be written as UTF-8 (student code can put lone surrogates in messages)."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage (a number from 0 to 100)") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100")
+    return value

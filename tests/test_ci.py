@@ -1,0 +1,208 @@
+"""The CI door as a CI system meets it: `grader ci` files, annotations and exit codes, and the
+Gradescope bundle of `grader export gradescope`."""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+
+GRADER = [sys.executable, "-m", "grader"]
+CLASS = EXAMPLES / "custom_layer"
+PUBLIC = {"test_parameters_registered", "test_no_bias_parameter", "test_forward_values", "test_batch_shapes"}
+HIDDEN = {"test_forward_without_bias", "test_gradients", "test_to_moves_parameters"}
+# https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format
+GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_output_format",
+                  "test_name_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+GRADESCOPE_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output",
+                   "output_format", "tags", "visibility", "extra_data"}
+VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def grader(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*GRADER, *args], capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Four `grader ci` runs, two at a time: {name: (completed process, folder it ran in)}."""
+    root = tmp_path_factory.mktemp("ci")
+    summary = root / "github" / "summary.md"
+    summary.parent.mkdir()
+    summary.write_text("## an earlier step\n\n")
+    calls = {
+        "rupert_junit": ["custom_layer", str(CLASS / "rupert.py"), "--format", "junit", "-o",
+                         "out/report.xml", "--fail-under", "100"],
+        "rupert_gradescope": ["custom_layer", str(CLASS / "rupert.py"), "--format", "gradescope"],
+        "rupert_github": ["custom_layer", str(CLASS / "rupert.py"), "--format", "github"],
+        "alice_gradescope": ["custom_layer", str(CLASS / "alice.py"), "--format", "gradescope", "-o",
+                             "alice.json", "--fail-under", "100"],
+    }
+
+    def run(name: str) -> tuple[str, subprocess.CompletedProcess, Path]:
+        folder = summary.parent if name == "rupert_github" else root / name
+        folder.mkdir(exist_ok=True)
+        env = {"GITHUB_STEP_SUMMARY": str(summary)} if name == "rupert_github" else {}
+        return name, grader("ci", *calls[name], cwd=folder, env=env), folder
+
+    with ThreadPoolExecutor(2) as pool:
+        return {name: (result, folder) for name, result, folder in pool.map(run, calls)}
+
+
+def test_junit_has_one_testcase_per_test_and_the_failures(runs):
+    result, folder = runs["rupert_junit"]
+    assert result.returncode == 1, result.stderr  # 50% is under --fail-under 100
+    assert "below --fail-under 100" in result.stderr
+    suites = ET.parse(folder / "out" / "report.xml").getroot()
+    (suite,) = suites.findall("testsuite")
+    cases = suite.findall("testcase")
+    assert len(cases) == 7 and suite.get("tests") == "7" and suite.get("failures") == "3"
+    assert {c.get("name") for c in cases} == PUBLIC | HIDDEN
+    assert {c.get("classname") for c in cases} == {"custom_layer"}
+    failed = {c.get("name"): c.find("failure") for c in cases if c.find("failure") is not None}
+    assert set(failed) == {"test_forward_values", "test_gradients", "test_to_moves_parameters"}
+    assert "values differ" in failed["test_forward_values"].get("message")
+    assert "missing or wrong bias" in failed["test_forward_values"].text
+    for name in ("test_gradients", "test_to_moves_parameters"):
+        assert "details are not shown" in failed[name].text
+        assert "expected" not in failed[name].text and "differ" not in failed[name].text
+    points = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in cases}
+    assert sum(float(p["points"]) for p in points.values()) == 5
+    assert sum(float(p["max_points"]) for p in points.values()) == 10
+    assert points["test_forward_values"]["max_points"] == "2"
+
+
+def test_gradescope_results_follow_the_documented_format(runs):
+    result, folder = runs["rupert_gradescope"]
+    assert result.returncode == 0, result.stderr
+    path = folder / "results.json"  # the default outside Gradescope
+    if Path("/autograder").is_dir():
+        pytest.skip("this machine has /autograder: the results went to /autograder/results")
+    data = json.loads(path.read_text())
+    assert set(data) <= GRADESCOPE_TOP
+    assert isinstance(data["score"], float) and isinstance(data["execution_time"], int)
+    assert isinstance(data["output"], str) and "5 / 10 points" in data["output"]
+    assert data["visibility"] in VISIBILITIES and data["stdout_visibility"] in VISIBILITIES
+    assert data["extra_data"]["max_score"] == 10
+    tests = data["tests"]
+    assert len(tests) == 7
+    for test in tests:
+        assert set(test) <= GRADESCOPE_TEST
+        assert isinstance(test["name"], str) and test["name"]
+        assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
+        assert test["status"] in {"passed", "failed"}
+        assert test["visibility"] in VISIBILITIES
+        assert test["score"] == (test["max_score"] if test["status"] == "passed" else 0)
+    assert data["score"] == sum(t["score"] for t in tests) == 5
+    by_test = {t["extra_data"]["test"]: t for t in tests}
+    assert {n for n, t in by_test.items() if t["visibility"] == "visible"} == PUBLIC
+    assert {n for n, t in by_test.items() if t["visibility"] == "after_published"} == HIDDEN
+    forward = by_test["test_forward_values"]
+    assert forward["status"] == "failed" and "missing or wrong bias" in forward["output"]
+    assert forward["name"].startswith("forward(x) returns x @ weights + bias")
+    for name in ("test_gradients", "test_to_moves_parameters"):
+        hidden = by_test[name]
+        assert hidden["status"] == "failed" and hidden["max_score"] > 0
+        assert "details are not shown" in hidden["output"]
+        assert "expected" not in hidden["output"] and "differ" not in hidden["output"]
+    assert by_test["test_forward_without_bias"]["output"] == ""
+
+
+def test_a_full_score_passes_fail_under_100(runs):
+    result, folder = runs["alice_gradescope"]
+    assert result.returncode == 0, result.stderr
+    assert "10 / 10 points (100%)" in result.stdout
+    data = json.loads((folder / "alice.json").read_text())
+    assert data["score"] == 10 and all(t["status"] == "passed" for t in data["tests"])
+
+
+def test_github_summary_and_annotations(runs):
+    result, folder = runs["rupert_github"]
+    assert result.returncode == 0, result.stderr
+    summary = (folder / "summary.md").read_text()
+    assert summary.startswith("## an earlier step\n")  # appended, as GitHub expects
+    assert "| test | points | passed | why |" in summary
+    assert "| forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input) | 0 / 2 | ❌ |" in summary
+    assert "| 2 / 2 | ✅ |" in summary and "**5 / 10**" in summary
+    hidden_row = ("| backward() gives the right gradients for weights and bias *(hidden)* | 0 / 2 | ❌ "
+                  "| details hidden |")
+    assert hidden_row in summary
+    lines = result.stdout.splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == 1  # the failed public test; hidden ones get no annotation
+    assert "title=forward(x) returns x @ weights + bias" in errors[0] and "rupert.py" in errors[0]
+    assert "%0A" in errors[0] and "\n" not in errors[0]  # one line, escaped as GitHub reads it
+    assert "::notice title=Score::custom_layer: 5 / 10 points (50%25); 2 hidden tests failed" in lines
+
+
+@pytest.mark.parametrize("args, words", [
+    (["no_such_assignment", "EXAMPLE", "--format", "junit"], "unknown assignment 'no_such_assignment'"),
+    (["custom_layer", "/no/such/file.ipynb", "--format", "gradescope"], "does not exist"),
+    (["custom_layer", "EXAMPLE", "--format", "junit", "-o", "/"], "is a folder"),
+])
+def test_bad_input_exits_2_with_one_line(args, words):
+    args = [str(CLASS / "alice.py") if a == "EXAMPLE" else a for a in args]
+    result = grader("ci", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("grader: error: ") and words in lines[0], result.stderr
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "autograder.zip"
+    result = grader("export", "gradescope", "custom_layer", "-o", str(out), "--timeout", "30")
+    if result.returncode != 0 and "cannot build the grader's wheel" in result.stderr:
+        pytest.skip(f"cannot build a wheel here: {result.stderr[-300:]}")
+    assert result.returncode == 0, result.stderr
+    assert f"Wrote {out}" in result.stdout
+    return zipfile.ZipFile(out)
+
+
+def test_gradescope_bundle_members(bundle):
+    names = bundle.namelist()
+    (wheel,) = [n for n in names if n.startswith("grader-") and n.endswith(".whl")]
+    assert sorted(names) == sorted(["setup.sh", "run_autograder", wheel])
+    assert bundle.getinfo("run_autograder").external_attr >> 16 & 0o111 == 0o111
+    setup = bundle.read("setup.sh").decode()
+    assert setup.startswith("#!") and setup.index("pip install torch==2.13.0") < setup.index(wheel)
+    assert f"rm -f /autograder/source/{wheel}" in setup
+    script = bundle.read("run_autograder").decode()
+    assert "grader ci custom_layer \"$submission\" --format gradescope" in script
+    assert "-o /autograder/results/results.json --timeout 30" in script
+    with bundle.open(wheel) as stream, zipfile.ZipFile(stream) as built:
+        inside = built.namelist()
+    assert "grader/_bundled/assignments/custom_layer/assignment.toml" in inside
+    assert "grader/_bundled/assignments/custom_layer/test_custom_layer.py" in inside
+    assert "grader/_bundled/reference/custom_layer.py" in inside
+
+
+@pytest.mark.parametrize("files, chosen", [
+    (["work.ipynb", "helper.py", ".ipynb_checkpoints/work-checkpoint.ipynb"], "work.ipynb"),
+    (["hw/solution.py"], "hw/solution.py"),
+    (["a.py", "b.py"], ""),  # several: the grader gets the folder and says so
+])
+def test_run_autograder_picks_the_submission(bundle, tmp_path, files, chosen):
+    """run_autograder in a fake /autograder, with a stand-in grader that records its arguments."""
+    home = tmp_path / "autograder"
+    for name in files:
+        (home / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        (home / "submission" / name).write_text("")
+    fake = home / "venv" / "bin" / "grader"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/args\n')
+    fake.chmod(0o755)
+    script = home / "run_autograder"
+    script.write_text(bundle.read("run_autograder").decode().replace("/autograder", str(home)))
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    args = (tmp_path / "args").read_text().splitlines()
+    submission = str(home / "submission" / chosen).rstrip("/")
+    assert args[:5] == ["ci", "custom_layer", submission, "--format", "gradescope"]
