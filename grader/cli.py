@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
     grade.add_argument("submissions", type=Path, help="folder of STUDENT.ipynb, STUDENT.py or STUDENT/")
     grade.add_argument("-o", "--out", type=Path, required=True, help="folder for the report")
+    grade.add_argument("--roster", type=Path, default=None, metavar="CSV",
+                       help="class list (student,lms_id,name): listed students with no submission "
+                       "get a row with status missing")
+    grade.add_argument("--no-feedback", dest="feedback", action="store_false",
+                       help="skip feedback/ (per-student Markdown, HTML and annotated notebooks: "
+                       "rendering notebooks costs about 0.3 s each)")
     grade.add_argument("--regrade", action="store_true",
                        help="grade every submission again (by default, unchanged ones graded "
                        "before into OUT_DIR are reused)")
@@ -78,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules adding more verbs: each has ``register(verbs)``, which adds its subparser with
 # ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
 # import torch, pandas and the rest inside the command, not at the top.
-MORE_VERBS: tuple[str, ...] = ("grader.ci", "grader.gradescope_bundle")
+MORE_VERBS: tuple[str, ...] = ("grader.ci", "grader.gradescope_bundle", "grader.canvas")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -137,7 +143,8 @@ def run_grade(args: argparse.Namespace) -> int:
 
     options = dataclasses.replace(grade_options(args, args.jobs, False), regrade=args.regrade,
                                   executor=args.executor, scheduler=args.scheduler)
-    return commands.grade(args.assignment, args.submissions, args.out, options)
+    return commands.grade(args.assignment, args.submissions, args.out, options, roster=args.roster,
+                          feedback=args.feedback)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -13,17 +13,25 @@ from grader.errors import GraderError
 from grader.grading import GradeOptions
 
 console = Console(stderr=False, highlight=False)
-STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "killed": "magenta"}
+STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "killed": "magenta",
+                "missing": "red"}
 
 
-def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: GradeOptions) -> int:
+def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: GradeOptions,
+          roster: Path | None = None, feedback: bool = True) -> int:
     """Grade a folder; exit status 0 when the batch completed, whatever the students scored."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from grader import grading, report, submissions
+    from grader import roster as class_roster
 
     assignment = find_assignment(assignment_name)
     found = submissions.discover(submissions_dir)
+    if roster is not None:
+        found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
+        if unlisted:
+            console.print(f"[yellow]warning: not in the roster (graded anyway): "
+                          f"{escape(', '.join(unlisted))}[/]")
     _check_writable(out_dir)
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True),
@@ -32,7 +40,9 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
         task = progress.add_task(f"grading {assignment.name}", total=len(found))
         batch = grading.grade(assignment, found, options, out_dir=out_dir,
                               on_progress=lambda run: progress.advance(task))
-    paths = report.write_report(batch, out_dir)
+    if roster is not None:
+        class_roster.mark_missing(batch)
+    paths = report.write_report(batch, out_dir, feedback=feedback)
     _print_summary(batch, paths)
     return 0
 
@@ -112,6 +122,6 @@ def _print_summary(batch, paths: dict[str, Path]) -> None:
     if not batch.protections.get("namespaces", False):
         console.print("[yellow]warning: sandbox namespaces unavailable here; see run.json[/]")
     if batch.reused:
-        console.print(f"{batch.reused} unchanged submissions were graded before and reused from "
+        console.print(f"{len(batch.reused)} unchanged submissions were graded before and reused from "
                       f"{out_dir_of(paths)}/.grader/journal.jsonl; --regrade grades them again")
     console.print(f"Report: {paths['scores']} and {paths['results']}")

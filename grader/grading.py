@@ -48,7 +48,7 @@ class BatchResult:
     timeout: float
     device: str
     seconds: float
-    reused: int = 0  # submissions taken from the journal, not graded again
+    reused: frozenset[str] = frozenset()  # students taken from the journal, not graded again
 
 
 def grade(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
@@ -80,7 +80,7 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     order = {s.student: i for i, s in enumerate(submissions)}
     outcomes.sort(key=lambda o: order.get(o.student, -1))
     return BatchResult(assignment, ordered, outcomes, protections, timeout, options.device,
-                       time.monotonic() - started, reused=len(reused))
+                       time.monotonic() - started, reused=frozenset(reused))
 
 
 def _grade_fresh(assignment: Assignment, submissions: list[Submission], options: GradeOptions,

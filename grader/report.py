@@ -14,6 +14,7 @@ import pandas as pd
 
 from grader import __version__
 from grader.grading import BatchResult
+from grader.html_report import write_extras
 from grader.isolation import PROTECTIONS
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
@@ -99,6 +100,7 @@ def header(batch: BatchResult) -> dict:
     missing = [PROTECTIONS[name] for name, active in batch.protections.items() if not active]
     return {
         "assignment": batch.assignment.name,
+        "assignment_title": batch.assignment.title,
         "assignment_fingerprint": batch.assignment.fingerprint,
         "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "grader_version": __version__,
@@ -113,8 +115,9 @@ def header(batch: BatchResult) -> dict:
     }
 
 
-def write_report(batch: BatchResult, out_dir: Path) -> dict[str, Path]:
-    """Write scores.csv, results.csv and run.json into ``out_dir`` (each file atomically)."""
+def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True) -> dict[str, Path]:
+    """Write scores.csv, results.csv, run.json and the extras (scores.parquet, report.html and,
+    unless ``feedback`` is off, feedback/) into ``out_dir``, each file atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     results = results_table(batch)
     scores = scores_table(batch, results)
@@ -126,6 +129,7 @@ def write_report(batch: BatchResult, out_dir: Path) -> dict[str, Path]:
     _atomic_write(paths["scores"], scores.to_csv(index=False))
     _atomic_write(paths["results"], results.to_csv(index=False))
     _atomic_write(paths["header"], json.dumps(header(batch), indent=2) + "\n")
+    paths |= write_extras(batch, out_dir, scores, results, feedback=feedback)
     return paths
 
 

@@ -1,0 +1,203 @@
+"""The instructor's extra outputs: ``scores.parquet``, ``report.html`` and per-student feedback.
+
+``report.html`` is one self-contained page (no network: inline CSS, the plot as a base64 PNG) with
+the class summary, the distribution of scores, each test's pass rate, the most frequent diagnoses,
+the submissions that failed or ran slowest, and the run's header. Everything that comes from
+students is escaped (Jinja2's autoescape, pandas' ``to_html(escape=True)``).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from grader.grading import BatchResult
+
+FAILED_STATUSES = ("error", "timeout", "killed", "missing")
+DIAGNOSED_STATUSES = ("graded", "timeout")  # the others fail every test for one reason, shown apart
+HIDDEN_DIAGNOSIS = "hidden test failed"
+TOP_DIAGNOSES = 15
+TOP_SLOWEST = 5
+
+
+def write_extras(batch: BatchResult, out_dir: Path, scores: pd.DataFrame,
+                 results: pd.DataFrame, feedback: bool = True) -> dict[str, Path]:
+    """Write scores.parquet, report.html and (with ``feedback``) feedback/ beside the CSV report;
+    return their paths."""
+    from grader.feedback import write_feedback
+
+    scores = _by_row(scores)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"parquet": out_dir / "scores.parquet", "html": out_dir / "report.html"}
+    atomic_write(paths["parquet"], scores.to_parquet(index=False))
+    atomic_write(paths["html"], render_report(batch, scores, results, _header(batch, out_dir)).encode())
+    if feedback:
+        paths.update(write_feedback(batch, out_dir / "feedback", scores, results))
+    return paths
+
+
+def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFrame, header: dict) -> str:
+    """The class report as one HTML page."""
+    from markupsafe import Markup
+
+    tables = {name: Markup(_table(frame)) if len(frame) else "" for name, frame in (
+        ("tests", pass_rates_by_test(results)), ("diagnoses", frequent_diagnoses(scores, results)),
+        ("failed", failed_submissions(scores)), ("slowest", slowest_submissions(scores)))}
+    facts = [(key.replace("_", " "), header[key]) for key in (
+        "assignment", "assignment_fingerprint", "graded_at", "grader_version", "torch_version", "python",
+        "device", "time_limit_seconds", "submissions", "seconds") if key in header]
+    return render("report.html.j2", title=batch.assignment.title, header=header,
+                  summary=class_summary(scores), plot=distribution_png(scores), tables=tables,
+                  run_facts=facts)
+
+
+def class_summary(scores: pd.DataFrame) -> dict[str, Any]:
+    """Number of students, mean and median score, pass rate (full marks), and status counts."""
+    count = len(scores)
+    max_score = float(scores.max_score.max()) if count else 0.0
+    passed = int(((scores.score >= scores.max_score) & (scores.max_score > 0)).sum()) if count else 0
+    return {
+        "students": count,
+        "max_score": f"{max_score:g}",
+        "mean": f"{scores.score.mean():.2f}" if count else "-",
+        "median": f"{scores.score.median():g}" if count else "-",
+        "passed": passed,
+        "pass_rate": f"{100 * passed / count:.1f}" if count else "0.0",
+        "statuses": sorted(scores.status.value_counts().items(), key=lambda item: -item[1]),
+    }
+
+
+def pass_rates_by_test(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per test, in the assignment's order: how many students passed it."""
+    import pandas as pd
+
+    rows = []
+    for test, group in results.groupby("test", sort=False):
+        passed = int((group.status == "passed").sum())
+        rows.append({"test": group.description.iloc[0] or test, "name": test,
+                     "visibility": group.visibility.iloc[0], "points": f"{group.max_score.iloc[0]:g}",
+                     "passed": f"{passed} / {len(group)}", "pass rate": f"{100 * passed / len(group):.0f} %"})
+    return pd.DataFrame(rows, columns=["test", "name", "visibility", "points", "passed", "pass rate"])
+
+
+def frequent_diagnoses(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """The first lines of failures, counted; a hidden test's failure counts as "hidden test failed"."""
+    import pandas as pd
+
+    diagnosed = set(scores.student[scores.status.isin(DIAGNOSED_STATUSES)])
+    failed = results[(results.status == "failed") & results.student.isin(diagnosed)]
+    columns = ["diagnosis", "students", "tests", "who"]
+    if failed.empty:
+        return pd.DataFrame(columns=columns)
+    hidden = failed.visibility == "hidden"
+    diagnosis = [HIDDEN_DIAGNOSIS if h else first_line(m) for h, m in zip(hidden, failed.message, strict=True)]
+    # One row per public diagnosis (whichever tests it failed), one per hidden test.
+    keys = [f"hidden:{t}" if h else d for h, t, d in zip(hidden, failed.test, diagnosis, strict=True)]
+    failed = failed.assign(diagnosis=diagnosis, key=keys)
+    table = failed.groupby("key", sort=False).agg(
+        diagnosis=("diagnosis", "first"), students=("student", "nunique"),
+        tests=("description", lambda tests: "; ".join(dict.fromkeys(tests))),
+        who=("student", lambda who: _names(list(dict.fromkeys(who)))))
+    table = table.sort_values("students", ascending=False, kind="stable")
+    return table[columns].head(TOP_DIAGNOSES).reset_index(drop=True)
+
+
+def failed_submissions(scores: pd.DataFrame) -> pd.DataFrame:
+    """Submissions whose status is error, timeout, killed or missing, with their message."""
+    failed = scores[scores.status.isin(FAILED_STATUSES)]
+    return failed[["student", "status", "score", "message"]].assign(score=failed.score.map("{:g}".format))
+
+
+def slowest_submissions(scores: pd.DataFrame) -> pd.DataFrame:
+    """The submissions that took longest in their sandbox."""
+    slowest = scores.sort_values("seconds", ascending=False, kind="stable").head(TOP_SLOWEST)
+    return slowest[["student", "seconds", "code_seconds", "status"]]
+
+
+def distribution_png(scores: pd.DataFrame) -> str:
+    """A histogram of the scores, as base64 PNG (matplotlib, Agg, no pyplot state)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 3), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    max_score = float(scores.max_score.max()) if len(scores) else 0.0
+    if 0 < max_score <= 40:
+        bins = np.arange(-0.5, np.ceil(max_score) + 1.5, 1.0)
+    else:
+        bins = 20
+    axes.hist(scores.score, bins=bins, color="#4c72b0", edgecolor="white")
+    axes.set_xlabel(f"score (out of {max_score:g})")
+    axes.set_ylabel("students")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def first_line(message: str | None) -> str:
+    """A failure's first line, and its likely cause when the message names one."""
+    lines = [line.strip() for line in (message or "failed").splitlines() if line.strip()] or ["failed"]
+    cause = next((line for line in lines[1:] if line.startswith("Likely cause:")), None)
+    return lines[0] + (f" ({cause[0].lower()}{cause[1:]})" if cause else "")
+
+
+def render(template: str, **context: Any) -> str:
+    """A template of grader/templates, with autoescape on (every value is HTML-escaped)."""
+    return _templates().get_template(template).render(**context)
+
+
+@functools.cache
+def _templates():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(loader=PackageLoader("grader", "templates"), autoescape=True,
+                       undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _table(frame: pd.DataFrame) -> str:
+    return frame.to_html(index=False, border=0, escape=True, na_rep="", classes="data")
+
+
+def _names(students: list[str], most: int = 8) -> str:
+    shown = ", ".join(students[:most])
+    return shown + (f" and {len(students) - most} more" if len(students) > most else "")
+
+
+def _by_row(scores: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` with ``student`` as a column (tests index it by student)."""
+    return scores.reset_index() if "student" not in scores.columns else scores.reset_index(drop=True)
+
+
+def _header(batch: BatchResult, out_dir: Path) -> dict:
+    """The run.json just written beside us, or a fresh header."""
+    try:
+        return json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        from grader.report import header
+
+        return header(batch)

@@ -1,0 +1,143 @@
+"""The instructor's extra outputs of a batch: scores.parquet and a self-contained report.html."""
+
+import base64
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from conftest import EXAMPLES
+
+from grader import grading, report
+from grader.html_report import write_extras
+from grader.isolation import PROTECTIONS
+
+OPTIONS = {"timeout": 6, "memory": 512 * 1024**2}
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"  # a legal file name on Linux, so a legal student id
+HOSTILE_MARKDOWN = "# Mine\n<script>alert('md')</script>\n<img src=x onerror=alert(2)>"
+HOSTILE_ERROR = {"cell": 2, "type": "KeyError", "message": "'<b>bold</b>'", "line": 1,
+                 "text": "raise KeyError('<b>bold</b>')"}
+
+
+def hostile_batch(batch: grading.BatchResult, folder: Path) -> grading.BatchResult:
+    """The graded example class, where students put markup in everything they control: rupert's id
+    (a file name) and his public diagnosis, grace's error message, and heidi's notebook."""
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN), nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_code_cell(HOSTILE_ERROR["text"])])
+    (folder / "heidi.ipynb").write_text(nbformat.writes(notebook))
+    renamed = {"rupert": HOSTILE_NAME}
+    runs = []
+    for run in batch.runs:
+        student = run.submission.student
+        submission = replace(run.submission, student=renamed.get(student, student))
+        run = replace(run, submission=submission)
+        if submission.student == "grace":
+            run = replace(run, message="does not compile: <i>gone</i>")
+        if submission.student == "heidi":
+            run = replace(run, submission=replace(submission, path=folder / "heidi.ipynb"),
+                          load={"cells": 2, "errors": [HOSTILE_ERROR], "notes": []})
+        runs.append(run)
+    outcomes = []
+    for outcome in batch.outcomes:
+        outcome = replace(outcome, student=renamed.get(outcome.student, outcome.student))
+        if outcome.student == HOSTILE_NAME and not outcome.passed and not outcome.hidden:
+            outcome = replace(outcome, message="<script>alert('diagnosis')</script>\n" + outcome.message)
+        outcomes.append(outcome)
+    return replace(batch, runs=runs, outcomes=outcomes)
+
+
+@pytest.fixture(scope="module")
+def hostile(grade, tmp_path_factory):
+    graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
+    out = tmp_path_factory.mktemp("hostile")
+    batch = hostile_batch(graded.batch, out)
+    results = report.results_table(batch)
+    write_extras(batch, out, report.scores_table(batch, results), results)
+    return out
+
+
+@pytest.fixture(scope="module")
+def extras(grade, tmp_path_factory):
+    graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
+    out = tmp_path_factory.mktemp("extras")
+    paths = write_extras(graded.batch, out, graded.scores, graded.results)
+    return graded, out, paths
+
+
+def test_parquet_reads_back_equal_to_scores(extras):
+    graded, out, paths = extras
+    assert paths["parquet"] == out / "scores.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "scores.parquet"), graded.scores.reset_index())
+
+
+def test_report_shows_the_class_summary(extras):
+    graded, out, _ = extras
+    html = (out / "report.html").read_text()
+    scores = graded.scores
+    assert f'<td id="students">{len(scores)}</td>' in html
+    assert f'<td id="mean">{scores.score.mean():.2f} / 10</td>' in html
+    assert f'<td id="median">{scores.score.median():g} / 10</td>' in html
+    passed = int((scores.score == 10).sum())
+    assert f"{100 * passed / len(scores):.1f} % ({passed} of {len(scores)})" in html
+
+
+def test_report_tables_tests_diagnoses_failures_and_slowest(extras):
+    graded, out, _ = extras
+    html = (out / "report.html").read_text()
+    results = graded.results
+    forward = results[results.test == "test_forward_values"]
+    assert f"<td>{(forward.status == 'passed').sum()} / {len(forward)}</td>" in html
+    assert "did you spell it forwrad?" in html  # a public diagnosis, counted
+    assert "hidden test failed" in html
+    assert "bias.grad is None" not in html  # trent's and rupert's only failures are hidden
+    assert "exit code 3" in html and "does not compile" in html  # niaj (killed), grace (error)
+    slowest = re.search(r"<h2>Slowest submissions</h2>(.*?)</table>", html, re.S).group(1)
+    assert "olivia" in slowest and "peggy" in slowest  # the endless loop and the memory hog
+
+
+def test_report_is_self_contained_with_an_embedded_plot(extras):
+    _, out, _ = extras
+    html = (out / "report.html").read_text()
+    png = re.search(r'<img id="distribution" [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert png and base64.b64decode(png.group(1)).startswith(b"\x89PNG\r\n\x1a\n")
+    assert not re.search(r'(?:src|href)="(?!data:)', html), "no file or URL may be referenced"
+    assert "<script" not in html and "<link" not in html
+    for name in PROTECTIONS.values():
+        assert f"<th>{name}</th>" in html  # the run header: each sandbox protection, active or not
+
+
+def test_student_text_is_escaped_in_the_report(hostile):
+    html = (hostile / "report.html").read_text()
+    assert HOSTILE_NAME not in html and "<script>alert" not in html and "<b>bold" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the student id, shown as text
+    assert "&lt;script&gt;alert(" in html  # the diagnosis of a public test, shown as text
+    assert "&lt;i&gt;gone&lt;/i&gt;" in html  # the message of a failed submission
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium(*args: str, profile) -> subprocess.CompletedProcess:
+    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--disable-background-networking", f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium here (apt-get install chromium)")
+def test_report_renders_in_headless_chromium(extras, hostile, tmp_path):
+    _, out, _ = extras
+    dom = chromium("--dump-dom", (out / "report.html").as_uri(), profile=tmp_path / "p1").stdout
+    assert "<table" in dom and "did you spell it forwrad?" in dom
+    assert re.search(r'<img id="distribution"[^>]*src="data:image/png;base64,', dom)
+    shot = tmp_path / "report.png"
+    chromium("--window-size=1200,2400", f"--screenshot={shot}", (out / "report.html").as_uri(),
+             profile=tmp_path / "p2")
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000
+    dom = chromium("--dump-dom", (hostile / "report.html").as_uri(), profile=tmp_path / "p3").stdout
+    assert "<table" in dom and "<script" not in dom
+    assert len(re.findall(r"<img\b", dom)) == 1  # the plot; the student's "<img ...>" stayed text
