@@ -20,8 +20,9 @@ def bundled_root() -> Path:
 
 # Imported once in the warm process rather than in every sandbox: creating the first optimizer
 # imports torch._dynamo (2-3 s); the first backward() given an explicit gradient, and so every
-# gradcheck, imports torch.fx.experimental.symbolic_shapes with sympy (about 0.6 s).
-DEFAULT_PRELOAD = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes")
+# gradcheck, imports torch.fx.experimental.symbolic_shapes with sympy (about 0.6 s); students plot,
+# and a first matplotlib.pyplot import builds a font cache (1-4 s).
+DEFAULT_PRELOAD = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes", "matplotlib.pyplot")
 
 
 @dataclass(frozen=True)

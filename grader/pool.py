@@ -7,6 +7,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,9 @@ class ForkServer:
               preload: tuple[str, ...] = ()) -> ForkServer:
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+        # Plots render headless; matplotlib's font cache is built once and kept between runs.
+        env["MPLBACKEND"] = "Agg"
+        env["MPLCONFIGDIR"] = str(Path(tempfile.gettempdir()) / f"grader-matplotlib-{os.getuid()}")
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.forkserver", *map(str, test_files),
              "--preload", ",".join(preload), *([] if namespaces else ["--no-namespaces"])],
