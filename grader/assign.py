@@ -1,0 +1,401 @@
+"""``grader assign solution.ipynb -o assignments/NAME``: an instructor's solution notebook becomes an
+assignment (starter notebook, reference, tests, ``assignment.toml``).
+
+Markers in the solution notebook:
+
+- Code between a ``# BEGIN SOLUTION`` line and a ``# END SOLUTION`` line is the solution: the
+  starter gets ``raise NotImplementedError`` in its place (at the marker's indentation), or the code
+  after ``placeholder=`` when the marker says ``# BEGIN SOLUTION placeholder=self.weights = ...``.
+  The reference keeps the code and drops the marker lines.
+- A code cell whose first line is ``# TEST points=2 name=forward_values`` (add ``hidden`` for a
+  hidden test, ``description="..."`` for what students read; or tag the cell ``test`` and put the
+  same keys in the cell's ``metadata.grader``) is a test. Its code runs as a probe with the
+  student's names (and ``torch``, ``device``); ``observe(key=value, ...)`` records what is compared
+  with the reference's values, key by key. Test cells are left out of the starter and the reference.
+- ``metadata.grader = {name, title, timeout, memory}`` in the notebook's metadata fills in
+  ``assignment.toml`` (defaults: the folder's name, the first heading, derived, ``2G``).
+
+Before anything is written, the assignment is graded in a temporary folder: the reference must get
+full marks and the starter zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import json
+import os
+import re
+import shlex
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+
+BEGIN = re.compile(r"^(?P<indent>[ \t]*)#+\s*BEGIN SOLUTION\b(?P<rest>.*)$")
+END = re.compile(r"^[ \t]*#+\s*END SOLUTION\b")
+TEST_HEADER = re.compile(r"^\s*#\s*TEST\b(?P<rest>.*)$")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+RESERVED = {"torch", "hidden", "points", "probe", "assert_close", "fail"}
+
+
+@dataclass(frozen=True)
+class ProbeCell:
+    name: str  # the probe's name; the test is test_<name>
+    points: float
+    hidden: bool
+    description: str
+    source: str  # the cell's code, header line removed
+
+
+@dataclass(frozen=True)
+class Authored:
+    """What ``grader assign`` writes, as text."""
+
+    name: str
+    title: str
+    starter: Any  # nbformat.NotebookNode
+    reference: str
+    tests: tuple[ProbeCell, ...]
+    toml: dict[str, Any]
+
+
+def author(path: Path, folder_name: str) -> Authored:
+    """Split a solution notebook into starter, reference, tests and settings (nothing written)."""
+    import nbformat
+
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except FileNotFoundError:
+        raise GraderError(f"{path} does not exist: give the solution notebook's path") from None
+    except Exception as error:  # nbformat raises many kinds for malformed files
+        raise GraderError(f"cannot read {path} as a notebook: {error}") from None
+    meta = dict(notebook.metadata.get("grader", {}))
+    name = str(meta.get("name") or folder_name)
+    if not NAME.fullmatch(name):
+        raise GraderError(f"the assignment name {name!r} must be letters, digits and _ (a Python name): "
+                          "set metadata.grader.name in the notebook or choose another -o folder")
+    starter, tests, reference = copy.deepcopy(notebook), [], []
+    starter.cells = []
+    for number, cell in enumerate(notebook.cells, 1):
+        if cell.cell_type != "code":
+            starter.cells.append(cell)
+            continue
+        test = _test_cell(cell, number)
+        if test is not None:
+            tests.append(test)
+            continue
+        code, hollow = _split_solution(cell.source, number)
+        reference.append(_plain_python(code, number))
+        starter_cell = copy.deepcopy(cell)
+        starter_cell.source, starter_cell.outputs, starter_cell.execution_count = hollow, [], None
+        starter.cells.append(starter_cell)
+    _check_tests(tests, path)
+    starter.metadata.pop("grader", None)
+    if not any("grader check" in c.source for c in starter.cells):
+        starter.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**How to check your work.** In a terminal, run `grader check {name} starter.ipynb` (use "
+            "your notebook's name if you renamed it): it runs the public tests and says what is wrong."))
+    title = str(meta.get("title") or _first_heading(notebook) or name)
+    header = f'"""Reference solution of {name}, made by `grader assign` from {path.name}."""\n\n'
+    return Authored(name, title, starter, header + "\n\n".join(r for r in reference if r.strip()) + "\n",
+                    tuple(tests), _settings(name, title, meta))
+
+
+def _split_solution(source: str, cell: int) -> tuple[str, str]:
+    """(the code without marker lines, the starter's code) of one cell."""
+    code, hollow, inside = [], [], None
+    for number, line in enumerate(source.splitlines(), 1):
+        begin, end = BEGIN.match(line), END.match(line)
+        if begin:
+            if inside is not None:
+                raise GraderError(f"cell {cell}, line {number}: BEGIN SOLUTION inside another one "
+                                  f"(opened at line {inside}): add the missing # END SOLUTION")
+            inside = number
+            rest = begin["rest"].strip()
+            if rest and not rest.startswith("placeholder="):
+                raise GraderError(f"cell {cell}, line {number}: after BEGIN SOLUTION write nothing or "
+                                  f"placeholder=CODE, not {rest!r}")
+            placeholder = rest.removeprefix("placeholder=").strip() or "raise NotImplementedError"
+            hollow.append(begin["indent"] + placeholder)
+        elif end:
+            if inside is None:
+                raise GraderError(f"cell {cell}, line {number}: END SOLUTION without a BEGIN SOLUTION")
+            inside = None
+        else:
+            code.append(line)
+            if inside is None:
+                hollow.append(line)
+    if inside is not None:
+        raise GraderError(f"cell {cell}, line {inside}: BEGIN SOLUTION is never closed: add # END SOLUTION")
+    return "\n".join(code), "\n".join(hollow)
+
+
+def _plain_python(code: str, cell: int) -> str:
+    """A cell's code as module code: IPython magics and shell lines are commented out."""
+    lines = [f"# {line}" if line.lstrip().startswith(("%", "!")) else line for line in code.splitlines()]
+    text = "\n".join(lines).rstrip()
+    try:
+        ast.parse(text)
+    except SyntaxError as error:
+        raise GraderError(f"cell {cell} of the solution is not valid Python (line {error.lineno}: "
+                          f"{error.msg}): fix it in the notebook") from None
+    return text
+
+
+def _test_cell(cell: Any, number: int) -> ProbeCell | None:
+    lines = cell.source.splitlines()
+    header = TEST_HEADER.match(lines[0]) if lines else None
+    if header is None and "test" not in cell.metadata.get("tags", []):
+        return None
+    options = dict(cell.metadata.get("grader", {}))
+    body = "\n".join(lines[1:] if header else lines)
+    if header:
+        try:
+            words = shlex.split(header["rest"])
+        except ValueError as error:
+            raise GraderError(f"test cell {number}: cannot read its first line ({error})") from None
+        for word in words:
+            key, has_value, value = word.partition("=")
+            if not has_value and key in ("hidden", "public"):
+                options["hidden"] = key == "hidden"
+            elif has_value and key in ("points", "name", "description"):
+                options[key] = value
+            else:
+                raise GraderError(f"test cell {number}: unknown {word!r} in its first line; write e.g. "
+                                  '# TEST points=2 name=forward_values hidden description="..."')
+    try:
+        tree = ast.parse(body)
+    except SyntaxError as error:
+        line = (error.lineno or 0) + bool(header)
+        raise GraderError(f"test cell {number}: line {line}: {error.msg}") from None
+    if not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "observe"
+               for n in ast.walk(tree)):
+        raise GraderError(f"test cell {number} observes nothing: call observe(name=value, ...) with what "
+                          "the test compares")
+    name = str(options.get("name") or f"cell_{number}").removeprefix("test_")
+    if not NAME.fullmatch(name) or name in RESERVED:
+        raise GraderError(f"test cell {number}: name={name!r} must be a Python name (not starting with _ "
+                          f"and none of {', '.join(sorted(RESERVED))})")
+    try:
+        points = float(options.get("points", 1))
+    except (TypeError, ValueError):
+        raise GraderError(f"test cell {number}: points={options.get('points')!r} is not a number") from None
+    docstring = ast.get_docstring(tree) if tree.body else None
+    description = str(options.get("description") or (docstring or "").strip().split("\n")[0]
+                      or name.replace("_", " "))
+    return ProbeCell(name, points, bool(options.get("hidden", False)), description, body)
+
+
+def _check_tests(tests: list[ProbeCell], path: Path) -> None:
+    if not tests:
+        raise GraderError(f"{path} has no test cells: start a code cell with # TEST points=1 name=... "
+                          "and call observe(key=value) in it")
+    names = [t.name for t in tests]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise GraderError(f"several test cells are named {', '.join(twice)}: give each a different name=")
+
+
+def _first_heading(notebook: Any) -> str | None:
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip().replace("`", "")
+    return None
+
+
+def _settings(name: str, title: str, meta: dict[str, Any]) -> dict[str, Any]:
+    from grader.assignment import parse_size
+
+    limits: dict[str, Any] = {"memory": str(meta.get("memory", "2G"))}
+    parse_size(limits["memory"])
+    if meta.get("timeout") is not None:
+        try:
+            limits["timeout"] = float(meta["timeout"])
+        except (TypeError, ValueError):
+            raise GraderError(f"metadata.grader.timeout {meta['timeout']!r} is not a number of "
+                              "seconds") from None
+    return {"name": name, "title": title, "version": "1", "starter": "starter.ipynb", "limits": limits}
+
+
+TEST_FILE_HEAD = '''"""Tests of {name}, made by `grader assign` from {notebook}: edit its test cells and run
+`grader assign` again rather than editing this file.
+
+Each test cell's code runs as a probe with the student's names (and once with the reference's);
+observe(key=value, ...) records what the test compares, key by key.
+"""
+
+import torch
+
+from grader import hidden, points, probe
+from grader.compare import assert_close, fail
+
+
+def _run_cell(ns, device, source, filename):
+    """Run a test cell's code with the submission's names; return what it observed."""
+    observed = {{}}
+
+    def observe(**values):
+        observed.update(values)
+
+    exec(compile(source, filename, "exec"), {{"torch": torch, **ns, "observe": observe, "device": device}})
+    return observed
+
+
+def _compare(got, want, is_hidden=False):
+    for key in want:
+        if key not in got:
+            fail(f"{{key}} was not observed: the test's code took another path with your code")
+        assert_close(got[key], want[key], what=key, hidden=is_hidden)
+'''
+
+
+def tests_source(authored: Authored, notebook_name: str) -> str:
+    """The assignment's test file: one probe and one test per test cell."""
+    parts = [TEST_FILE_HEAD.format(name=authored.name, notebook=notebook_name)]
+    for test in authored.tests:
+        source = test.source.rstrip() + "\n"
+        literal = f"r'''\n{source}'''" if "'''" not in source else repr(source)
+        markers = ("@hidden\n" if test.hidden else "") + f"@points({test.points:g})"
+        parts.append(
+            f"\n\n_cell_{test.name} = {literal}\n\n\n"
+            f"@probe\ndef {test.name}(ns, device):\n"
+            f"    return _run_cell(ns, device, _cell_{test.name}, {f'test cell {test.name}'!r})\n\n\n"
+            f"{markers}\ndef test_{test.name}(observe):\n    {_docstring(test.description)}\n"
+            f"    got, want = observe({test.name})\n    _compare(got, want, is_hidden={test.hidden})\n")
+    return "".join(parts)
+
+
+def _docstring(text: str) -> str:
+    plain = '"""' not in text and "\\" not in text and not text.endswith('"')
+    return f'"""{text}"""' if plain else repr(text)
+
+
+def toml_text(settings: dict[str, Any], reference: str) -> str:
+    lines = [f"{key} = {json.dumps(value)}" for key, value in settings.items() if key != "limits"]
+    lines.append(f"reference = {json.dumps(reference)}")
+    lines += ["", "[limits]", *(f"{key} = {json.dumps(value)}" for key, value in settings["limits"].items())]
+    return "\n".join(lines) + "\n"
+
+
+def write(authored: Authored, folder: Path, notebook_name: str) -> dict[str, Path]:
+    """Write the assignment into ``folder``; the reference goes to ``../../reference/NAME.py`` when
+    that folder exists (as for the bundled assignments), else to ``folder/reference.py``."""
+    import nbformat
+
+    shared = folder.parent.parent / "reference"
+    reference, relative = ((shared / f"{authored.name}.py", f"../../reference/{authored.name}.py")
+                           if shared.is_dir() else (folder / "reference.py", "reference.py"))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"toml": folder / "assignment.toml", "starter": folder / "starter.ipynb",
+             "tests": folder / f"test_{authored.name}.py", "reference": reference}
+    paths["toml"].write_text(toml_text(authored.toml, relative), encoding="utf-8")
+    nbformat.write(authored.starter, str(paths["starter"]))
+    paths["tests"].write_text(tests_source(authored, notebook_name), encoding="utf-8")
+    reference.write_text(authored.reference, encoding="utf-8")
+    return paths
+
+
+def verify(authored: Authored, notebook_name: str, options: Any) -> dict[str, tuple[float, float]]:
+    """Grade the reference and the starter in a temporary copy: full marks and zero, or an error."""
+    from grader import grading, report
+    from grader.assignment import load_assignment
+    from grader.submissions import Submission
+
+    work = Path(tempfile.mkdtemp(prefix="grader-assign-"))
+    try:
+        folder = work / "assignments" / authored.name
+        (work / "reference").mkdir(parents=True)
+        paths = write(authored, folder, notebook_name)
+        (work / "work").mkdir()
+        shutil.copy(paths["reference"], work / "work" / "reference.py")
+        shutil.copy(paths["starter"], work / "work" / "starter.ipynb")
+        subs = [Submission("reference", work / "work" / "reference.py"),
+                Submission("starter", work / "work" / "starter.ipynb")]
+        try:
+            batch = grading.grade(load_assignment(folder), subs, options)
+        except GraderError as error:
+            raise GraderError(f"a test cell fails on the solution itself: {error}".replace(
+                str(paths["reference"]), notebook_name)) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    results = report.results_table(batch)
+    scores = report.scores_table(batch, results).set_index("student")
+    ref, starter = scores.loc["reference"], scores.loc["starter"]
+    if ref.score < ref.max_score:
+        failed = results[(results.student == "reference") & (results.status == "failed")]
+        why = "; ".join(f"{r.test}: {' '.join(str(r.message).split())[:200]}" for r in failed.itertuples())
+        raise GraderError(f"the solution gets {ref.score:g} / {ref.max_score:g}, not full marks "
+                          f"({why or ref.message}): fix the test cells or the solution (do they "
+                          "depend on randomness or time?)")
+    if starter.score > 0:
+        passed = results[(results.student == "starter") & (results.status == "passed")]
+        raise GraderError(f"the starter already gets {starter.score:g} / {starter.max_score:g}: "
+                          f"{', '.join(passed.test)} {'passes' if len(passed) == 1 else 'pass'} without "
+                          "the solution; make every test use the code between BEGIN SOLUTION and END SOLUTION")
+    return {"reference": (float(ref.score), float(ref.max_score)),
+            "starter": (float(starter.score), float(starter.max_score))}
+
+
+def assign(notebook: Path, out: Path, options: Any) -> int:
+    """Author, verify, write, and print what was written."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    folder = out.resolve()
+    authored = author(notebook, folder.name)
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise GraderError(f"cannot write the assignment into {folder} ({existing} is not a writable "
+                          "folder): choose another -o folder")
+    scores = verify(authored, notebook.name, options)
+    stale = [p.name for p in folder.glob("test_*.py") if p.name != f"test_{authored.name}.py"]
+    try:
+        paths = write(authored, folder, notebook.name)
+    except OSError as error:
+        raise GraderError(f"cannot write the assignment into {folder}: {error.strerror}; choose another "
+                          "-o folder") from None
+    console = Console(highlight=False)
+    table = Table(title=f"{authored.name}: tests made from {notebook.name}")
+    for column in ("test", "points", "visibility", "description"):
+        table.add_column(column, overflow="fold")
+    for test in authored.tests:
+        table.add_row(f"test_{test.name}", f"{test.points:g}", "hidden" if test.hidden else "public",
+                      escape(test.description))
+    console.print(table)
+    for what, path in paths.items():
+        console.print(f"{what:>9}: {escape(str(path))}")
+    (ref, total), (start, _) = scores["reference"], scores["starter"]
+    console.print(f"Checked: the reference gets {ref:g} / {total:g}, the starter {start:g} / {total:g}.")
+    if stale:
+        console.print(f"[yellow]note: {folder} also holds {', '.join(stale)}, which grading runs too[/]")
+    return 0
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    from grader.cli import add_run_options
+
+    parser = verbs.add_parser(
+        "assign", help="make an assignment from a solution notebook",
+        description="Turn a solution notebook into an assignment: a starter notebook without the "
+        "code between # BEGIN SOLUTION and # END SOLUTION, a reference, tests from the cells "
+        "starting with # TEST, and assignment.toml. Checks that the reference gets full marks and "
+        "the starter zero before writing anything.")
+    parser.add_argument("notebook", type=Path, help="the solution notebook (.ipynb)")
+    parser.add_argument("-o", "--out", type=Path, required=True,
+                        help="the assignment folder to write, e.g. assignments/NAME")
+    add_run_options(parser)
+    parser.set_defaults(command=run_assign)
+
+
+def run_assign(args: argparse.Namespace) -> int:
+    from grader.cli import grade_options
+
+    return assign(args.notebook, args.out, grade_options(args, 2, False))
