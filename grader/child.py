@@ -20,6 +20,8 @@ from typing import Any
 from grader.notebook import Cell, NotebookError, Shell, cells_of
 from grader.wire import WireError, encode_frame
 
+ALARM_REPEAT = 0.5  # seconds: a swallowed SoftTimeout is raised again until the code stops
+
 
 class SoftTimeout(BaseException):
     """Raised by the alarm when a cell or a probe runs past its share of the time limit."""
@@ -84,7 +86,7 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
             continue
         try:
             code = compile(cell.source, cell.filename, "exec")
-            signal.setitimer(signal.ITIMER_REAL, remaining)
+            signal.setitimer(signal.ITIMER_REAL, remaining, ALARM_REPEAT)
             try:
                 exec(code, namespace)
             finally:
@@ -101,7 +103,7 @@ def run_probe(name: str, probe: Callable, namespace: dict, device: Any, budget: 
     torch.manual_seed(0)
     try:
         if budget is not None:
-            signal.setitimer(signal.ITIMER_REAL, budget)
+            signal.setitimer(signal.ITIMER_REAL, budget, ALARM_REPEAT)
         try:
             value = probe(namespace, device)
         finally:
@@ -121,13 +123,14 @@ def describe_exception(error: BaseException) -> dict[str, Any]:
     """Type, message and the student's line where it happened (not the grader's frames)."""
     if isinstance(error, SoftTimeout):
         return {"type": "SoftTimeout", "message": "ran too long and was stopped (an endless loop?)"}
-    if isinstance(error, MemoryError):
-        return {"type": "MemoryError", "message": "ran out of memory (the sandbox's limit)"}
     try:
         message = str(error)[:500]
     except BaseException:  # noqa: B036
         message = "(unprintable message)"
     described: dict[str, Any] = {"type": type(error).__name__, "message": message}
+    if isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
+                                          and "can't allocate memory" in message):
+        described = {"type": "MemoryError", "message": "ran out of memory (the sandbox's limit)"}
     if isinstance(error, SyntaxError):
         described.update(message=str(error.msg)[:500], line=error.lineno,
                          text=(error.text or "").strip()[:200])

@@ -148,11 +148,17 @@ def tests_markdown(f: Feedback) -> str:
     return "\n".join(lines) + "\n"
 
 
+MAX_RENDERED_BYTES = 10 * 1024 * 1024
+
+
 def notebook_html(exporter, run: Run, feedback: Feedback) -> str:
     """The student's notebook (not run, outputs left out) with a summary on top, a note after
     each cell that raised, and the test results after the last code cell."""
     import nbformat
 
+    size = run.submission.path.stat().st_size
+    if size > MAX_RENDERED_BYTES:  # parsing it here, in the judge, would cost too much
+        raise ValueError(f"{size >> 20} MB is more than the {MAX_RENDERED_BYTES >> 20} MB rendered")
     text = run.submission.path.read_bytes().decode("utf-8-sig", errors="replace")
     notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
     errors = defaultdict(list)

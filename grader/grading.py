@@ -224,16 +224,36 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
 
 
 def secret_paths(assignment: Assignment, submissions: list[Submission],
-                  out_dir: Path | None) -> tuple[str, ...]:
-    """What no sandbox may read: the tests, the references, every submission, the report."""
-    paths = {assignment.root, assignment.reference.parent}
+                 out_dir: Path | None) -> tuple[str, ...]:
+    """What no sandbox may read: the tests, the references, every submission, the report, and
+    the folders around them (a course folder often keeps solutions beside the submissions), the
+    user's home and the working folder: each unless the sandbox needs something inside it (the
+    Python installation, the grader package)."""
+    must = {assignment.root, assignment.reference.parent}
     if out_dir is not None:
-        paths.add(out_dir.resolve())
-    paths |= {s.path.parent for s in submissions if s.path is not None}
+        must.add(out_dir.resolve())
+    folders = {s.path.resolve().parent for s in submissions if s.path is not None}
+    must |= folders
     checkout = Path(__file__).resolve().parent.parent
     if (checkout / ".git").exists():
-        paths.add(checkout / ".git")
-    return tuple(sorted(str(p) for p in paths))
+        must.add(checkout / ".git")
+    nearby = {folder.parent for folder in folders} | {Path.home().resolve(), Path.cwd().resolve()}
+    needed = _needed_by_sandboxes()
+    nearby = {p for p in nearby if not any(n == p or n.is_relative_to(p) for n in needed)}
+    hidden = must | nearby
+    outermost = {p for p in hidden if not any(p != q and p.is_relative_to(q) for q in hidden)}
+    return tuple(sorted(str(p) for p in outermost))
+
+
+def _needed_by_sandboxes() -> set[Path]:
+    """Folders a sandbox reads: Python's installation, its packages, the grader itself."""
+    import site
+    import sys
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
+             site.getusersitepackages(), str(Path(__file__).resolve().parent)}
+    paths |= {entry for entry in sys.path if entry and Path(entry).is_dir()}
+    return {Path(p).resolve() for p in paths if p}
 
 
 def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path,

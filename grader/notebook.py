@@ -7,6 +7,7 @@ magics and shell escapes that make no sense when grading are skipped, with a not
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
@@ -23,15 +24,29 @@ class Cell:
     filename: str  # what tracebacks show: "alice.py" or "cell 3"
 
 
+UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def cells_of(source: bytes, kind: str, name: str) -> list[Cell]:
     """The code cells of a ``.py`` (one cell) or ``.ipynb`` file, IPython syntax transformed."""
     if kind == "py":
-        return [Cell(1, _decode_text(source, name), name)]
+        return [Cell(1, _decode_text(source, name, kind), name)]
     return _notebook_cells(source, name)
 
 
-def _decode_text(source: bytes, name: str) -> str:
+def _decode_text(source: bytes, name: str, kind: str) -> str:
+    """Text in UTF-8 (or UTF-16/32 with a byte-order mark, as Windows editors save; else latin-1)."""
+    for bom, encoding in UNICODE_BOMS:  # UTF-32-LE's mark starts like UTF-16-LE's: longest first
+        if source.startswith(bom):
+            try:
+                return source.decode(encoding)
+            except UnicodeDecodeError:
+                break
     if b"\x00" in source[:8192]:
+        if kind == "ipynb":
+            raise NotebookError(f"{name} is a binary file, not a notebook: upload the .ipynb file "
+                                "saved from Jupyter")
         raise NotebookError(f"{name} is a binary file, not Python source: upload the .py file itself")
     try:
         return source.decode("utf-8-sig")
@@ -42,7 +57,7 @@ def _decode_text(source: bytes, name: str) -> str:
 def _notebook_cells(source: bytes, name: str) -> list[Cell]:
     import nbformat
 
-    text = _decode_text(source, name)
+    text = _decode_text(source, name, "ipynb")
     if not text.strip():
         raise NotebookError(f"{name} is empty: save the notebook in Jupyter and submit it again")
     try:

@@ -7,6 +7,7 @@ turning a probe that raised into the sentence the student reads.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 from dataclasses import dataclass, field
@@ -58,7 +59,11 @@ def run_from_response(submission: Submission, response: dict, result_path: Path,
     run = Run(submission, result_path=result_path)
     run.seconds = float(response.get("seconds", 0.0))
     run.output = response.get("output", "")
-    _classify(run, response, timeout)
+    try:
+        _classify(run, response, timeout)
+    except Exception as error:  # whatever the sandbox wrote, it costs this row only
+        run.status = "error"
+        run.message = f"the grader could not read this submission's results ({type(error).__name__})"
     return run
 
 
@@ -75,11 +80,16 @@ def _classify(run: Run, response: dict, timeout: float) -> None:
     done = next((f for f in frames if f.kind == "done"), None)
     finished = done is not None
     if done is not None:
-        run.code_seconds = float(done.extra.get("seconds", 0.0))
+        seconds = done.extra.get("seconds")
+        run.code_seconds = float(seconds) if _is_finite_number(seconds) else 0.0
     if load is not None:
-        run.load = load.value or {}
+        run.load = load.value if isinstance(load.value, dict) else {}
+        errors = run.load.get("errors")
+        run.load["errors"] = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+        notes = run.load.get("notes")
+        run.load["notes"] = [str(n) for n in notes] if isinstance(notes, list) else []
         if load.error:
-            run.status, run.message = "error", load.error.get("message", "cannot be read")
+            run.status, run.message = "error", str(load.error.get("message", "cannot be read"))[:500]
             return
     cell_errors = run.load.get("errors", [])
     if response.get("timed_out"):
@@ -106,6 +116,10 @@ def _classify(run: Run, response: dict, timeout: float) -> None:
         run.message = _cell_error_text(cell_errors[0], run.submission.kind)
         if len(cell_errors) > 1:
             run.message += f" (and {len(cell_errors) - 1} more failing cells)"
+
+
+def _is_finite_number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
 
 
 def _ended_early(exit_status: int | None) -> str:
@@ -137,8 +151,6 @@ def probe_error_text(error: dict | None) -> str:
         return message
     if kind == "SoftTimeout":
         return "this check was stopped: your code ran too long (an endless loop?)"
-    if kind == "MemoryError":
-        return "your code ran out of memory during this check"
     if kind in ("SystemExit", "KeyboardInterrupt"):
         where = f" at line {error['line']} of {error.get('where')}" if error.get("line") else ""
         return (f"your code called sys.exit() or raised {kind}{where} during this check: "
@@ -147,6 +159,8 @@ def probe_error_text(error: dict | None) -> str:
     if error.get("line"):
         where = f" ({error.get('where')}, line {error['line']}"
         where += f": `{error['text']}`)" if error.get("text") else ")"
+    if kind == "MemoryError":
+        return f"your code ran out of memory during this check{where}"
     if kind == "NotImplementedError" and not message:
         return f"not written yet: your code still raises NotImplementedError{where}"
     return f"your code raised {kind}{where}" + (f": {message}" if message else "")

@@ -56,6 +56,7 @@ def student_process(request: dict, source: bytes, probes: dict, namespaces: bool
         isolation.die_with_parent()
         if namespaces:
             isolation.lock_namespaces()
+        os.setsid()  # its own process group: kill(0, ...) cannot reach the first sandbox process
         os.chdir(scratch)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)

@@ -20,6 +20,7 @@ from typing import Any
 
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 32
+MAX_DIMS = 64
 
 # torch dtypes that may cross, by name (no quantized or exotic ones).
 DTYPES = (
@@ -126,7 +127,7 @@ def decode_frames(data: bytes) -> list[Frame]:
 def _decode_frame(header_bytes: bytes, blob: memoryview) -> Frame:
     try:
         header = json.loads(header_bytes)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise WireError(f"unreadable frame header: {error}") from None
     if not isinstance(header, dict):
         raise WireError("a frame header must be an object")
@@ -167,7 +168,8 @@ def _decode_tensor(fields: Any, blob: memoryview) -> Any:
     dtype_name, shape, start, nbytes, device, requires_grad = fields
     if dtype_name not in DTYPES:
         raise WireError(f"tensor dtype {dtype_name!r} is not allowed")
-    if not (isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape)):
+    if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
+            and all(type(n) is int and 0 <= n < 2**62 for n in shape)):
         raise WireError("malformed tensor shape")
     dtype = getattr(torch, dtype_name)
     numel = math.prod(shape)
@@ -176,10 +178,13 @@ def _decode_tensor(fields: Any, blob: memoryview) -> Any:
         raise WireError("tensor size does not match its shape")
     if start < 0 or start + nbytes > len(blob):
         raise WireError("tensor bytes out of range")
-    if numel == 0:
-        tensor = torch.empty(shape, dtype=dtype)
-    else:
-        tensor = torch.frombuffer(bytearray(blob[start : start + nbytes]), dtype=dtype).reshape(shape)
+    try:
+        if numel == 0:
+            tensor = torch.empty(shape, dtype=dtype)
+        else:
+            tensor = torch.frombuffer(bytearray(blob[start : start + nbytes]), dtype=dtype).reshape(shape)
+    except (RuntimeError, TypeError, OverflowError, ValueError) as error:
+        raise WireError(f"malformed tensor: {error}") from None
     tensor.observed_device = str(device)
     tensor.observed_requires_grad = bool(requires_grad)
     return tensor

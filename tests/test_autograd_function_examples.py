@@ -4,6 +4,7 @@ starter scores 0 and the reference full marks."""
 import shutil
 
 import pytest
+
 from conftest import EXAMPLES, ROOT
 
 FOLDER = EXAMPLES / "autograd_function"

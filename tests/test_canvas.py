@@ -6,9 +6,9 @@ import sys
 from dataclasses import replace
 
 import pytest
-from conftest import EXAMPLES
 from test_html_report import OPTIONS
 
+from conftest import EXAMPLES
 from grader import report, roster, submissions
 from grader.grading import Run
 from grader.html_report import write_extras

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from conftest import EXAMPLES
 
 GRADER = [sys.executable, "-m", "grader"]

@@ -5,8 +5,9 @@ import shutil
 
 import pytest
 import torch
-from conftest import EXAMPLES, ROOT
 from torch.utils.data import DataLoader, TensorDataset
+
+from conftest import EXAMPLES, ROOT
 
 FOLDER = EXAMPLES / "custom_dataset"
 ASSIGNMENT = ROOT / "assignments" / "custom_dataset"

@@ -1,6 +1,7 @@
 """The custom_layer example class: every student's exact score, status and key words."""
 
 import pytest
+
 from conftest import EXAMPLES
 
 FOLDER = EXAMPLES / "custom_layer"

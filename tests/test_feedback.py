@@ -4,9 +4,9 @@ import html
 import re
 
 import pytest
-from conftest import EXAMPLES
 from test_html_report import HOSTILE_NAME, OPTIONS, hostile  # noqa: F401 (a fixture)
 
+from conftest import EXAMPLES
 from grader.html_report import write_extras
 
 

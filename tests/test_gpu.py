@@ -3,8 +3,8 @@ where no GPU is visible (CI and the 2-core development machines)."""
 
 import pytest
 import torch
-from conftest import EXAMPLES, grade_folder
 
+from conftest import EXAMPLES, grade_folder
 from grader.compare import tolerance_for
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-from conftest import EXAMPLES
 
+from conftest import EXAMPLES
 from grader import grading, report
 from grader.html_report import write_extras
 from grader.isolation import PROTECTIONS

@@ -8,6 +8,7 @@ import time
 
 import pandas as pd
 import pytest
+
 from conftest import EXAMPLES
 
 N = 24

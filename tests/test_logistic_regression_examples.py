@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+
 from conftest import EXAMPLES, ROOT
 
 FOLDER = EXAMPLES / "logistic_regression"

@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, grade_folder
 
+from conftest import ROOT, grade_folder
 from grader import report
 
 SPY = ROOT / "tests" / "data" / "spy"

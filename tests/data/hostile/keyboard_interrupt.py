@@ -1,0 +1,27 @@
+"""Hostile: raises KeyboardInterrupt from forward (as if Ctrl-C was pressed)."""
+import torch
+import torch.nn as nn
+
+
+class MyLinear(nn.Module):
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.weights = nn.Parameter(torch.randn(in_features, out_features))
+        if bias:
+            self.bias = nn.Parameter(torch.randn(out_features))
+        else:
+            self.bias = None
+
+    def forward(self, x):
+        out = x @ self.weights
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+
+
+def forward(self, x):
+    raise KeyboardInterrupt
+
+
+MyLinear.forward = forward
