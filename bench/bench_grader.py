@@ -62,11 +62,11 @@ def make_class(folder: Path, n: int) -> dict[str, str]:
     return variants
 
 
-def grade_once(folder: Path, out: Path, jobs: int) -> tuple[float, pd.DataFrame]:
+def grade_once(folder: Path, out: Path, jobs: int, extra: list[str]) -> tuple[float, pd.DataFrame]:
     grader = Path(sys.executable).with_name("grader")
     started = time.perf_counter()
-    subprocess.run([str(grader), "grade", "custom_layer", str(folder), "-o", str(out), "-j", str(jobs)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [str(grader), "grade", "custom_layer", str(folder), "-o", str(out), "-j", str(jobs), *extra]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started, pd.read_csv(out / "scores.csv")
 
 
@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100, help="submissions in the class (default 100)")
     parser.add_argument("--jobs", type=int, default=2, help="grader -j (default 2)")
     parser.add_argument("--repeat", type=int, default=3, help="runs; medians are reported")
+    parser.add_argument("--no-feedback", action="store_true",
+                        help="pass --no-feedback: leave out rendering feedback/ (nbconvert)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="grader-bench-"))
     try:
@@ -82,7 +84,8 @@ def main() -> None:
         variants = make_class(work / "class", args.n)
         walls, overheads, codes, sandboxes = [], [], [], []
         for run in range(args.repeat):
-            wall, scores = grade_once(work / "class", work / f"out{run}", args.jobs)
+            extra = ["--no-feedback"] if args.no_feedback else []
+            wall, scores = grade_once(work / "class", work / f"out{run}", args.jobs, extra)
             _check_scores(scores, variants)
             walls.append(wall)
             sandboxes.append(scores.seconds.median())
@@ -91,7 +94,8 @@ def main() -> None:
             print(f"run {run + 1}: {wall:.2f} s for {args.n} notebooks "
                   f"({args.n / wall:.1f} per second)")
         wall = statistics.median(walls)
-        print(f"\ncustom_layer, N = {args.n}, -j {args.jobs}, median of {args.repeat} runs:")
+        feedback = "without feedback/" if args.no_feedback else "with feedback/ (the default)"
+        print(f"\ncustom_layer, N = {args.n}, -j {args.jobs}, {feedback}, median of {args.repeat} runs:")
         print(f"  wall clock, start-up included : {wall:.2f} s ({args.n / wall:.1f} notebooks/s, "
               f"{1000 * wall / args.n:.0f} ms each)")
         print(f"  sandbox per submission        : {1000 * statistics.median(sandboxes):.1f} ms (median)")
