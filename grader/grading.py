@@ -97,7 +97,9 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                            assignment.preload)
         try:
             protections = _protections(pool.namespaces)
-            hide = secret_paths(assignment, submissions, out_dir)
+            # The batch's own folder too: where /tmp is not replaced (a venv in /tmp), it holds
+            # other students' observations.
+            hide = (*secret_paths(assignment, submissions, out_dir), str(work))
             reference, reference_seconds = reference_observations(assignment, pool, work, options)
             timeout = options.timeout or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
             if options.timeout is None and assignment.limits.timeout is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import sys
 from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
@@ -104,11 +105,21 @@ def enter_namespaces(hide: list[str], scratch: str, scratch_bytes: int) -> None:
     make_tree_readonly("/")
     writable = f"size={scratch_bytes},mode=1777"
     for path in ("/tmp", "/dev/shm"):
-        if os.path.isdir(path):
+        if os.path.isdir(path) and not _holds_python(path):  # a venv in /tmp must stay visible
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, writable)
     if os.path.isdir(scratch):  # outside /tmp: give it a tmpfs of its own
         mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, writable)
     os.makedirs(scratch, mode=0o700, exist_ok=True)
+
+
+def _holds_python(folder: str) -> bool:
+    """Whether the Python installation, its packages or the grader live inside ``folder``."""
+    import site
+
+    inside = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(__file__)),
+              *site.getsitepackages()]
+    root = os.path.realpath(folder)
+    return any(os.path.realpath(path).startswith(root + os.sep) for path in inside)
 
 
 def lock_namespaces() -> None:

@@ -20,7 +20,6 @@ SANDBOX_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONIOENCODING": "utf-8",
     "OMP_NUM_THREADS": "1",
-    "TMPDIR": "/tmp",
     "GRADER_SANDBOX": "1",  # check() in a submitted notebook does nothing while it is graded
 }
 
@@ -69,7 +68,7 @@ def student_process(request: dict, source: bytes, probes: dict, namespaces: bool
                 except OSError:
                     pass
         os.environ.clear()
-        os.environ.update(SANDBOX_ENV, HOME=scratch)
+        os.environ.update(SANDBOX_ENV, HOME=scratch, TMPDIR=scratch)
         if request.get("gpu") is not None:  # before CUDA starts, which only ever happens here
             os.environ["CUDA_VISIBLE_DEVICES"] = str(request["gpu"])
         isolation.limit_resources(request["memory"], request["file_bytes"],
