@@ -102,6 +102,7 @@ def enter_namespaces(hide: list[str], scratch: str, scratch_bytes: int) -> None:
             mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
         elif os.path.exists(path):
             mount("/dev/null", path, None, MS_BIND)
+    os.makedirs(scratch, mode=0o700, exist_ok=True)  # while the file system is still writable
     make_tree_readonly("/")
     writable = f"size={scratch_bytes},mode=1777"
     for path in ("/tmp", "/dev/shm"):

