@@ -19,7 +19,7 @@ $(BIN)/grader: pyproject.toml
 
 demo: $(BIN)/grader
 	$(BIN)/grader grade custom_layer examples/custom_layer -o $(OUT)
-	@echo "The report is in $(OUT)/ (scores.csv, results.csv, run.json)"
+	@echo "The report is in $(OUT)/: scores.csv, results.csv, run.json, report.html, feedback/"
 
 test: $(BIN)/grader
 	$(BIN)/ruff check grader tests bench
