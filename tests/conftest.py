@@ -24,6 +24,15 @@ class Graded:
     def row(self, student: str) -> pd.Series:
         return self.scores.loc[student]
 
+    def assert_row(self, student: str, expected: tuple) -> None:
+        """``expected`` is (score, status, words that must appear in its messages)."""
+        score, status, words = expected
+        row = self.row(student)
+        assert (row.score, row.status) == (score, status), row.message
+        text = row.message + "\n" + self.messages(student)
+        for word in words:
+            assert word in text, f"{word!r} not in {text!r}"
+
     def messages(self, student: str) -> str:
         """Every failure message of one student, joined: for asserting key words."""
         rows = self.results[self.results.student == student]

@@ -107,12 +107,7 @@ def output_of(graded, student: str) -> str:
 
 
 def assert_row(graded, student: str, expected: tuple) -> None:
-    score, status, words = expected
-    row = graded.row(student)
-    assert (row.score, row.status) == (score, status), row.message
-    text = row.message + "\n" + graded.messages(student)
-    for word in words:
-        assert word in text, f"{word!r} not in {text!r}"
+    graded.assert_row(student, expected)
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))

@@ -36,12 +36,7 @@ def starter_and_reference(grade, tmp_path_factory):
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_example_scores(graded, student):
-    score, status, words = EXPECTED[student]
-    row = graded.row(student)
-    assert (row.score, row.status) == (score, status), row.message
-    text = row.message + "\n" + graded.messages(student)
-    for word in words:
-        assert word in text, f"{word!r} not in {text!r}"
+    graded.assert_row(student, EXPECTED[student])
 
 
 def test_every_example_has_a_row(graded):
