@@ -130,7 +130,9 @@ def serve(request: dict, probes: dict, namespaces: bool) -> dict:
         return {"refused": f"cannot read {Path(source_path).name}: {error.strerror}"}
     if len(source) > MAX_SOURCE_BYTES:
         return {"refused": f"{Path(source_path).name} is larger than {MAX_SOURCE_BYTES >> 20} MB"}
-    scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+    # Under /tmp whatever TMPDIR says: the sandbox either mounts a fresh /tmp or keeps it visible,
+    # while a TMPDIR elsewhere may lie in a folder the sandbox hides.
+    scratch = tempfile.mkdtemp(prefix="grader-scratch-", dir="/tmp")
     result_r, result_w = os.pipe()
     output_r, output_w = os.pipe()
     control_r, control_w = os.pipe()

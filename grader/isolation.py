@@ -102,15 +102,15 @@ def enter_namespaces(hide: list[str], scratch: str, scratch_bytes: int) -> None:
             mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
         elif os.path.exists(path):
             mount("/dev/null", path, None, MS_BIND)
-    os.makedirs(scratch, mode=0o700, exist_ok=True)  # while the file system is still writable
     make_tree_readonly("/")
     writable = f"size={scratch_bytes},mode=1777"
     for path in ("/tmp", "/dev/shm"):
         if os.path.isdir(path) and not _holds_python(path):  # a venv in /tmp must stay visible
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, writable)
-    if os.path.isdir(scratch):  # outside /tmp: give it a tmpfs of its own
+    if os.path.isdir(scratch):  # /tmp kept (it holds Python): the scratch gets a tmpfs of its own
         mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, writable)
-    os.makedirs(scratch, mode=0o700, exist_ok=True)
+    else:  # inside the fresh /tmp
+        os.makedirs(scratch, mode=0o700)
 
 
 def _holds_python(folder: str) -> bool:
