@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,11 +20,18 @@ def bundled_root() -> Path:
     return installed if (installed / "assignments").is_dir() else PACKAGE_DIR.parent
 
 
-# Imported once in the warm process rather than in every sandbox: creating the first optimizer
-# imports torch._dynamo (2-3 s); the first backward() given an explicit gradient, and so every
-# gradcheck, imports torch.fx.experimental.symbolic_shapes with sympy (about 0.6 s); students plot,
-# and a first matplotlib.pyplot import builds a font cache (1-4 s).
-DEFAULT_PRELOAD = ("torch._dynamo", "torch.fx.experimental.symbolic_shapes", "matplotlib.pyplot")
+# Imported once in the warm process rather than in every sandbox, when the class's code (the
+# reference, the tests or any submission) mentions what imports them: creating the first optimizer
+# imports torch._dynamo (about 3 s); the first backward() given an explicit gradient, and so every
+# gradcheck, imports torch.fx.experimental.symbolic_shapes with sympy (about 0.6 s); a first
+# matplotlib.pyplot import takes about 1.2 s. Preloading what nobody uses costs those seconds once.
+AUTO_PRELOAD: dict[str, re.Pattern[bytes]] = {
+    "torch._dynamo": re.compile(rb"\boptim\b|\bcompile\(|_dynamo"),
+    "torch.fx.experimental.symbolic_shapes": re.compile(
+        rb"\boptim\b|\bcompile\(|_dynamo|gradcheck|autograd\.grad\(|backward\(\s*[^)\s]"),
+    "matplotlib.pyplot": re.compile(rb"matplotlib|pyplot"),
+}
+SCANNED_BYTES = 4 * 1024 * 1024  # of each file, for the words above
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,7 @@ class Assignment:
     test_files: tuple[Path, ...]
     limits: Limits = field(default_factory=Limits)
     version: str = "1"
-    preload: tuple[str, ...] = DEFAULT_PRELOAD
+    preload: tuple[str, ...] | None = None  # None: chosen by warm_imports from the class's code
     starter: Path | None = None  # the notebook students start from
 
     @property
@@ -50,6 +59,27 @@ class Assignment:
         for path in (*self.test_files, self.reference, self.root / "assignment.toml"):
             digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
+
+    def warm_imports(self, submissions: Iterable[Path] = (), everything: bool = False) -> tuple[str, ...]:
+        """What the warm server imports for these submissions: ``[sandbox] preload`` when the
+        assignment sets it, else each module of ``AUTO_PRELOAD`` whose words appear in the
+        reference, the tests or a submission (all of them with ``everything``)."""
+        if self.preload is not None:
+            return self.preload
+        if everything:
+            return tuple(AUTO_PRELOAD)
+        wanted: list[str] = []
+        for path in (self.reference, *self.test_files, *submissions):
+            try:
+                with open(path, "rb") as handle:
+                    text = handle.read(SCANNED_BYTES)
+            except OSError:
+                continue
+            wanted += [module for module, words in AUTO_PRELOAD.items()
+                       if module not in wanted and words.search(text)]
+            if len(wanted) == len(AUTO_PRELOAD):
+                break
+        return tuple(module for module in AUTO_PRELOAD if module in wanted)
 
 
 def parse_size(text: str | int) -> int:
@@ -117,9 +147,18 @@ def load_assignment(folder: Path) -> Assignment:
             memory=parse_size(limits.get("memory", "2G")),
         ),
         version=str(config.get("version", "1")),
-        preload=tuple(config.get("sandbox", {}).get("preload", DEFAULT_PRELOAD)),
+        preload=_preload(config.get("sandbox", {})),
         starter=(folder / config["starter"]) if config.get("starter") else None,
     )
+
+
+def _preload(sandbox: dict) -> tuple[str, ...] | None:
+    if "preload" not in sandbox:
+        return None
+    modules = sandbox["preload"]
+    if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
+        raise GraderError('[sandbox] preload must be a list of module names, e.g. ["torch._dynamo"]')
+    return tuple(modules)
 
 
 def _reference_path(folder: Path, name: str, configured: str | None) -> Path:

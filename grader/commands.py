@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -27,6 +29,9 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
 
     assignment = find_assignment(assignment_name)
     found = submissions.discover(submissions_dir)
+    # The report's libraries load while the sandbox servers start (this process waits for them).
+    threading.Thread(target=_import_all, args=(REPORT_IMPORTS[:None if feedback else -1],),
+                     daemon=True).start()
     if roster is not None:
         found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
         if unlisted:
@@ -45,6 +50,18 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     paths = report.write_report(batch, out_dir, feedback=feedback)
     _print_summary(batch, paths)
     return 0
+
+
+REPORT_IMPORTS = ("torch", "pyarrow.parquet", "matplotlib.figure", "matplotlib.backends.backend_agg",
+                  "nbconvert")  # the last only for feedback/
+
+
+def _import_all(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - the report imports it again and says what is wrong
+            return
 
 
 def check(assignment_name: str, file: Path, options: GradeOptions) -> int:

@@ -118,7 +118,7 @@ def _worker_pool(assignment: Assignment) -> SandboxPool:
                 slots = 1
             logs = Path(tempfile.mkdtemp(prefix="grader-worker-"))
             _pools[key] = SandboxPool(assignment.test_files, max(1, slots), logs,
-                                      preload=assignment.preload)
+                                      preload=assignment.warm_imports(everything=True))
         return _pools[key]
 
 

@@ -8,8 +8,12 @@ The notebook is rendered, never run (this is the trusted process), with its save
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
 import re
 import string
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,34 +63,67 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
     and named in ``folder/skipped.txt``, never failing the batch."""
     folder.mkdir(parents=True, exist_ok=True)
     by_student = scores.set_index("student") if "student" in scores.columns else scores
-    skipped: list[str] = []
-    exporter = None
+    tests_of = {student: rows for student, rows in results.groupby("student", sort=False)}
+    pages: list[tuple[Run, Feedback, Path]] = []
     for run in batch.runs:
         student = run.submission.student
         feedback = student_feedback(batch.assignment.title, run, by_student.loc[student],
-                                    results[results.student == student])
+                                    tests_of.get(student, results.iloc[:0]))
         name = file_name(student)
         atomic_write(folder / f"{name}.md", feedback_markdown(feedback).encode())
         atomic_write(folder / f"{name}.html", render("feedback.html.j2", f=feedback).encode())
+        page_path = folder / f"{name}.notebook.html"
         if run.submission.kind != "ipynb" or run.submission.path is None:
             continue
-        page_path = folder / f"{name}.notebook.html"
-        if student in batch.reused and page_path.exists():  # nbconvert is slow: ~0.3 s a notebook
-            continue
-        try:
-            exporter = exporter or _exporter()
-            page = notebook_html(exporter, run, feedback)
-        except Exception as error:  # a weird notebook must not cost the others their feedback
-            skipped.append(f"{student}: {run.submission.path.name} not rendered ({type(error).__name__}: "
-                           f"{' '.join(str(error).split())[:200]})")
-            continue
-        atomic_write(page_path, page.encode())
+        if student not in batch.reused or not page_path.exists():  # nbconvert is the slow part
+            pages.append((run, feedback, page_path))
+    skipped = [problem for problem in render_pages(pages) if problem]
     skipped_path = folder / "skipped.txt"
     if skipped:
         atomic_write(skipped_path, ("\n".join(skipped) + "\n").encode())
     else:
         skipped_path.unlink(missing_ok=True)
     return {"feedback": folder}
+
+
+PAGES_PER_PROCESS = 8  # fewer notebooks than this a process: render them here
+_work: tuple[NotebookRenderer, list[tuple[Run, Feedback, Path]]] | None = None  # for forked renderers
+
+
+def render_pages(pages: list[tuple[Run, Feedback, Path]]) -> list[str | None]:
+    """Render and write each notebook page; for each, ``None`` or why it was skipped.
+
+    nbconvert takes ~50 ms a page, all of it Python: with many pages they are shared among
+    processes forked from this one (one a core), which inherit the renderer and the pages."""
+    global _work
+    if not pages:
+        return []
+    _work = (NotebookRenderer(), pages)
+    try:
+        processes = min(len(os.sched_getaffinity(0)), len(pages) // PAGES_PER_PROCESS)
+        # Forking while another thread may hold an import lock could hang the children.
+        if processes < 2 or threading.active_count() > 1:
+            return [_render_page(index) for index in range(len(pages))]
+        gc.freeze()  # the children's collections then leave this heap, shared with them, alone
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                return pool.map(_render_page, range(len(pages)), chunksize=4)
+        finally:
+            gc.unfreeze()
+    finally:
+        _work = None
+
+
+def _render_page(index: int) -> str | None:
+    renderer, pages = _work
+    run, feedback, page_path = pages[index]
+    try:
+        page = notebook_html(renderer, run, feedback)
+    except Exception as error:  # a weird notebook must not cost the others their feedback
+        return (f"{run.submission.student}: {run.submission.path.name} not rendered ({type(error).__name__}: "
+                f"{' '.join(str(error).split())[:200]})")
+    atomic_write(page_path, page.encode())
+    return None
 
 
 def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFrame) -> Feedback:
@@ -151,7 +188,7 @@ def tests_markdown(f: Feedback) -> str:
 MAX_RENDERED_BYTES = 10 * 1024 * 1024
 
 
-def notebook_html(exporter, run: Run, feedback: Feedback) -> str:
+def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> str:
     """The student's notebook (not run, outputs left out) with a summary on top, a note after
     each cell that raised, and the test results after the last code cell."""
     import nbformat
@@ -186,8 +223,7 @@ def notebook_html(exporter, run: Run, feedback: Feedback) -> str:
     cells[at:at] = notes
     page = nbformat.v4.new_notebook(cells=cells, metadata={
         "language_info": {"name": "python"}, "title": f"{feedback.title}: {feedback.student}"})
-    body, _ = exporter.from_notebook_node(page, resources={"metadata": {"name": feedback.student}})
-    return body
+    return renderer.render(page, feedback.student)
 
 
 def error_markdown(error: dict, number: object) -> str:
@@ -237,19 +273,78 @@ def _note(markdown: str):
     return nbformat.v4.new_markdown_cell(markdown, metadata={"grader_feedback": True})
 
 
-def _exporter():
-    from jinja2 import FileSystemLoader
-    from nbconvert import HTMLExporter
+class NotebookRenderer:
+    """nbconvert's HTML exporter with JupyterLab's look, set up once a batch.
 
-    return HTMLExporter(template_name="lab", template_file="notebook_feedback.html.j2",
-                        extra_loaders=[FileSystemLoader(str(TEMPLATES))], sanitize_html=True,
-                        filters={"clean_student_html": clean_student_html})
+    The stylesheets, the same on every page, are rendered once and put in after nbconvert's own
+    pass over the page, which parses the whole page (stylesheets included) with BeautifulSoup.
+    nbconvert's ``sanitize_html`` is off: its only work here would be on the highlighted code
+    (escaped by pygments); the pages have no outputs, and the students' markdown goes through
+    ``clean_student_html``."""
+
+    MARKER = "<!--grader:notebook-css-->"
+
+    def __init__(self) -> None:
+        from jinja2 import FileSystemLoader
+        from nbconvert import HTMLExporter
+
+        class PageExporter(HTMLExporter):
+            def from_notebook_node(self, nb, resources=None, **kw):
+                """HTMLExporter's, less its last step: a BeautifulSoup pass over the whole page
+                to give images alt text and output areas a tab index (half the time of a page;
+                these pages have no outputs)."""
+                from nbconvert.exporters.templateexporter import TemplateExporter
+                from nbconvert.filters.highlight import Highlight2HTML
+                from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+                language = nb.metadata.get("language_info", {})
+                lexer = language.get("pygments_lexer", language.get("name"))
+                self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+                resources = self._init_resources(resources)
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+                return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        self.exporter = PageExporter(template_name="lab", template_file="notebook_feedback.html.j2",
+                                     extra_loaders=[FileSystemLoader(str(TEMPLATES))],
+                                     filters={"clean_student_html": clean_student_html,
+                                              "clean_html": clean_highlighted})
+        empty = self._export(_empty_notebook(), {"grader_css_only": True})
+        self.css = empty[empty.index("<!--grader:css-begin-->") + 23:empty.index("<!--grader:css-end-->")]
+
+    def render(self, notebook, name: str) -> str:
+        page = self._export(notebook, {"metadata": {"name": name}})
+        return page.replace(self.MARKER, self.css, 1)
+
+    def _export(self, notebook, resources: dict) -> str:
+        body, _ = self.exporter.from_notebook_node(notebook, resources=resources)
+        return body
+
+
+def _empty_notebook():
+    import nbformat
+
+    return nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
 
 
 STUDENT_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
                 "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
                 "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead",
                 "tr", "ul"}
+
+
+PYGMENTS_TAG = re.compile(r'</?(?:div|pre|span)(?: class="[\w -]*")?>|<br>')
+
+
+def clean_highlighted(html: str) -> str:
+    """Code highlighted by pygments (text escaped, tags only ``div``, ``pre`` and ``span`` with a
+    class) as it is: bleach takes ~20 ms a cell. Anything else goes through nbconvert's sanitizer."""
+    from nbconvert.filters import clean_html
+
+    html = str(html)
+    if "<" not in PYGMENTS_TAG.sub("", html):
+        return html
+    return clean_html(html)
 
 
 def clean_student_html(html: str) -> str:

@@ -93,8 +93,9 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
     graded: list[tuple[Run, list[TestOutcome]]] = []
     local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
     try:
+        files = [s.path for s in submissions if s.path is not None]
         pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
-                           assignment.preload)
+                           assignment.warm_imports(files))
         try:
             protections = _protections(pool.namespaces)
             # The batch's own folder too: where /tmp is not replaced (a venv in /tmp), it holds
@@ -175,7 +176,8 @@ def judge_observed(assignment: Assignment, student: str, frames: Path,
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="grader-selfcheck-"))
     try:
-        pool = SandboxPool(assignment.test_files, 1, work, options.namespaces, assignment.preload)
+        pool = SandboxPool(assignment.test_files, 1, work, options.namespaces,
+                           assignment.warm_imports())
         try:
             reference, _ = reference_observations(assignment, pool, work, options)
         finally:

@@ -78,3 +78,13 @@ def test_student_text_is_escaped_in_feedback(hostile):  # noqa: F811
     notebook = (folder / "heidi.notebook.html").read_text()
     assert "<script" not in notebook and "onerror" not in notebook and "<b>bold" not in notebook
     assert "Mine" in text_of(notebook) and "Grader: cell 2 raised KeyError" in text_of(notebook)
+
+
+def test_highlighted_code_passes_as_it_is_and_anything_else_is_sanitized():
+    from grader.feedback import clean_highlighted
+
+    pygments = '<div class="highlight"><pre><span></span><span class="n">x</span> &lt;b&gt;</pre></div>'
+    assert clean_highlighted(pygments) == pygments
+    forged = '<div class="highlight"><pre><script>alert(1)</script><span onclick="x()">y</span></pre></div>'
+    cleaned = clean_highlighted(forged)
+    assert "<script" not in cleaned and "onclick" not in cleaned

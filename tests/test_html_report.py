@@ -27,7 +27,8 @@ def hostile_batch(batch: grading.BatchResult, folder: Path) -> grading.BatchResu
     """The graded example class, where students put markup in everything they control: rupert's id
     (a file name) and his public diagnosis, grace's error message, and heidi's notebook."""
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN), nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN),
+        nbformat.v4.new_code_cell("import torch\nend = \"</pre></div><script>alert('code')</script>\""),
         nbformat.v4.new_code_cell(HOSTILE_ERROR["text"])])
     (folder / "heidi.ipynb").write_text(nbformat.writes(notebook))
     renamed = {"rupert": HOSTILE_NAME}
