@@ -24,6 +24,9 @@ from grader.submissions import Submission
 
 TIMEOUT_FLOOR = 10.0  # seconds: the least any submission gets
 TIMEOUT_FACTOR = 20.0  # times the reference's own run time
+# Submissions judged together in one pytest session (~0.1 s to start) while the next ones run;
+# their observations are kept until then, so memory holds at most this many students' tensors.
+JUDGE_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
             else:
                 runs = _local_runs(pool, submissions, work, timeout, memory, options.device, hide,
                                    local_jobs)
-            chunk = max(8, 8 * options.jobs)
+            chunk = JUDGE_CHUNK
             pending: list[Run] = []
             for run in runs:
                 if on_progress:

@@ -82,8 +82,9 @@ class JudgePlugin:
         """A plain report with the failure's message only: pytest's tracebacks cost ~15 ms each."""
         passed = call.excinfo is None
         message = "" if passed else _failure_message(call)
+        location = (item.nodeid, None, item.name)  # item.location costs ~0.5 ms of path arithmetic
         report = pytest.TestReport(
-            item.nodeid, item.location, {}, "passed" if passed else "failed",
+            item.nodeid, location, {}, "passed" if passed else "failed",
             None if passed else message, call.when, [], call.duration, call.start, call.stop,
         )
         student = _student_of(item)
