@@ -24,9 +24,12 @@ from grader.submissions import Submission
 
 TIMEOUT_FLOOR = 10.0  # seconds: the least any submission gets
 TIMEOUT_FACTOR = 20.0  # times the reference's own run time
-# Submissions judged together in one pytest session (~0.1 s to start) while the next ones run;
-# their observations are kept until then, so memory holds at most this many students' tensors.
+# Submissions are judged (and journaled) together, in one pytest session (~0.1 s to start), while
+# the next ones run: every JUDGE_CHUNK submissions, or sooner when the oldest waiting one finished
+# JUDGE_EVERY seconds ago. A crash loses at most that much work; memory holds at most that many
+# students' observations.
 JUDGE_CHUNK = 64
+JUDGE_EVERY = 2.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -117,13 +120,14 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
             else:
                 runs = _local_runs(pool, submissions, work, timeout, memory, options.device, hide,
                                    local_jobs)
-            chunk = JUDGE_CHUNK
             pending: list[Run] = []
             for run in runs:
                 if on_progress:
                     on_progress(run)
+                if not pending:
+                    oldest = time.monotonic()
                 pending.append(run)
-                if len(pending) == chunk:
+                if len(pending) == JUDGE_CHUNK or time.monotonic() - oldest > JUDGE_EVERY:
                     graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
                     pending = []
             if pending:
