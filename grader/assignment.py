@@ -29,7 +29,7 @@ AUTO_PRELOAD: dict[str, re.Pattern[bytes]] = {
     "torch._dynamo": re.compile(rb"\boptim\b|\bcompile\(|_dynamo"),
     "torch.fx.experimental.symbolic_shapes": re.compile(
         rb"\boptim\b|\bcompile\(|_dynamo|gradcheck|autograd\.grad\(|backward\(\s*[^)\s]"),
-    "matplotlib.pyplot": re.compile(rb"matplotlib|pyplot"),
+    "matplotlib.pyplot": re.compile(rb"(?:import|from)\s+matplotlib|pyplot"),  # not %matplotlib: skipped
 }
 SCANNED_BYTES = 4 * 1024 * 1024  # of each file, for the words above
 

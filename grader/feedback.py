@@ -64,20 +64,16 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
     folder.mkdir(parents=True, exist_ok=True)
     by_student = scores.set_index("student") if "student" in scores.columns else scores
     tests_of = {student: rows for student, rows in results.groupby("student", sort=False)}
-    pages: list[tuple[Run, Feedback, Path]] = []
+    letters: list[Letter] = []
     for run in batch.runs:
         student = run.submission.student
         feedback = student_feedback(batch.assignment.title, run, by_student.loc[student],
                                     tests_of.get(student, results.iloc[:0]))
-        name = file_name(student)
-        atomic_write(folder / f"{name}.md", feedback_markdown(feedback).encode())
-        atomic_write(folder / f"{name}.html", render("feedback.html.j2", f=feedback).encode())
-        page_path = folder / f"{name}.notebook.html"
-        if run.submission.kind != "ipynb" or run.submission.path is None:
-            continue
-        if student not in batch.reused or not page_path.exists():  # nbconvert is the slow part
-            pages.append((run, feedback, page_path))
-    skipped = [problem for problem in render_pages(pages) if problem]
+        stem = folder / file_name(student)
+        page = run.submission.kind == "ipynb" and run.submission.path is not None and not (
+            student in batch.reused and stem.with_name(f"{stem.name}.notebook.html").exists())
+        letters.append(Letter(run, feedback, stem, page))
+    skipped = [problem for problem in write_letters(letters) if problem]
     skipped_path = folder / "skipped.txt"
     if skipped:
         atomic_write(skipped_path, ("\n".join(skipped) + "\n").encode())
@@ -86,43 +82,57 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
     return {"feedback": folder}
 
 
-PAGES_PER_PROCESS = 8  # fewer notebooks than this a process: render them here
-_work: tuple[NotebookRenderer, list[tuple[Run, Feedback, Path]]] | None = None  # for forked renderers
+@dataclass
+class Letter:
+    """One student's feedback files: ``STEM.md``, ``STEM.html`` and, with ``page``, the notebook page
+    ``STEM.notebook.html`` (kept from the last run for an unchanged notebook: nbconvert is slow)."""
+
+    run: Run
+    feedback: Feedback
+    stem: Path
+    page: bool
 
 
-def render_pages(pages: list[tuple[Run, Feedback, Path]]) -> list[str | None]:
-    """Render and write each notebook page; for each, ``None`` or why it was skipped.
+LETTERS_PER_PROCESS = 16  # fewer than this a process: write them here
+_work: tuple[NotebookRenderer | None, list[Letter]] | None = None  # what forked writers inherit
 
-    nbconvert takes ~50 ms a page, all of it Python: with many pages they are shared among
-    processes forked from this one (one a core), which inherit the renderer and the pages."""
+
+def write_letters(letters: list[Letter]) -> list[str | None]:
+    """Write every letter; for each, ``None`` or why its notebook page was skipped.
+
+    A notebook page takes nbconvert ~40 ms, all of it Python: with many letters they are shared
+    among processes forked from this one (one a core), which inherit the renderer and the letters."""
     global _work
-    if not pages:
-        return []
-    _work = (NotebookRenderer(), pages)
+    _work = (NotebookRenderer() if any(letter.page for letter in letters) else None, letters)
     try:
-        processes = min(len(os.sched_getaffinity(0)), len(pages) // PAGES_PER_PROCESS)
+        processes = min(len(os.sched_getaffinity(0)), len(letters) // LETTERS_PER_PROCESS)
         # Forking while another thread may hold an import lock could hang the children.
         if processes < 2 or threading.active_count() > 1:
-            return [_render_page(index) for index in range(len(pages))]
+            return [_write_letter(index) for index in range(len(letters))]
         gc.freeze()  # the children's collections then leave this heap, shared with them, alone
         try:
             with multiprocessing.get_context("fork").Pool(processes) as pool:
-                return pool.map(_render_page, range(len(pages)), chunksize=4)
+                return pool.map(_write_letter, range(len(letters)), chunksize=4)
         finally:
             gc.unfreeze()
     finally:
         _work = None
 
 
-def _render_page(index: int) -> str | None:
-    renderer, pages = _work
-    run, feedback, page_path = pages[index]
+def _write_letter(index: int) -> str | None:
+    renderer, letters = _work
+    letter = letters[index]
+    run, feedback, stem = letter.run, letter.feedback, letter.stem
+    atomic_write(stem.with_name(f"{stem.name}.md"), feedback_markdown(feedback).encode())
+    atomic_write(stem.with_name(f"{stem.name}.html"), render("feedback.html.j2", f=feedback).encode())
+    if not letter.page:
+        return None
     try:
         page = notebook_html(renderer, run, feedback)
     except Exception as error:  # a weird notebook must not cost the others their feedback
         return (f"{run.submission.student}: {run.submission.path.name} not rendered ({type(error).__name__}: "
                 f"{' '.join(str(error).split())[:200]})")
-    atomic_write(page_path, page.encode())
+    atomic_write(stem.with_name(f"{stem.name}.notebook.html"), page.encode())
     return None
 
 

@@ -150,6 +150,8 @@ def serve(request: dict, probes: dict, namespaces: bool) -> dict:
         with open(request["result"], "wb") as result_file:
             ended = _supervise(pid, result_r, output_r, control_r, result_file,
                                deadline=started + request["timeout"] + GRACE_SECONDS)
+        if not namespaces:  # in a PID namespace, everything the student started died with it
+            _kill_orphans()
     finally:
         for fd in (result_r, output_r, control_r):
             os.close(fd)
@@ -201,7 +203,6 @@ def _supervise(pid: int, result_r: int, output_r: int, control_r: int, result_fi
         if target:
             _kill(target)
     _, status = os.waitpid(pid, 0)
-    _kill_orphans()
     report = _control_report(control)
     output = bytes(head).decode("utf-8", "replace")
     if tail:

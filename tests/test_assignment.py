@@ -16,6 +16,9 @@ def test_warm_imports_follow_what_the_class_uses(tmp_path):
     training = tmp_path / "trains.py"
     training.write_text("opt = torch.optim.SGD(model.parameters(), lr=0.1)\n")
     assert layer.warm_imports([plotting]) == ("matplotlib.pyplot",)
+    magic_only = tmp_path / "magic.ipynb"  # %matplotlib is skipped when grading: nothing to import
+    magic_only.write_text('{"cells": [{"source": "%matplotlib inline\\nimport torch"}]}')
+    assert layer.warm_imports([magic_only]) == ()
     assert set(layer.warm_imports([plotting, training])) == {
         "torch._dynamo", "torch.fx.experimental.symbolic_shapes", "matplotlib.pyplot"}
     assert "torch._dynamo" in find_assignment("training_loop").warm_imports()  # its probes train
