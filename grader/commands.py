@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
+import dataclasses
 from pathlib import Path
 
 from rich.console import Console
@@ -29,9 +28,6 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
 
     assignment = find_assignment(assignment_name)
     found = submissions.discover(submissions_dir)
-    # The report's libraries load while the sandbox servers start (this process waits for them).
-    threading.Thread(target=_import_all, args=(REPORT_IMPORTS[:None if feedback else -1],),
-                     daemon=True).start()
     if roster is not None:
         found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
         if unlisted:
@@ -43,6 +39,8 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
                         transient=True)
     with progress:
         task = progress.add_task(f"grading {assignment.name}", total=len(found))
+        imports = REPORT_IMPORTS if feedback else REPORT_IMPORTS[:-1]
+        options = dataclasses.replace(options, background_imports=imports)
         batch = grading.grade(assignment, found, options, out_dir=out_dir,
                               on_progress=lambda run: progress.advance(task))
     if roster is not None:
@@ -52,16 +50,9 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     return 0
 
 
-REPORT_IMPORTS = ("torch", "pyarrow.parquet", "matplotlib.figure", "matplotlib.backends.backend_agg",
+# The report's libraries, imported while the sandbox servers start (this process waits for them).
+REPORT_IMPORTS = ("pyarrow.parquet", "matplotlib.figure", "matplotlib.backends.backend_agg",
                   "nbconvert")  # the last only for feedback/
-
-
-def _import_all(modules: tuple[str, ...]) -> None:
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - the report imports it again and says what is wrong
-            return
 
 
 def check(assignment_name: str, file: Path, options: GradeOptions) -> int:

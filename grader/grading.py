@@ -43,6 +43,8 @@ class GradeOptions:
     executor: str = "local"  # or "dask": sandboxes run on a Dask cluster's workers
     scheduler: str | None = None  # the Dask scheduler's address
     namespaces: bool = True  # off only to test or debug the weaker fallback sandbox
+    # Modules the caller needs after grading (the report's): imported while the sandbox server starts.
+    background_imports: tuple[str, ...] = ()
 
 
 @dataclass
@@ -93,15 +95,15 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                  on_progress: Callable[[Run], None] | None, out_dir: Path | None,
                  journal: Journal | None) -> tuple[float, dict[str, bool], list]:
     """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish."""
-    # The judge needs torch too: import it while the sandbox servers start.
-    threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
     work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     graded: list[tuple[Run, list[TestOutcome]]] = []
     local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
     try:
         files = [s.path for s in submissions if s.path is not None]
+        # The judge needs torch too: it is imported here while the server imports it there.
+        imports = ("torch", *options.background_imports)
         pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
-                           assignment.warm_imports(files))
+                           assignment.warm_imports(files), while_starting=lambda: _import_behind(imports))
         try:
             protections = _protections(pool.namespaces)
             # The batch's own folder too: where /tmp is not replaced (a venv in /tmp), it holds
@@ -137,6 +139,18 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
         return timeout, protections, graded
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _import_behind(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` in a background thread (what fails is imported again, and reported, later)."""
+    def run() -> None:
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001
+                return
+
+    threading.Thread(target=run, daemon=True).start()
 
 
 def _protections(namespaces: bool) -> dict[str, bool]:

@@ -8,7 +8,7 @@ import queue
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +53,8 @@ class ForkServer:
 
     @classmethod
     def start(cls, test_files: tuple[Path, ...], log: Path, namespaces: bool = True,
-              preload: tuple[str, ...] = ()) -> ForkServer:
+              preload: tuple[str, ...] = (), while_starting: Callable[[], None] | None = None) -> ForkServer:
+        """Start a server; ``while_starting`` runs once its process is spawned, before it is ready."""
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         # Plots render headless; matplotlib's font cache is built once and kept between runs.
@@ -65,6 +66,8 @@ class ForkServer:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"),
             env=env, cwd="/",
         )
+        if while_starting is not None:
+            while_starting()
         return cls(process.stdin, process.stdout, log, process)
 
     def clone(self, work: Path, name: str) -> ForkServer:
@@ -114,11 +117,13 @@ class SandboxPool:
     """``jobs`` fork servers started together; ``run`` borrows a free one."""
 
     def __init__(self, test_files: tuple[Path, ...], jobs: int, log_dir: Path,
-                 namespaces: bool = True, preload: tuple[str, ...] = ()) -> None:
+                 namespaces: bool = True, preload: tuple[str, ...] = (),
+                 while_starting: Callable[[], None] | None = None) -> None:
         self.test_files, self.log_dir = test_files, log_dir
         self.allow_namespaces, self.preload = namespaces, preload
         self.free: queue.Queue[ForkServer] = queue.Queue()
-        first = ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces, preload)
+        first = ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces, preload,
+                                 while_starting)
         self.servers = [first]
         try:
             self.servers += [first.clone(log_dir, f"server-{i}") for i in range(1, jobs)]
