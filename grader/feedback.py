@@ -309,7 +309,8 @@ class NotebookRenderer:
 
                 language = nb.metadata.get("language_info", {})
                 lexer = language.get("pygments_lexer", language.get("name"))
-                self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+                self.register_filter("highlight_code", self.filters.get("highlight_code")
+                                     or Highlight2HTML(pygments_lexer=lexer, parent=self))
                 resources = self._init_resources(resources)
                 self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                     notebook_metadata=self._nb_metadata, parent=self, resources=resources))
@@ -318,7 +319,8 @@ class NotebookRenderer:
         self.exporter = PageExporter(template_name="lab", template_file="notebook_feedback.html.j2",
                                      extra_loaders=[FileSystemLoader(str(TEMPLATES))],
                                      filters={"clean_student_html": clean_student_html,
-                                              "clean_html": clean_highlighted})
+                                              "clean_html": clean_highlighted,
+                                              "highlight_code": CodeHighlighter()})
         empty = self._export(_empty_notebook(), {"grader_css_only": True})
         self.css = empty[empty.index("<!--grader:css-begin-->") + 23:empty.index("<!--grader:css-end-->")]
 
@@ -341,6 +343,26 @@ STUDENT_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "deta
                 "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre",
                 "s", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead",
                 "tr", "ul"}
+
+
+class CodeHighlighter:
+    """nbconvert's ``highlight_code`` filter with one lexer and one formatter for every cell (nbconvert
+    makes both anew for each cell, ~2 ms). IPython's lexer, so that magics are shown as magics."""
+
+    def __init__(self) -> None:
+        from pygments.formatters import HtmlFormatter
+
+        try:
+            from IPython.lib.lexers import IPython3Lexer as Lexer
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            from pygments.lexers import PythonLexer as Lexer
+        self.lexer = Lexer()
+        self.formatter = HtmlFormatter(cssclass=" highlight hl-ipython3")
+
+    def __call__(self, source: str, language: str | None = None, metadata: dict | None = None) -> str:
+        from pygments import highlight
+
+        return highlight(source or " ", self.lexer, self.formatter)
 
 
 PYGMENTS_TAG = re.compile(r'</?(?:div|pre|span)(?: class="[\w -]*")?>|<br>')
