@@ -20,19 +20,9 @@ from pathlib import Path
 
 import nbformat
 import pandas as pd
+from peer_class import CORRECT, DEMO  # the same solution as the peers' benchmark class
 
 HEADER = "import torch\nfrom torch import nn\n"
-CORRECT = '''
-class MyLinear(nn.Module):
-    def __init__(self, in_features, out_features, bias=True):
-        super().__init__()
-        self.weights = nn.Parameter(torch.randn(in_features, out_features))
-        self.bias = nn.Parameter(torch.randn(out_features)) if bias else None
-
-    def forward(self, x):
-        out = x @ self.weights
-        return out if self.bias is None else out + self.bias
-'''
 VARIANTS = {
     "correct": CORRECT,
     "no_bias": CORRECT.replace("return out if self.bias is None else out + self.bias", "return out"),
@@ -42,7 +32,6 @@ VARIANTS = {
     "raises": CORRECT + "\nraise RuntimeError('unfinished')\n",
 }
 MIX = ["correct"] * 6 + ["no_bias", "misspelled", "plain_tensor", "raises"]
-DEMO = "layer = MyLinear(3, 2)\nprint(layer(torch.randn(4, 3)).shape)\n"
 
 
 def make_class(folder: Path, n: int) -> dict[str, str]:

@@ -21,199 +21,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from measure import Measure, measure
+from nbformat.v4 import new_code_cell, new_notebook
+from peer_class import (
+    CHECKS,
+    CORRECT,
+    KERNEL,
+    MAX_SCORE,
+    TESTS,
+    VARIANTS,
+    make_class,
+    student_cells,
+    write_plain_class,
+)
 
-HEADER = "%matplotlib inline\nimport torch\nfrom torch import nn\n"
-CORRECT = '''class MyLinear(nn.Module):
-    def __init__(self, in_features, out_features, bias=True):
-        super().__init__()
-        self.weights = nn.Parameter(torch.randn(in_features, out_features))
-        self.bias = nn.Parameter(torch.randn(out_features)) if bias else None
-
-    def forward(self, x):
-        out = x @ self.weights
-        return out if self.bias is None else out + self.bias
-'''
-DEMO = "layer = MyLinear(3, 2)\nprint(layer(torch.randn(4, 3)).shape)\n"
-VARIANTS = {  # name -> (solution cell, demo cell, fully correct?)
-    "correct": (CORRECT, DEMO, True),
-    "correct_matmul": (CORRECT.replace("x @ self.weights", "torch.matmul(x, self.weights)"), DEMO, True),
-    "raises_later": (CORRECT, DEMO + "print(layer.weight)  # AttributeError: a typo in the demo\n", True),
-    "no_bias": (CORRECT.replace("return out if self.bias is None else out + self.bias", "return out"),
-                DEMO, False),
-    "misspelled": (CORRECT.replace("def forward", "def forwrad"), "", False),
-    "plain_tensor": (CORRECT.replace("nn.Parameter(torch.randn(in_features, out_features))",
-                                     "torch.randn(in_features, out_features, requires_grad=True)")
-                     .replace("nn.Parameter(torch.randn(out_features))",
-                              "torch.randn(out_features, requires_grad=True)"), DEMO, False),
-    "transposed": (CORRECT.replace("randn(in_features, out_features)", "randn(out_features, in_features)")
-                   .replace("x @ self.weights", "x @ self.weights.T"), DEMO, False),
-    "unfinished": (CORRECT.split("    def forward")[0] + "    def forward(self, x):\n"
-                   "        raise NotImplementedError\n", "", False),
-}
-MIX = ["correct"] * 5 + ["correct_matmul", "raises_later", "no_bias", "misspelled", "plain_tensor",
-                         "transposed", "unfinished"]
-
-# The assignment's public and hidden tests, as code that runs inside the student's kernel (how the
-# peers work): the same checks on the same fixed weights and inputs, the same points.
-CHECKS = '''import torch as _torch
-from torch.testing import assert_close as _close
-_W = _torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
-_B = _torch.tensor([0.5, -1.0])
-
-def _fixed(MyLinear, i=3, o=2, bias=True, w=_W, b=_B):
-    layer = MyLinear(i, o, bias=bias)
-    with _torch.no_grad():
-        layer.weights.copy_(w)
-        if bias:
-            layer.bias.copy_(b)
-    return layer
-
-def _shapes(layer):
-    return {name: list(p.shape) for name, p in layer.named_parameters()}
-
-def check_parameters_registered(MyLinear):
-    assert _shapes(MyLinear(4, 3)) == {"weights": [4, 3], "bias": [3]}
-
-def check_no_bias_parameter(MyLinear):
-    assert _shapes(MyLinear(4, 3, bias=False)) == {"weights": [4, 3]}
-
-def check_forward_values(MyLinear):
-    x = _torch.linspace(-1, 1, 12).reshape(4, 3)
-    _close(_fixed(MyLinear)(x), x @ _W + _B)
-
-def check_batch_shapes(MyLinear):
-    layer = _fixed(MyLinear)
-    for shape in ((1, 3), (7, 3), (2, 5, 3)):
-        assert list(layer(_torch.ones(shape)).shape) == list(shape[:-1]) + [2]
-
-def check_forward_without_bias(MyLinear):
-    x = _torch.linspace(-2, 3, 15).reshape(5, 3)
-    layer = _fixed(MyLinear, bias=False)
-    assert sorted(n for n, _ in layer.named_parameters()) == ["weights"]
-    _close(layer(x), x @ _W)
-
-def check_gradients(MyLinear):
-    w = _torch.tensor([[0.7, -0.1, 0.2], [0.0, 0.5, -0.3]])
-    layer = _fixed(MyLinear, 2, 3, w=w, b=_torch.tensor([0.1, 0.2, 0.3]))
-    x = _torch.tensor([[1.0, 2.0], [-1.0, 0.5], [0.25, -2.0]])
-    c = _torch.tensor([1.0, -2.0, 3.0])
-    (layer(x) * c).sum().backward()
-    params = dict(layer.named_parameters())
-    _close(params["weights"].grad, x.T @ c.expand(3, 3))
-    _close(params["bias"].grad, 3 * c)
-
-def check_to_moves_parameters(MyLinear):
-    layer = _fixed(MyLinear).to(dtype=_torch.float64)
-    dtypes = {n: p.dtype for n, p in layer.named_parameters()}
-    assert dtypes == {"weights": _torch.float64, "bias": _torch.float64}
-    _close(layer(_torch.ones(2, 3, dtype=_torch.float64)), (_torch.ones(2, 3) @ _W + _B).double())
-'''
-TESTS = [("parameters_registered", 2, False), ("no_bias_parameter", 1, False), ("forward_values", 2, False),
-         ("batch_shapes", 1, False), ("forward_without_bias", 1, True), ("gradients", 2, True),
-         ("to_moves_parameters", 1, True)]
-MAX_SCORE = sum(points for _, points, _ in TESTS)
 INSTALL = "python3.11 -m venv /tmp/peers-venv && /tmp/peers-venv/bin/pip install torch==2.13.0 " \
           "-r bench/requirements-peers.txt, then pass --peers-python /tmp/peers-venv/bin/python"
-
-
-# ---------------------------------------------------------------- the class
-
-def make_class(n: int) -> dict[str, str]:
-    """Student id -> variant, in the fixed mix."""
-    return {f"student{index:04d}": MIX[index % len(MIX)] for index in range(n)}
-
-
-def student_cells(variant: str) -> list:
-    solution, demo, _ = VARIANTS[variant]
-    return [new_markdown_cell("# A custom linear layer"), new_code_cell(HEADER), new_code_cell(solution),
-            new_code_cell(demo)]
-
-
-def write_plain_class(folder: Path, students: dict[str, str]) -> None:
-    folder.mkdir(parents=True)
-    for student, variant in students.items():
-        nbformat.write(new_notebook(cells=student_cells(variant), metadata=KERNEL), folder / f"{student}.ipynb")
-
-
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-
-
-# ---------------------------------------------------------------- measuring a command
-
-@dataclass
-class Measure:
-    seconds: float
-    rss_largest: float | None = None   # MB: the largest single process (/usr/bin/time -v)
-    rss_tree: float | None = None      # MB: the tree's summed RSS (shared pages counted in every process)
-    pss_tree: float | None = None      # MB: the tree's summed PSS (shared pages split: memory really used)
-    load: tuple[float, float] = (0.0, 0.0)
-    notes: list[str] = field(default_factory=list)
-
-
-def measure(command: list[str], cwd: Path, log: Path, env: dict[str, str] | None = None) -> Measure:
-    """Run ``command`` to completion; wall-clock seconds and peak memory of its process tree."""
-    timefile = log.with_suffix(".time")
-    wrapped = (["/usr/bin/time", "-v", "-o", str(timefile)] if Path("/usr/bin/time").exists() else []) + command
-    load_before = os.getloadavg()[0]
-    started = time.perf_counter()
-    with open(log, "w") as out:
-        process = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        rss_tree, pss_tree = _sample_tree(process)
-    seconds = time.perf_counter() - started
-    result = Measure(seconds, rss_tree=rss_tree, pss_tree=pss_tree, load=(load_before, os.getloadavg()[0]))
-    if process.returncode:
-        result.notes.append(f"exit status {process.returncode}, see {log}")
-    if timefile.exists():
-        for line in timefile.read_text().splitlines():
-            if "Maximum resident set size" in line:
-                result.rss_largest = int(line.split(":")[1]) / 1024
-    return result
-
-
-def _sample_tree(process: subprocess.Popen) -> tuple[float | None, float | None]:
-    """Wait for ``process``; the peaks of its tree's summed RSS (sampled every 0.1 s) and summed PSS
-    (every 1 s: reading it costs milliseconds per process), in MB. (None, None) without psutil."""
-    try:
-        import psutil
-    except ImportError:
-        process.wait()
-        return None, None
-    peaks = {"rss": 0, "pss": 0}
-    stop = threading.Event()
-
-    def sample() -> None:
-        root, ticks = psutil.Process(process.pid), 0
-        while not stop.wait(0.1):
-            try:
-                tree = [root, *root.children(recursive=True)]
-            except psutil.Error:
-                return
-            ticks += 1
-            for kind, read in (("rss", lambda p: p.memory_info().rss),
-                               ("pss", lambda p: p.memory_full_info().pss)):
-                if kind == "pss" and ticks % 10:
-                    continue
-                total = 0
-                for proc in tree:
-                    try:
-                        total += read(proc)
-                    except psutil.Error:
-                        pass
-                peaks[kind] = max(peaks[kind], total)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    process.wait()
-    stop.set()
-    sampler.join()
-    return peaks["rss"] / 2**20, (peaks["pss"] / 2**20 or None)
 
 
 # ---------------------------------------------------------------- the tools
