@@ -69,10 +69,10 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
         student = run.submission.student
         feedback = student_feedback(batch.assignment.title, run, by_student.loc[student],
                                     tests_of.get(student, results.iloc[:0]))
-        stem = folder / file_name(student)
-        page = run.submission.kind == "ipynb" and run.submission.path is not None and not (
-            student in batch.reused and stem.with_name(f"{stem.name}.notebook.html").exists())
-        letters.append(Letter(run, feedback, stem, page))
+        letter = Letter(run, feedback, folder / file_name(student), page=False)
+        letter.page = run.submission.kind == "ipynb" and run.submission.path is not None and not (
+            student in batch.reused and letter.path(".notebook.html").exists())
+        letters.append(letter)
     skipped = [problem for problem in write_letters(letters) if problem]
     skipped_path = folder / "skipped.txt"
     if skipped:
@@ -91,6 +91,9 @@ class Letter:
     feedback: Feedback
     stem: Path
     page: bool
+
+    def path(self, suffix: str) -> Path:
+        return self.stem.with_name(self.stem.name + suffix)
 
 
 LETTERS_PER_PROCESS = 16  # fewer than this a process: write them here
@@ -122,9 +125,9 @@ def write_letters(letters: list[Letter]) -> list[str | None]:
 def _write_letter(index: int) -> str | None:
     renderer, letters = _work
     letter = letters[index]
-    run, feedback, stem = letter.run, letter.feedback, letter.stem
-    atomic_write(stem.with_name(f"{stem.name}.md"), feedback_markdown(feedback).encode())
-    atomic_write(stem.with_name(f"{stem.name}.html"), render("feedback.html.j2", f=feedback).encode())
+    run, feedback = letter.run, letter.feedback
+    atomic_write(letter.path(".md"), feedback_markdown(feedback).encode())
+    atomic_write(letter.path(".html"), render("feedback.html.j2", f=feedback).encode())
     if not letter.page:
         return None
     try:
@@ -132,7 +135,7 @@ def _write_letter(index: int) -> str | None:
     except Exception as error:  # a weird notebook must not cost the others their feedback
         return (f"{run.submission.student}: {run.submission.path.name} not rendered ({type(error).__name__}: "
                 f"{' '.join(str(error).split())[:200]})")
-    atomic_write(stem.with_name(f"{stem.name}.notebook.html"), page.encode())
+    atomic_write(letter.path(".notebook.html"), page.encode())
     return None
 
 
@@ -286,11 +289,10 @@ def _note(markdown: str):
 class NotebookRenderer:
     """nbconvert's HTML exporter with JupyterLab's look, set up once a batch.
 
-    The stylesheets, the same on every page, are rendered once and put in after nbconvert's own
-    pass over the page, which parses the whole page (stylesheets included) with BeautifulSoup.
-    nbconvert's ``sanitize_html`` is off: its only work here would be on the highlighted code
-    (escaped by pygments); the pages have no outputs, and the students' markdown goes through
-    ``clean_student_html``."""
+    The stylesheets, the same on every page, are rendered once and spliced into each page. The
+    pages have no outputs and the students' markdown goes through ``clean_student_html``, so
+    nbconvert's sanitizer only ever sees highlighted code: ``clean_highlighted`` lets pygments'
+    markup through as it is and sanitizes anything else."""
 
     MARKER = "<!--grader:notebook-css-->"
 
@@ -304,14 +306,9 @@ class NotebookRenderer:
                 to give images alt text and output areas a tab index (half the time of a page;
                 these pages have no outputs)."""
                 from nbconvert.exporters.templateexporter import TemplateExporter
-                from nbconvert.filters.highlight import Highlight2HTML
                 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-                language = nb.metadata.get("language_info", {})
-                lexer = language.get("pygments_lexer", language.get("name"))
-                self.register_filter("highlight_code", self.filters.get("highlight_code")
-                                     or Highlight2HTML(pygments_lexer=lexer, parent=self))
-                resources = self._init_resources(resources)
+                resources = self._init_resources(resources)  # highlight_code: CodeHighlighter
                 self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                     notebook_metadata=self._nb_metadata, parent=self, resources=resources))
                 return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
