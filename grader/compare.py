@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from grader.diagnose import likely_cause
-from grader.wire import observed_device
+from grader.sandbox.wire import observed_device
 
 # (rtol, atol) by dtype, as torch.testing uses; looser on a GPU (TF32, other kernels).
 TOLERANCES = {

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment, find_assignment
 from grader.errors import GraderError
-from grader.pool import SandboxPool, SandboxRequest
+from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.runs import Run, run_from_response
 from grader.submissions import Submission
 

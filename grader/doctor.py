@@ -2,7 +2,7 @@
 will do here (the full sandbox, or the weaker fallback).
 
 Each kernel feature is tried for real, in a throwaway child process (as
-:func:`grader.isolation.namespaces_supported` does), never guessed from version numbers. The verb
+:func:`grader.sandbox.isolation.namespaces_supported` does), never guessed from version numbers. The verb
 changes nothing on the machine and always exits 0: it informs, it does not judge.
 """
 
@@ -66,7 +66,7 @@ def diagnose() -> list[Check]:
 
 def plan(checks: list[Check]) -> list[str]:
     """What ``grader grade`` will do with these checks' results, in a few lines."""
-    from grader.isolation import PROTECTIONS
+    from grader.sandbox.isolation import PROTECTIONS
 
     by_name = {check.name: check for check in checks}
     full = by_name["sandbox set-up (as grader grade tries it)"].ok
@@ -98,7 +98,7 @@ def _root() -> Check:
 
 
 def _namespace_checks() -> list[Check]:
-    from grader import isolation
+    from grader.sandbox import isolation
 
     steps: list[tuple[str, Callable[[], None], str]] = [
         ("user namespaces", _user_namespace, "this user can create user namespaces"),
@@ -127,7 +127,7 @@ def _namespace_checks() -> list[Check]:
 
 
 def _user_namespace() -> None:
-    from grader import isolation
+    from grader.sandbox import isolation
 
     uid, gid = os.getuid(), os.getgid()
     isolation.unshare(isolation.CLONE_NEWUSER)
@@ -135,7 +135,7 @@ def _user_namespace() -> None:
 
 
 def _all_namespaces() -> None:
-    from grader import isolation
+    from grader.sandbox import isolation
 
     uid, gid = os.getuid(), os.getgid()
     isolation.unshare(isolation.CLONE_NEWUSER | isolation.CLONE_NEWNS | isolation.CLONE_NEWPID
@@ -145,20 +145,20 @@ def _all_namespaces() -> None:
 
 
 def _readonly_tree() -> None:
-    from grader import isolation
+    from grader.sandbox import isolation
 
     _all_namespaces()
     isolation.make_tree_readonly("/")
 
 
 def _sandbox_setup() -> None:
-    from grader import isolation
+    from grader.sandbox import isolation
 
     isolation.enter_namespaces([], os.path.join(tempfile.gettempdir(), "grader-doctor"), 1 << 20)
 
 
 def _student_lock() -> None:
-    from grader import isolation
+    from grader.sandbox import isolation
 
     _sandbox_setup()
     error = _in_child(isolation.lock_namespaces)  # PID 1 of the new namespace, like a student

@@ -18,7 +18,7 @@ from grader.assignment import Assignment
 from grader.errors import GraderError
 from grader.journal import Journal, outcomes_of
 from grader.plugin import TestOutcome, judge
-from grader.pool import SandboxPool
+from grader.sandbox.pool import SandboxPool
 from grader.runs import ObservationSource, Run, frames_of, probe_error_text, run_submission
 from grader.submissions import Submission
 

@@ -15,7 +15,7 @@ import pandas as pd
 from grader import __version__
 from grader.grading import BatchResult
 from grader.html_report import write_extras
-from grader.isolation import PROTECTIONS
+from grader.sandbox.isolation import PROTECTIONS
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
                  "code_seconds", "file"]

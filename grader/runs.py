@@ -16,9 +16,9 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.plugin import NoObservation
-from grader.pool import SandboxPool, SandboxRequest
+from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.submissions import Submission
-from grader.wire import Frame, WireError, decode_frames
+from grader.sandbox.wire import Frame, WireError, decode_frames
 
 
 @dataclass

@@ -24,9 +24,9 @@ def check(assignment: str, namespace: dict[str, Any] | None = None, device: str 
     if os.environ.get("GRADER_SANDBOX"):  # the notebook is being graded: the grader checks it
         return None
     from grader.assignment import find_assignment
-    from grader.child import run_probe
-    from grader.forkserver import load_probes
-    from grader.wire import encode_frame
+    from grader.sandbox.child import run_probe
+    from grader.sandbox.forkserver import load_probes
+    from grader.sandbox.wire import encode_frame
 
     namespace = namespace if namespace is not None else _notebook_namespace()
     found = find_assignment(assignment)

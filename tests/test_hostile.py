@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, grade_folder
-from grader import isolation
-from grader.wire import WireError, decode_frames
+from grader.sandbox import isolation
+from grader.sandbox.wire import WireError, decode_frames
 
 HOSTILE = ROOT / "tests" / "data" / "hostile"
 ALICE = EXAMPLES / "custom_layer" / "alice.py"

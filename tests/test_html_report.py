@@ -14,7 +14,7 @@ import pytest
 from conftest import EXAMPLES
 from grader import grading, report
 from grader.html_report import write_extras
-from grader.isolation import PROTECTIONS
+from grader.sandbox.isolation import PROTECTIONS
 
 OPTIONS = {"timeout": 6, "memory": 512 * 1024**2}
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"  # a legal file name on Linux, so a legal student id

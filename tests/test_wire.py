@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.wire import WireError, decode_frames, encode_frame
+from grader.sandbox.wire import WireError, decode_frames, encode_frame
 
 
 def roundtrip(value):

@@ -42,7 +42,7 @@ class SandboxRequest:
 
 
 class ForkServer:
-    """One warm fork server: ``python -m grader.forkserver``, or a clone of one."""
+    """One warm fork server: ``python -m grader.sandbox.forkserver``, or a clone of one."""
 
     def __init__(self, requests: BinaryIO, responses: BinaryIO, log: Path,
                  process: subprocess.Popen | None = None) -> None:
@@ -61,7 +61,7 @@ class ForkServer:
         env["MPLBACKEND"] = "Agg"
         env["MPLCONFIGDIR"] = str(Path(tempfile.gettempdir()) / f"grader-matplotlib-{os.getuid()}")
         process = subprocess.Popen(
-            [sys.executable, "-m", "grader.forkserver", *map(str, test_files),
+            [sys.executable, "-m", "grader.sandbox.forkserver", *map(str, test_files),
              "--preload", ",".join(preload), *([] if namespaces else ["--no-namespaces"])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"),
             env=env, cwd="/",

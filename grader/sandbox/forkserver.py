@@ -4,7 +4,7 @@ submission, so no submission pays torch's import.
 Protocol (JSON lines): the judge writes a request on stdin, the server answers on stdout. The
 student's observations never pass through this process's memory: they are spliced, inside the
 kernel, from the sandbox's pipe into the result file the judge named. Run as
-``python -m grader.forkserver TEST_FILE...``; the judge starts it (see :mod:`grader.pool`).
+``python -m grader.sandbox.forkserver TEST_FILE...``; the judge starts it (see :mod:`grader.sandbox.pool`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from grader import isolation
+from grader.sandbox import isolation
 from grader.api import probes_of
 from grader.notebook import MAX_SOURCE_BYTES
-from grader.sandbox import run_sandbox
+from grader.sandbox.process import run_sandbox
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
 RESULT_CAP = 512 * 1024 * 1024
@@ -45,7 +45,7 @@ def load_probes(test_files: list[str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m grader.forkserver")
+    parser = argparse.ArgumentParser(prog="python -m grader.sandbox.forkserver")
     parser.add_argument("test_files", nargs="+", help="the assignment's test files (their probes)")
     parser.add_argument("--no-namespaces", action="store_true", help="the weaker fallback sandbox")
     parser.add_argument("--preload", default="", help="modules to import once, comma-separated")
@@ -54,8 +54,8 @@ def main() -> None:
     os.dup2(2, 1)  # nothing but the protocol may reach the judge
     import torch  # noqa: F401 - warm: every sandbox forks with torch imported
 
-    import grader.child  # noqa: F401
-    import grader.wire  # noqa: F401
+    import grader.sandbox.child  # noqa: F401
+    import grader.sandbox.wire  # noqa: F401
 
     for module in filter(None, options.preload.split(",")):
         try:

@@ -1,9 +1,9 @@
-"""The two processes of one sandbox, forked from the warm server (see :mod:`grader.forkserver`).
+"""The two processes of one sandbox, forked from the warm server (see :mod:`grader.sandbox.forkserver`).
 
-The first enters new namespaces (see :mod:`grader.isolation`) and forks the second, the student's
+The first enters new namespaces (see :mod:`grader.sandbox.isolation`) and forks the second, the student's
 process: PID 1 of its namespace, with locked mounts, resource limits, a scrubbed environment,
 standard input at end-of-file and its output captured, which runs the submission
-(:mod:`grader.child`). The first waits for it and reports its PID and exit status to the server.
+(:mod:`grader.sandbox.child`). The first waits for it and reports its PID and exit status to the server.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from grader import isolation
+from grader.sandbox import isolation
 
 SANDBOX_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -48,7 +48,7 @@ def run_sandbox(request: dict, source: bytes, probes: dict, namespaces: bool, sc
 def student_process(request: dict, source: bytes, probes: dict, namespaces: bool, scratch: str,
              result_w: int, output_w: int) -> None:  # pragma: no cover
     """The student's process (PID 1 of its namespace): lock down, then run the submission."""
-    from grader.child import run_submission
+    from grader.sandbox.child import run_submission
 
     code = 0
     try:
