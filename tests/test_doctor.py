@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from grader import cli, doctor, isolation
+from grader import cli, doctor
+from grader.sandbox import isolation
 
 ROWS = ["running as root", "user namespaces", "mount, PID and network namespaces",
         "read-only mounts (mount_setattr)", "sandbox set-up (as grader grade tries it)",
