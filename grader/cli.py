@@ -53,10 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
                        "get a row with status missing")
     grade.add_argument("--no-feedback", dest="feedback", action="store_false",
                        help="skip feedback/ (per-student Markdown, HTML and annotated notebooks: "
-                       "rendering notebooks costs about 0.3 s each)")
+                       "rendering a notebook costs about 40 ms, shared among one process a core)")
     grade.add_argument("--regrade", action="store_true",
                        help="grade every submission again (by default, unchanged ones graded "
                        "before into OUT_DIR are reused)")
+    grade.add_argument("--only", action="append", default=[], metavar="STUDENT",
+                       help="grade only this student again (repeatable) and rewrite the report "
+                       "with everyone else taken from OUT_DIR's journal")
+    grade.add_argument("--overrides", type=Path, default=None, metavar="CSV",
+                       help="score changes (student,test,points,reason,who; test may be total or "
+                       "late; points 8 or +2/-1), applied on every run (default: "
+                       "OUT_DIR/overrides.csv when it exists)")
+    grade.add_argument("--late-from-mtime", action="store_true",
+                       help="for the late policy, take a submission's time from its file's "
+                       "modification time when neither the LMS archive nor the roster gives one")
+    grade.add_argument("--similarity", action="store_true",
+                       help="also compare the submissions with each other (see grader similar)")
     grade.add_argument("--executor", choices=("local", "dask"), default="local",
                        help="where sandboxes run: this machine (default) or a Dask cluster")
     grade.add_argument("--scheduler", metavar="ADDRESS",
@@ -85,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
 # import torch, pandas and the rest inside the command, not at the top.
 MORE_VERBS: tuple[str, ...] = ("grader.ci", "grader.gradescope_bundle", "grader.canvas",
-                               "grader.assign", "grader.audit", "grader.doctor")
+                               "grader.assign", "grader.audit", "grader.doctor", "grader.similarity")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -142,10 +154,15 @@ def _device(choice: str) -> str:
 def run_grade(args: argparse.Namespace) -> int:
     from grader import commands
 
+    if args.only and args.regrade:
+        raise GraderError("--only and --regrade contradict each other: --only regrades the named "
+                          "students, --regrade everyone")
     options = dataclasses.replace(grade_options(args, args.jobs, False), regrade=args.regrade,
-                                  executor=args.executor, scheduler=args.scheduler)
+                                  executor=args.executor, scheduler=args.scheduler,
+                                  only=frozenset(args.only))
     return commands.grade(args.assignment, args.submissions, args.out, options, roster=args.roster,
-                          feedback=args.feedback)
+                          feedback=args.feedback, overrides=args.overrides,
+                          late_from_mtime=args.late_from_mtime, similarity=args.similarity)
 
 
 def run_check(args: argparse.Namespace) -> int:

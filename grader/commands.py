@@ -19,8 +19,11 @@ STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "killed"
 
 
 def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: GradeOptions,
-          roster: Path | None = None, feedback: bool = True) -> int:
-    """Grade a folder; exit status 0 when the batch completed, whatever the students scored."""
+          roster: Path | None = None, feedback: bool = True, overrides: Path | None = None,
+          late_from_mtime: bool = False, similarity: bool = False) -> int:
+    """Grade a folder; exit status 0 when the batch completed, whatever the students scored.
+    Overrides and the late policy are applied before any report file is written."""
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from grader import grading, report, submissions
@@ -34,6 +37,12 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
             console.print(f"[yellow]warning: not in the roster (graded anyway): "
                           f"{escape(', '.join(unlisted))}[/]")
     _check_writable(out_dir)
+    from grader import adjust
+
+    adjust.check_inputs(assignment, out_dir, overrides)  # a bad row fails now, not after grading
+    unknown = sorted(options.only - {s.student for s in found})
+    if unknown:
+        raise GraderError(f"--only: no submission {', '.join(unknown)} in {submissions_dir}")
     progress = Progress("[progress.description]{task.description}", BarColumn(),
                         MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True),
                         transient=True)
@@ -45,9 +54,29 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
                               on_progress=lambda run: progress.advance(task))
     if roster is not None:
         class_roster.mark_missing(batch)
+    batch, adjusted = adjust.finalize(batch, out_dir, overrides, roster, late_from_mtime)
     paths = report.write_report(batch, out_dir, feedback=feedback)
+    adjust.record_in_header(paths["header"], adjusted)
     _print_summary(batch, paths)
+    _print_adjustments(adjusted)
+    if similarity:
+        from grader import similarity as similar
+
+        console.print(escape(similar.summary(similar.write_similarity(out_dir, assignment.starter))))
     return 0
+
+
+def _print_adjustments(adjusted: dict) -> None:
+    for record in adjusted["adjustments"]:
+        console.print(f"{record['kind']}: {escape(record['student'])} {escape(record['test'])} "
+                      f"{record['original']:g} -> {record['new']:g} ({escape(record['reason'])}, "
+                      f"{escape(record['who'])})")
+    unknown = adjusted.get("late_policy", {}).get("no_submission_time", [])
+    if unknown:
+        console.print(f"[yellow]warning: no submission time for {len(unknown)} students (counted "
+                      f"on time): {escape(', '.join(unknown[:10]))}; give the roster a "
+                      "submitted_at column, or --late-from-mtime[/]")
+
 
 
 # The report's libraries, imported while the sandbox servers start (this process waits for them).

@@ -40,6 +40,7 @@ class GradeOptions:
     device: str = "cpu"
     public_only: bool = False
     regrade: bool = False  # grade everything again, even what the journal says is done
+    only: frozenset[str] = frozenset()  # grade only these again; everyone else must be journaled
     executor: str = "local"  # or "dask": sandboxes run on a Dask cluster's workers
     scheduler: str | None = None  # the Dask scheduler's address
     namespaces: bool = True  # off only to test or debug the weaker fallback sandbox
@@ -67,6 +68,13 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     started = time.monotonic()
     journal = Journal(out_dir, _journal_key(assignment, options)) if out_dir is not None else None
     reused = journal.completed(submissions) if journal and not options.regrade else {}
+    if options.only:
+        reused = {student: entry for student, entry in reused.items() if student not in options.only}
+        stale = [s.student for s in submissions if s.student not in reused.keys() | options.only]
+        if stale:
+            raise GraderError(f"--only: {', '.join(stale[:5])}{' ...' if len(stale) > 5 else ''} "
+                              "not graded into this folder yet (or changed since): grade the "
+                              "whole class once without --only")
     runs: dict[str, Run] = {}
     outcomes: list[TestOutcome] = []
     protections: dict[str, bool] = {}
@@ -231,13 +239,18 @@ def _judge_chunk(assignment: Assignment, reference: dict[str, Any], runs: list[R
 
 
 def _journal_key(assignment: Assignment, options: GradeOptions) -> dict[str, Any]:
-    return {"assignment": assignment.fingerprint, "device": options.device,
+    """What makes a journaled grade valid: a new grader version grades everything again."""
+    from grader import __version__
+
+    return {"grader": __version__, "assignment": assignment.fingerprint, "device": options.device,
             "timeout": options.timeout, "memory": options.memory, "public_only": options.public_only}
 
 
 def _run_record(run: Run) -> dict[str, Any]:
+    # "timeout": the limit this run actually had, once runs.py records it on the Run.
     return {"status": run.status, "message": run.message, "seconds": run.seconds,
-            "code_seconds": run.code_seconds, "load": run.load, "output": run.output[-4000:]}
+            "code_seconds": run.code_seconds, "load": run.load, "output": run.output[-4000:],
+            "timeout": getattr(run, "timeout", None)}
 
 
 def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:

@@ -1,0 +1,307 @@
+"""``grader similar OUT_DIR``: which submissions look copied, on two signals.
+
+1. **Code**: the code cells of every submission, with the starter's code removed (its cells
+   dropped, its fingerprints ignored), compared pairwise with copydetect's winnowed fingerprints
+   (the algorithm of MOSS). ``code_a`` is the share of A's code also found in B's.
+2. **Wrong observations**: students whose failures of one test say the very same thing (the same
+   wrong values from the same probe, read from ``results.csv``). A mistake many students make is
+   common and proves nothing; one that only two or three students share, to the last digit, rarely
+   is a coincidence. Only groups of at most ``rare`` students count.
+
+Everything runs on this machine; nothing leaves it. Writes ``similarity.csv`` (one row per pair
+worth a look, highest first) and ``similarity/pair-N.html``, the two submissions side by side with
+the shared code marked, for each flagged pair. :func:`ranked_rows` gives the report its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import io
+import itertools
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+
+FILE_NAME = "similarity.csv"
+PAGES = "similarity"
+CODE_THRESHOLD = 0.6  # a pair whose code overlaps this much (of either side) is flagged
+LISTED_FROM = 0.3  # pairs below this code overlap and sharing no wrong observation are left out
+K, WINDOW = 25, 4  # copydetect's defaults: noise threshold 25 characters, guarantee 30
+WRONG_WEIGHT = 0.2  # each rare shared wrong observation adds this to a pair's rank
+COLUMNS = ["rank", "student_a", "student_b", "code_similarity", "code_a", "code_b",
+           "shared_wrong", "shared_tests", "flagged", "page"]
+MAX_SHOWN_BYTES = 200_000  # of each side, on a pair's page
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    code_a: float = 0.0
+    code_b: float = 0.0
+    shared_tests: list[str] = field(default_factory=list)
+    slices: tuple[Any, Any] | None = None
+
+    @property
+    def code(self) -> float:
+        return max(self.code_a, self.code_b)
+
+    @property
+    def rank_value(self) -> float:
+        return self.code + WRONG_WEIGHT * len(self.shared_tests)
+
+    def flagged(self, threshold: float) -> bool:
+        return self.code >= threshold or bool(self.shared_tests)
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "similar", help="find submissions that look copied (code and identical wrong results)",
+        description="Compare the graded submissions of OUT_DIR pairwise: their code (starter "
+        "removed, copydetect fingerprints) and their identical wrong observations. Writes "
+        "OUT_DIR/similarity.csv and a side-by-side page per flagged pair. Offline.")
+    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="the folder `grader grade` wrote")
+    parser.add_argument("--assignment", default=None,
+                        help="the assignment (name or folder) whose starter is removed (default: "
+                        "the one named in OUT_DIR/run.json)")
+    parser.add_argument("--threshold", type=float, default=CODE_THRESHOLD, metavar="SHARE",
+                        help=f"flag pairs sharing at least this share of code (default {CODE_THRESHOLD})")
+    parser.add_argument("--rare", type=int, default=None, metavar="N",
+                        help="a wrong observation counts when at most N students share it "
+                        "(default: 3, or 2%% of the class when that is more)")
+    parser.set_defaults(command=run_similar)
+
+
+def run_similar(args: argparse.Namespace) -> int:
+    from grader.assignment import find_assignment
+
+    name = args.assignment or _run_header(args.out_dir).get("assignment")
+    starter = None
+    try:
+        starter = find_assignment(name).starter if name else None
+    except GraderError:
+        if args.assignment:
+            raise
+    if starter is None:
+        print("note: no starter notebook found; its code is not removed (give --assignment)")
+    result = write_similarity(args.out_dir, starter, args.threshold, args.rare)
+    print(summary(result))
+    return 0
+
+
+@dataclass
+class SimilarityResult:
+    csv_path: Path
+    pairs: list[Pair]
+    flagged: int
+    students: int
+    seconds: float
+    threshold: float
+
+
+def summary(result: SimilarityResult) -> str:
+    return (f"Similarity: {result.students} submissions, {result.flagged} flagged pairs "
+            f"({result.seconds:.1f} s): {result.csv_path}")
+
+
+def write_similarity(out_dir: Path, starter: Path | None, threshold: float = CODE_THRESHOLD,
+                     rare: int | None = None) -> SimilarityResult:
+    """Compare every graded submission of ``out_dir``; write similarity.csv and the pair pages."""
+    import time
+
+    import pandas as pd
+
+    started = time.monotonic()
+    scores_path, results_path = out_dir / "scores.csv", out_dir / "results.csv"
+    if not scores_path.is_file():
+        raise GraderError(f"{out_dir} holds no scores.csv: run grader grade ... -o {out_dir} first")
+    scores = pd.read_csv(scores_path, dtype={"student": str, "file": str}, keep_default_na=False)
+    results = (pd.read_csv(results_path, dtype=str, keep_default_na=False)
+               if results_path.is_file() else pd.DataFrame(columns=["student", "test", "status", "message"]))
+    codes = {row.student: code_of(Path(row.file)) for row in scores.itertuples() if row.file}
+    codes = {student: code for student, code in codes.items() if code is not None}
+    starter_code = (code_of(starter) if starter is not None else None) or ""
+    starter_blocks = {b.strip() for b in starter_code.split("\n\n") if b.strip()}
+    codes = {student: _without_starter(code, starter_blocks) for student, code in codes.items()}
+    students = sorted(codes)
+    limit = rare if rare is not None else max(3, round(0.02 * len(scores)))
+    pairs = compare_code(codes, starter_code)
+    for (a, b), tests in shared_wrong(results, limit).items():
+        pairs.setdefault((a, b), Pair(a, b)).shared_tests = tests
+    listed = sorted((p for p in pairs.values() if p.code >= LISTED_FROM or p.shared_tests),
+                    key=lambda p: (-p.rank_value, p.a, p.b))
+    pages = out_dir / PAGES
+    pages.mkdir(exist_ok=True)
+    for old in pages.glob("pair-*.html"):
+        old.unlink()
+    rows = []
+    for rank, pair in enumerate(listed, start=1):
+        page = ""
+        if pair.flagged(threshold):
+            page = f"{PAGES}/pair-{rank}.html"
+            _atomic_write(out_dir / page, pair_page(pair, codes, rank))
+        rows.append({"rank": rank, "student_a": pair.a, "student_b": pair.b,
+                     "code_similarity": round(pair.code, 3), "code_a": round(pair.code_a, 3),
+                     "code_b": round(pair.code_b, 3), "shared_wrong": len(pair.shared_tests),
+                     "shared_tests": " ".join(pair.shared_tests), "flagged": pair.flagged(threshold),
+                     "page": page})
+    csv_path = out_dir / FILE_NAME
+    _atomic_write(csv_path, pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False))
+    return SimilarityResult(csv_path, listed, sum(r["flagged"] for r in rows), len(students),
+                            time.monotonic() - started, threshold)
+
+
+def code_of(path: Path) -> str | None:
+    """The code a student wrote: a notebook's code cells, or a module's text (None if unreadable)."""
+    try:
+        if path.is_dir():
+            candidates = sorted(path.glob("*.ipynb")) or sorted(path.glob("*.py"))
+            if len(candidates) != 1:
+                return None
+            path = candidates[0]
+        source = path.read_bytes()
+    except OSError:
+        return None
+    if path.suffix != ".ipynb":
+        return source.decode("utf-8", errors="replace")
+    try:
+        notebook = json.loads(source.decode("utf-8-sig", errors="replace"))
+        cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
+        texts = ["".join(c["source"]) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+                 for c in cells]
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return "\n\n".join(texts)
+
+
+def _without_starter(code: str, starter_blocks: set[str]) -> str:
+    """``code`` without the blocks (cells, paragraphs) that are the starter's, unchanged."""
+    blocks = code.split("\n\n")
+    return "\n\n".join(b for b in blocks if b.strip() not in starter_blocks)
+
+
+def compare_code(codes: dict[str, str], starter: str) -> dict[tuple[str, str], Pair]:
+    """Every pair's share of common code, the starter's fingerprints ignored (copydetect)."""
+    import numpy as np
+    from copydetect.detector import CodeFingerprint, compare_files
+
+    boilerplate = np.array(sorted(CodeFingerprint("starter.py", K, WINDOW, fp=io.StringIO(starter)).hashes)
+                           if starter.strip() else [], dtype=np.int64)
+    prints = {}
+    for student, text in codes.items():
+        try:
+            prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
+                                              fp=io.StringIO(text))
+        except Exception:  # noqa: BLE001 - pygments on hostile text: fall back to plain text
+            prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
+                                              fp=io.StringIO(text), filter=False)
+    pairs: dict[tuple[str, str], Pair] = {}
+    for a, b in itertools.combinations(sorted(prints), 2):
+        first, second = prints[a], prints[b]
+        if not first.hashes or not second.hashes:
+            continue
+        common = len(first.hashes & second.hashes)
+        # a cheap bound first: most pairs share next to nothing
+        if common / min(len(first.hashes), len(second.hashes)) < LISTED_FROM / 2:
+            continue
+        _, (share_a, share_b), slices = compare_files(first, second)
+        pairs[(a, b)] = Pair(a, b, float(share_a), float(share_b), slices=slices)
+    return pairs
+
+
+def shared_wrong(results: Any, rare: int) -> dict[tuple[str, str], list[str]]:
+    """Pairs of students whose failures of a test say exactly the same, when at most ``rare``
+    students share that failure: the tests, by pair."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in results.itertuples():
+        if row.status == "failed" and _is_wrong_value(row.message):
+            groups[(row.test, " ".join(row.message.split()))].append(row.student)
+    pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (test, _), students in groups.items():
+        if 2 <= len(set(students)) <= rare:
+            for a, b in itertools.combinations(sorted(set(students)), 2):
+                pairs[(a, b)].append(test)
+    return pairs
+
+
+def _is_wrong_value(message: str) -> bool:
+    """A failure that reports the student's own values, not a crash or a missing name."""
+    return "got" in message and not message.startswith("the check could not")
+
+
+def ranked_rows(out_dir: Path, limit: int = 50) -> list[dict[str, Any]]:
+    """The report's table: the highest-ranked pairs of ``similarity.csv`` (empty when there is
+    none), each a dict of :data:`COLUMNS`; ``page`` is relative to ``out_dir``. Student ids are
+    raw text: escape them where they land."""
+    import csv
+
+    path = out_dir / FILE_NAME
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return rows[:limit]
+
+
+def pair_page(pair: Pair, codes: dict[str, str], rank: int) -> str:
+    """The two submissions side by side, shared code marked; every student text escaped."""
+    def side(student: str, slices: Any, share: float) -> str:
+        code = codes[student][:MAX_SHOWN_BYTES]
+        marked = _marked(code, slices)
+        return (f'<section><h2>{html.escape(student)}</h2><p>{100 * share:.0f}% of this code is '
+                f'also in the other</p><pre>{marked}</pre></section>')
+
+    slices = pair.slices or (None, None)
+    tests = ", ".join(map(html.escape, pair.shared_tests)) or "none"
+    title = f"{html.escape(pair.a)} and {html.escape(pair.b)}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Similarity #{rank}: {title}</title>
+<style>body{{font-family:sans-serif;margin:1em;color:#111}}main{{display:flex;gap:1em}}
+section{{flex:1;min-width:0}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5em;font-size:85%}}
+mark{{background:#ffe08a;color:#111}}</style></head><body>
+<h1>Similarity #{rank}: {title}</h1>
+<p>Shared code: {100 * pair.code:.0f}% (marked, starter code removed).
+Identical wrong results in: {tests}.</p>
+<p>Similarity is a reason to look, not a verdict: compare the two yourself.</p>
+<main>{side(pair.a, slices[0], pair.code_a)}{side(pair.b, slices[1], pair.code_b)}</main>
+</body></html>
+"""
+
+
+def _marked(code: str, slices: Any) -> str:
+    """``code`` escaped for HTML, the ``slices`` (starts, ends) wrapped in ``<mark>``."""
+    if slices is None or len(slices) != 2 or len(slices[0]) == 0:
+        return html.escape(code)
+    out, position = [], 0
+    for start, end in sorted(zip((int(s) for s in slices[0]), (int(e) for e in slices[1]), strict=True)):
+        start, end = max(start, position), min(end, len(code))
+        if start >= end:
+            continue
+        out += [html.escape(code[position:start]), "<mark>", html.escape(code[start:end]), "</mark>"]
+        position = end
+    out.append(html.escape(code[position:]))
+    return "".join(out)
+
+
+def _run_header(out_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        if not out_dir.is_dir():
+            raise GraderError(f"{out_dir} does not exist: give the folder grader grade wrote") from None
+        return {}
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
