@@ -21,8 +21,8 @@ from pathlib import Path
 
 from grader.assignment import Assignment, find_assignment
 from grader.errors import GraderError
-from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.runs import Run, run_from_response
+from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.submissions import Submission
 
 _pools: dict[tuple, SandboxPool] = {}
@@ -86,18 +86,17 @@ def _assignment_reference(assignment: Assignment) -> str:
 def sandbox_task(assignment_name: str, file_name: str, kind: str, source: bytes, timeout: float,
                  memory: int, device: str) -> tuple[dict, bytes]:
     """On a worker: run one submission in a sandbox; return how it ended and its observations."""
-    from grader.grading import secret_paths
+    from grader.grading import visible_files
 
     assignment = find_assignment(assignment_name)
     folder = Path(tempfile.mkdtemp(prefix="grader-task-"))
     try:
         path = folder / file_name
         path.write_bytes(source)
-        submission = Submission(path.stem, path)
         request = SandboxRequest(
             source=path, kind=kind, name=file_name, result=folder / "observations.bin",
             timeout=timeout, memory=memory, device=device,
-            hide=secret_paths(assignment, [submission], None),
+            files=visible_files(assignment, None),
         )
         response = _worker_pool(assignment).run(request)
         return response, request.result.read_bytes() if request.result.exists() else b""

@@ -17,6 +17,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from grader.headless import defined_names, make_plots_headless, plain_words
 from grader.notebook import Cell, NotebookError, Shell, cells_of
 from grader.sandbox.wire import WireError, encode_frame
 
@@ -77,23 +78,39 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
     errors: list[dict] = []
     deadline = time.monotonic() + budget
     _student_files.update(cell.filename for cell in cells)
+    _cache_lines(cells)
+    make_plots_headless()
     for cell in cells:
-        linecache.cache[cell.filename] = (len(cell.source), None, cell.source.splitlines(True), cell.filename)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            errors.append({"cell": cell.number, "type": "SoftTimeout",
+            errors.append({"cell": cell.number, "type": "SoftTimeout", "not_run": True,
                            "message": "not run: the time limit was used up by earlier cells"})
             continue
         try:
-            code = compile(cell.source, cell.filename, "exec")
+            code = compile(cell.code_text(), cell.filename, "exec")
             signal.setitimer(signal.ITIMER_REAL, remaining, ALARM_REPEAT)
             try:
                 exec(code, namespace)
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except BaseException as error:  # noqa: B036 - student code may raise anything
-            errors.append({"cell": cell.number, **describe_exception(error)})
+            errors.append({"cell": cell.number, **describe_exception(error),
+                           "defines": defined_names(cell.source)})
     return namespace, shell.notes, errors
+
+
+def _cache_lines(cells: list[Cell]) -> None:
+    """Each file's lines for tracebacks; a script's cells share their file, each at its own lines."""
+    lines: dict[str, list[str]] = {}
+    for cell in cells:
+        file_lines = lines.setdefault(cell.filename, [])
+        start = cell.first_line - 1
+        cell_lines = cell.source.splitlines(True)
+        if len(file_lines) < start + len(cell_lines):
+            file_lines.extend("\n" for _ in range(start + len(cell_lines) - len(file_lines)))
+        file_lines[start:start + len(cell_lines)] = cell_lines
+    for filename, file_lines in lines.items():
+        linecache.cache[filename] = (sum(map(len, file_lines)), None, file_lines, filename)
 
 
 def run_probe(name: str, probe: Callable, namespace: dict, device: Any, budget: float | None) -> bytes:
@@ -129,29 +146,46 @@ def _seed(device: Any) -> None:
 
 
 def describe_exception(error: BaseException) -> dict[str, Any]:
-    """Type, message and the student's line where it happened (not the grader's frames)."""
-    if isinstance(error, SoftTimeout):
-        return {"type": "SoftTimeout", "message": "ran too long and was stopped (an endless loop?)"}
+    """Type, message and the student's line where it happened (not the grader's frames); for a
+    time-out, the line where the code was stopped; for an exception raised by the check's own code
+    (no frame of the student's), where in the assignment's test file (``check_file``, ``check_line``)."""
     try:
         message = str(error)[:500]
     except BaseException:  # noqa: B036
         message = "(unprintable message)"
     described: dict[str, Any] = {"type": type(error).__name__, "message": message}
-    if isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
-                                          and "can't allocate memory" in message):
+    if isinstance(error, SoftTimeout):
+        described["message"] = "ran too long and was stopped"
+    elif isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
+                                            and "can't allocate memory" in message):
         described = {"type": "MemoryError", "message": "ran out of memory (the sandbox's limit)"}
-    if isinstance(error, SyntaxError):
+    elif isinstance(error, Exception):
+        translated = plain_words(error, message)
+        if translated:
+            described.update(type=translated[0], message=translated[1], original=type(error).__name__)
+    if isinstance(getattr(error, "missing_name", None), str):  # a ProbeFailure of grader.probing.defined
+        described["missing"] = error.missing_name[:200]
+    if isinstance(error, SyntaxError) and error.filename in _student_files:
         described.update(message=str(error.msg)[:500], line=error.lineno,
                          text=(error.text or "").strip()[:200])
         return described
-    student_frames = [
-        frame for frame in traceback.extract_tb(error.__traceback__)
-        if frame.filename in _student_files
-    ]
+    frames = list(traceback.walk_tb(error.__traceback__))
+    student_frames = [(f, line) for f, line in frames if f.f_code.co_filename in _student_files]
     if student_frames:
-        last = student_frames[-1]
-        described.update(where=last.filename, line=last.lineno, text=(last.line or "")[:200])
+        frame, line = student_frames[-1]
+        described.update(where=frame.f_code.co_filename, line=line,
+                         text=linecache.getline(frame.f_code.co_filename, line).strip()[:200])
+    elif frames and isinstance(error, Exception) and type(error).__name__ != "ProbeFailure":
+        frame, line = frames[-1]
+        if str(frame.f_globals.get("__name__", "")).startswith(PROBE_MODULE_PREFIX):
+            filename = frame.f_code.co_filename
+            described.update(check_file=os.path.basename(filename), check_line=line,
+                             check_text=linecache.getline(filename, line).strip()[:200],
+                             check_function=frame.f_code.co_name)
     return described
+
+
+PROBE_MODULE_PREFIX = "grader_probes_"  # the forkserver's names for the assignment's test modules
 
 
 _student_files: set[str] = set()  # the filenames the student's cells were compiled under

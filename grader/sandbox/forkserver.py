@@ -1,21 +1,24 @@
 """The warm process: imports torch and the assignment's probes once, then forks one sandbox per
 submission, so no submission pays torch's import.
 
-Protocol (JSON lines): the judge writes a request on stdin, the server answers on stdout. The
-student's observations never pass through this process's memory: they are spliced, inside the
-kernel, from the sandbox's pipe into the result file the judge named. Run as
-``python -m grader.sandbox.forkserver TEST_FILE...``; the judge starts it (see :mod:`grader.sandbox.pool`).
+Protocol (:mod:`grader.sandbox.protocol`, JSON lines): the judge writes a request on stdin, the
+server answers on stdout. The student's observations never pass through this process's memory:
+they are spliced, inside the kernel, from the sandbox's pipe into the result file the judge named.
+Run as ``python -m grader.sandbox.forkserver TEST_FILE...``; the judge starts it
+(see :mod:`grader.sandbox.pool`). On start it decides how sandboxes are built (:class:`Walls`) and
+measures every protection in a real sandbox (:mod:`grader.sandbox.selftest`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
-import importlib.util
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import tempfile
@@ -23,30 +26,23 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from grader.sandbox import isolation
-from grader.api import probes_of
 from grader.notebook import MAX_SOURCE_BYTES
-from grader.sandbox.process import run_sandbox
+from grader.sandbox import cgroups, isolation, protocol, seccomp, selftest
+from grader.sandbox.policy import python_paths, sandbox_policy
+from grader.sandbox.probes import load_probes
+from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
+from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
-RESULT_CAP = 512 * 1024 * 1024
+RESULT_CAP = 64 * 1024 * 1024  # bytes of results a sandbox may write; past it, it is killed
 GRACE_SECONDS = 2.0
-def load_probes(test_files: list[str]) -> dict[str, Any]:
-    probes: dict[str, Any] = {}
-    for index, path in enumerate(test_files):
-        spec = importlib.util.spec_from_file_location(f"grader_probes_{index}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        for name, probe in probes_of(module).items():
-            if name in probes:
-                raise SystemExit(f"probe {name} is defined twice in the assignment's tests")
-            probes[name] = probe
-    return probes
+WALL_FACTOR = 3.0  # with a cgroup counting its CPU time, wall time may be this many times the limit
+POLL_SECONDS = 0.25  # how often a sandbox's CPU time is read
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m grader.sandbox.forkserver")
-    parser.add_argument("test_files", nargs="+", help="the assignment's test files (their probes)")
+    parser.add_argument("test_files", nargs="*", help="the assignment's test files (their probes)")
     parser.add_argument("--no-namespaces", action="store_true", help="the weaker fallback sandbox")
     parser.add_argument("--preload", default="", help="modules to import once, comma-separated")
     options = parser.parse_args()
@@ -64,49 +60,203 @@ def main() -> None:
             pass
     _warm_up_notebook_reading()
     probes = load_probes(options.test_files)
-    if options.no_namespaces:
-        namespaces, why = False, "turned off"
-    else:
-        namespaces, why = isolation.namespaces_supported()
-    hello = {"ready": True, "probes": sorted(probes), "namespaces": namespaces, "why": why}
-    gc.freeze()  # the warm objects: no collection in a sandbox walks (and so copies) their pages
-    serve_forever(sys.stdin.buffer, protocol_out, hello, probes, namespaces)
+    server = Server(probes, options.test_files)
+    try:
+        hello = server.start(namespaces=not options.no_namespaces)
+        gc.freeze()  # the warm objects: no collection in a sandbox walks (and so copies) their pages
+        server.serve_forever(sys.stdin.buffer, protocol_out, hello)
+    finally:
+        server.close()
     os._exit(0)  # nothing left to clean up; tearing down torch's modules would take a second or two
 
 
-def serve_forever(requests: BinaryIO, responses: BinaryIO, hello: dict, probes: dict,
-                  namespaces: bool) -> None:
-    """Answer requests until the judge closes its end: grade one submission, or clone myself."""
-    if not namespaces:  # orphans of a sandbox become our children, to be killed at its end
-        isolation.become_subreaper()
-    _send(responses, hello)
-    for line in requests:
-        request = json.loads(line)
-        try:
-            if "clone" in request:
-                response = _clone(request["clone"], hello, probes, namespaces, (requests, responses))
-            else:
-                response = serve(request, probes, namespaces)
-        except Exception as error:  # a fault of the grader, reported per submission
-            response = {"fault": f"{type(error).__name__}: {error}"}
-        _send(responses, response)
+class Server:
+    """One warm server (or a clone of one): how its sandboxes are built, and serving requests."""
 
+    def __init__(self, probes: dict, test_files: list[str]) -> None:
+        self.probes, self.test_files = probes, test_files
+        self.walls: Walls | None = None
+        self.groups: cgroups.BatchGroups | None = None
+        self.clones: set[int] = set()
+        self.is_clone = False
 
-def _clone(fifos: dict, hello: dict, probes: dict, namespaces: bool,
-           mine: tuple[BinaryIO, BinaryIO]) -> dict:
-    """Fork another warm server that talks through two named pipes: torch is imported only once."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the clone; ends when the judge closes its pipe
+    def start(self, namespaces: bool) -> Hello:
+        """Decide how sandboxes are built here, and measure every protection in a real one."""
+        self.groups, no_groups = cgroups.BatchGroups.create()
+        uid = isolation.SANDBOX_ID if os.geteuid() == 0 else os.getuid()
+        policies = {gpu: sandbox_policy(uid, uid if os.geteuid() == 0 else os.getgid(), gpu)
+                    for gpu in (False, True)}
+        filter_ = seccomp.build_filter() if seccomp.available() else None
+        root = tempfile.mkdtemp(prefix="grader-root-")
+        modes = (["root" if os.geteuid() == 0 else "userns"] if namespaces else []) + ["fallback"]
+        why = "turned off" if not namespaces else ""
+        for mode in modes:
+            self.walls = Walls(mode, root, policies, filter_, uid)
+            measured, failure = self.self_test()
+            if mode == "fallback" or (failure is None and measured.get("allowlist_fs", (False,))[0]):
+                break
+            why = f"the {mode} sandbox cannot be built here: {failure or measured}"
+        details = {name: str(value[1])[:300] for name, value in measured.items()}
+        protections = {name: bool(value[0]) for name, value in measured.items()}
+        if self.groups is None:
+            details["cgroup"] = f"not available: {no_groups}"[:300]
+        elif protections.get("cgroup"):
+            details["cgroup"] = f"{self.groups.description}: {details.get('cgroup', '')}"
+        if filter_ is None:
+            details["seccomp"] = "not available: pyseccomp or libseccomp is not installed"
+        return Hello(sorted(self.probes), self.walls.namespaces, why, protections, details)
+
+    def self_test(self) -> tuple[dict[str, tuple[bool, str]], str | None]:
+        """Run the self-test in a real sandbox: every protection, measured from inside."""
+        secrets = [str(Path(f).resolve()) for f in self.test_files]
+        allowed = set(selftest.TOP_LEVEL) | {p.strip("/").split("/")[0] for p in python_paths()}
+        keys = set(SANDBOX_ENV) | {"HOME", "TMPDIR"}
+        with tempfile.TemporaryDirectory(prefix="grader-selftest-") as work:
+            request = SandboxRequest(source=Path(work, "none"), kind="py", name="self-test",
+                                     result=Path(work, "result"), timeout=10.0, memory=1 << 30,
+                                     device="cpu")
+
+            def student(group: cgroups.SandboxGroup | None) -> Any:
+                name = os.path.basename(next(iter(group.folders.values()))) if group else None
+                return selftest.measure(secrets, allowed, name, keys, request.scratch_bytes)
+
+            ended = self.run(request, b"", student)
+            try:
+                measured = json.loads(Path(request.result).read_text() or "{}")
+            except (OSError, ValueError):
+                measured = {}
+        failure = ended.setup_failure or (None if measured else f"no result; output: {ended.output[-500:]}")
+        return {k: tuple(v) for k, v in measured.items()}, failure
+
+    def serve_forever(self, requests: BinaryIO, responses: BinaryIO, hello: Hello) -> None:
+        """Answer requests until the judge closes its end: grade one submission, or clone myself."""
+        if self.walls is not None and not self.walls.namespaces:
+            isolation.become_subreaper()  # orphans of a sandbox become our children, to be killed
+        responses.write(protocol.encode(hello))
+        for line in requests:
+            try:
+                if protocol.message_type(line) == "CloneRequest":
+                    clone = protocol.decode(line, CloneRequest)
+                    response: Any = self.clone(clone, hello, (requests, responses))
+                else:
+                    response = self.serve(protocol.decode(line, SandboxRequest))
+            except Exception as error:  # a fault of the grader, reported per submission
+                response = SandboxEnded(fault=f"{type(error).__name__}: {error}"[:1000])
+            responses.write(protocol.encode(response))
+
+    def clone(self, request: CloneRequest, hello: Hello, mine: tuple[BinaryIO, BinaryIO]) -> Cloned:
+        """Fork another warm server that talks through two named pipes: torch is imported only once."""
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the clone; ends when the judge closes its pipe
+            try:
+                isolation.die_with_parent()
+                self.is_clone, self.clones = True, set()
+                for stream in mine:
+                    stream.close()
+                with open(request.input, "rb") as requests, open(request.output, "wb", buffering=0) as out:
+                    self.serve_forever(requests, out, hello)
+            finally:
+                os._exit(0)
+        self.clones.add(pid)
+        return Cloned(pid)
+
+    def serve(self, request: SandboxRequest) -> SandboxEnded:
+        """Run one submission in a fresh sandbox; say how it ended."""
+        name = Path(request.source).name
         try:
-            isolation.die_with_parent()
-            for stream in mine:
-                stream.close()
-            with open(fifos["input"], "rb") as requests, open(fifos["output"], "wb", buffering=0) as responses:
-                serve_forever(requests, responses, hello, probes, namespaces)
+            fd = os.open(request.source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle:
+                if not os.path.isfile(f"/proc/self/fd/{handle.fileno()}"):
+                    return SandboxEnded(refused=f"{name} is not a regular file")
+                source = handle.read(MAX_SOURCE_BYTES + 1)
+        except OSError as error:
+            if error.errno == 40:  # ELOOP: a link
+                return SandboxEnded(refused=f"{name} is a link: upload the file itself")
+            return SandboxEnded(refused=f"cannot read {name}: {error.strerror}")
+        if len(source) > MAX_SOURCE_BYTES:
+            return SandboxEnded(refused=f"{name} is larger than {MAX_SOURCE_BYTES >> 20} MB")
+        return self.run(request, source)
+
+    def run(self, request: SandboxRequest, source: bytes, student: Any = None) -> SandboxEnded:
+        """Fork a sandbox for ``request`` and supervise it to its end. ``student``, when given,
+        builds what the student's process runs instead of the submission (from its cgroup)."""
+        walls = self.walls
+        assert walls is not None
+        group = None
+        if self.groups is not None:
+            try:
+                group = self.groups.sandbox(request.memory, request.processes, request.scratch_bytes)
+            except OSError:
+                group = None
+        scratch = ""
+        if not walls.namespaces:  # fallback: a private folder stands in for the tmpfs
+            scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+            if os.geteuid() == 0:
+                os.chown(scratch, walls.student_uid, walls.student_uid)
+        runs_instead = student(group) if student is not None else None
+        result_r, result_w = os.pipe()
+        output_r, output_w = os.pipe()
+        control_r, control_w = os.pipe()
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the sandbox; reports through its pipes
+            os.close(result_r), os.close(output_r), os.close(control_r)
+            run_sandbox(walls, request, source, self.probes, group, scratch, result_w, output_w,
+                        control_w, runs_instead)
+        for fd in (result_w, output_w, control_w):
+            os.close(fd)
+        try:
+            with open(request.result, "wb") as result_file:
+                ended = _supervise(pid, (result_r, output_r, control_r), result_file, request.timeout,
+                                   group, started)
+            if not walls.namespaces:  # in a PID namespace, everything the student started died with it
+                self.kill_orphans()
         finally:
-            os._exit(0)
-    _clones.add(pid)
-    return {"cloned": pid}
+            for fd in (result_r, output_r, control_r):
+                os.close(fd)
+            if group is not None:
+                ended_oom = group.out_of_memory()
+                group.remove()
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
+        if group is not None:
+            ended.out_of_memory = ended_oom
+        ended.seconds = time.monotonic() - started
+        return ended
+
+    def kill_orphans(self) -> None:
+        """Kill whatever a sandbox left behind (only reaches us without a PID namespace)."""
+        me = str(os.getpid())
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in self.clones:
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = handle.read().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                continue
+            if parent == me:
+                _kill(int(entry))
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(int(entry), 0)
+
+    def close(self) -> None:
+        """The first server, once the judge is done: wait for the clones, remove what it created."""
+        if self.is_clone:
+            return
+        deadline = time.monotonic() + 5
+        for pid in self.clones:
+            while time.monotonic() < deadline:
+                with contextlib.suppress(ChildProcessError):
+                    if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                        time.sleep(0.01)
+                        continue
+                break
+        if self.groups is not None:
+            self.groups.remove()
+        if self.walls is not None:
+            with contextlib.suppress(OSError):
+                os.rmdir(self.walls.root)
 
 
 def _warm_up_notebook_reading() -> None:
@@ -119,61 +269,25 @@ def _warm_up_notebook_reading() -> None:
     cells_of(nbformat.writes(notebook).encode(), "ipynb", "warm-up.ipynb")
 
 
-def _send(stream: BinaryIO, message: dict) -> None:
-    stream.write(json.dumps(message).encode() + b"\n")
-
-
-def serve(request: dict, probes: dict, namespaces: bool) -> dict:
-    """Run one submission in a fresh sandbox; return how it ended."""
-    source_path = request["source"]
-    try:
-        with open(source_path, "rb") as handle:
-            source = handle.read(MAX_SOURCE_BYTES + 1)
-    except OSError as error:
-        return {"refused": f"cannot read {Path(source_path).name}: {error.strerror}"}
-    if len(source) > MAX_SOURCE_BYTES:
-        return {"refused": f"{Path(source_path).name} is larger than {MAX_SOURCE_BYTES >> 20} MB"}
-    # Under /tmp whatever TMPDIR says: the sandbox either mounts a fresh /tmp or keeps it visible,
-    # while a TMPDIR elsewhere may lie in a folder the sandbox hides.
-    scratch = tempfile.mkdtemp(prefix="grader-scratch-", dir="/tmp")
-    result_r, result_w = os.pipe()
-    output_r, output_w = os.pipe()
-    control_r, control_w = os.pipe()
-    started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the sandbox; reports through its pipes
-        os.close(result_r), os.close(output_r), os.close(control_r)
-        run_sandbox(request, source, probes, namespaces, scratch, result_w, output_w, control_w)
-    for fd in (result_w, output_w, control_w):
-        os.close(fd)
-    try:
-        with open(request["result"], "wb") as result_file:
-            ended = _supervise(pid, result_r, output_r, control_r, result_file,
-                               deadline=started + request["timeout"] + GRACE_SECONDS)
-        if not namespaces:  # in a PID namespace, everything the student started died with it
-            _kill_orphans()
-    finally:
-        for fd in (result_r, output_r, control_r):
-            os.close(fd)
-        _remove_tree(scratch)
-    ended["seconds"] = time.monotonic() - started
-    return ended
-
-
-def _supervise(pid: int, result_r: int, output_r: int, control_r: int, result_file: BinaryIO,
-               deadline: float) -> dict:
+def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeout: float,
+               group: cgroups.SandboxGroup | None, started: float) -> SandboxEnded:
+    """Copy the sandbox's results and output until it ends, or kill it at its limits: its CPU
+    time (with a cgroup; wall time may then be ``WALL_FACTOR`` times longer) or its wall time."""
+    result_r, output_r, control_r = fds
     head, tail, dropped = bytearray(), bytearray(), 0
     control, result_bytes, student_pid = b"", 0, None
     open_fds = {result_r, output_r, control_r}
     timed_out = too_large = False
+    wall_limit = started + (timeout * WALL_FACTOR if group else timeout) + GRACE_SECONDS
     exit_deadline = None
     while open_fds:
         now = time.monotonic()
-        limit = deadline if exit_deadline is None else min(deadline, exit_deadline)
-        if now >= limit:
+        limit = wall_limit if exit_deadline is None else min(wall_limit, exit_deadline)
+        if now >= limit or (group and exit_deadline is None and group.cpu_seconds() > timeout + GRACE_SECONDS):
             timed_out = exit_deadline is None
             break
-        ready, _, _ = select.select(list(open_fds), [], [], limit - now)
+        wait = min(limit - now, POLL_SECONDS) if group else limit - now
+        ready, _, _ = select.select(list(open_fds), [], [], wait)
         for fd in ready:
             if fd == result_r:
                 moved = os.splice(result_r, result_file.fileno(), 1 << 20)
@@ -208,13 +322,9 @@ def _supervise(pid: int, result_r: int, output_r: int, control_r: int, result_fi
     if tail:
         skipped = max(0, dropped - len(tail))
         output += f"\n[... {skipped} bytes of output skipped ...]\n" + bytes(tail).decode("utf-8", "replace")
-    return {
-        "timed_out": timed_out,
-        "too_large": too_large,
-        "exit_status": report.get("exit"),
-        "setup_failure": report.get("fail"),
-        "output": output,
-    }
+    return SandboxEnded(timed_out=timed_out, too_large=too_large, exit_status=report.get("exit"),
+                        setup_failure=report.get("fail"), output=output,
+                        cpu_seconds=group.cpu_seconds() if group else None)
 
 
 def _student_pid(control: bytes) -> int | None:
@@ -228,7 +338,9 @@ def _control_report(control: bytes) -> dict:
     report: dict[str, Any] = {}
     for line in control.decode(errors="replace").splitlines():
         key, _, value = line.partition(" ")
-        report[key] = int(value) if key == "exit" else value
+        if key in report:  # the first line of each kind is the sandbox's own
+            continue
+        report[key] = int(value) if key == "exit" and value.lstrip("-").isdigit() else value
     return report
 
 
@@ -238,34 +350,6 @@ def _kill(pid: int) -> None:
             os.kill(target, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-
-
-_clones: set[int] = set()
-
-
-def _kill_orphans() -> None:
-    """Kill whatever a sandbox left behind (only reaches us without a PID namespace)."""
-    me = str(os.getpid())
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) in _clones:
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                parent = handle.read().rsplit(")", 1)[1].split()[1]
-        except (OSError, IndexError):
-            continue
-        if parent == me:
-            _kill(int(entry))
-            try:
-                os.waitpid(int(entry), 0)
-            except ChildProcessError:
-                pass
-
-
-def _remove_tree(path: str) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,46 +1,38 @@
-"""Kernel protections for the sandbox: namespaces, mounts and resource limits.
+"""Kernel primitives the sandbox is built from: namespaces, mounts, identity, capabilities, limits.
 
-Runs in the forked sandbox process, before student code. Works as root and, where the kernel
-allows unprivileged user namespaces, without root; where it cannot, the sandbox still runs, with
-fewer protections, and the report says which ones were active.
-
-Layout: the first sandbox process enters new user, mount, PID and network namespaces, makes the
-whole file system read-only, hides the secret paths (reference, tests, other submissions, the
-output folder) under empty tmpfs mounts, and gives the student a private tmpfs as scratch space.
-The student's process is PID 1 of the new PID namespace, so when it ends, every process it started
-ends too, new sessions included. It then enters one more user and mount namespace, which locks
-those mounts: the student cannot unmount or remount them.
+Thin wrappers over the system calls Python does not expose (``unshare``, ``mount``,
+``mount_setattr``, ``pivot_root``, ``capset``), each raising :class:`IsolationError` with the
+call's name. Which calls run in which process, and in what order, is :mod:`grader.sandbox.process`'s.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import resource
-import sys
 from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
-SYS_MOUNT_SETATTR = 442  # x86_64 and aarch64 share this number
+PR_CAPBSET_DROP = 24
 AT_FDCWD, AT_RECURSIVE = -100, 0x8000
-MOUNT_ATTR_RDONLY = 1
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV = 1, 2, 4
+_SYSCALLS = {  # numbers Python's os module has no wrapper for
+    "x86_64": {"pivot_root": 155, "mount_setattr": 442, "capset": 126},
+    "aarch64": {"pivot_root": 41, "mount_setattr": 442, "capset": 91},
+}
+SANDBOX_ID = 61_000  # the uid and gid student code runs as when the grader runs as root
 
 _libc = ctypes.CDLL(None, use_errno=True)
-
-PROTECTIONS = {
-    "namespaces": "own user, mount, PID and network namespaces (no network; its processes die with it)",
-    "readonly_fs": "the file system is read-only; scratch space is a private tmpfs",
-    "hidden_paths": "reference, tests, other submissions and the output folder are hidden",
-    "rlimits": "memory, file size and core-dump limits",
-    "scrubbed_env": "environment variables scrubbed",
-    "session": "own session and process group, killed at the end",
-}
 
 
 class IsolationError(OSError):
@@ -51,6 +43,13 @@ def _check(result: int, what: str) -> None:
     if result != 0:
         errno = ctypes.get_errno()
         raise IsolationError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _syscall(name: str, *args: object) -> int:
+    numbers = _SYSCALLS.get(platform.machine())
+    if numbers is None:
+        raise IsolationError(38, f"{name}: not supported on {platform.machine()}")
+    return _libc.syscall(numbers[name], *args)
 
 
 def unshare(flags: int) -> None:
@@ -67,19 +66,52 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
     )
 
 
-def make_tree_readonly(path: str = "/") -> None:
-    attr = (ctypes.c_uint64 * 4)(MOUNT_ATTR_RDONLY, 0, 0, 0)
-    result = _libc.syscall(
-        SYS_MOUNT_SETATTR, AT_FDCWD, path.encode(), AT_RECURSIVE, ctypes.byref(attr), 32
-    )
-    _check(0 if result == 0 else -1, "mount_setattr")
+def bind(source: str, target: str) -> None:
+    mount(source, target, None, MS_BIND | MS_REC)
 
 
-def map_identity(uid: int, gid: int) -> None:
-    """Keep our uid and gid inside a new user namespace."""
-    Path("/proc/self/setgroups").write_text("deny")
-    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
-    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+def set_mount_attributes(path: str, set_flags: int, clear_flags: int = 0, recursive: bool = True) -> None:
+    """``mount_setattr``: e.g. make a whole tree read-only, then one mount of it writable again."""
+    attr = (ctypes.c_uint64 * 4)(set_flags, clear_flags, 0, 0)
+    flags = AT_RECURSIVE if recursive else 0
+    result = _syscall("mount_setattr", AT_FDCWD, path.encode(), flags, ctypes.byref(attr), 32)
+    _check(0 if result == 0 else -1, f"mount_setattr {path}")
+
+
+def enter_root(new_root: str) -> None:
+    """Make ``new_root`` this mount namespace's ``/`` and drop every trace of the old one."""
+    os.chdir(new_root)
+    _check(0 if _syscall("pivot_root", b".", b".") == 0 else -1, "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir("/")
+
+
+def map_user(pid: str, inside: int, outside: int, gid_inside: int, gid_outside: int) -> None:
+    """Write a user namespace's one-line uid and gid maps (``pid``: ``self`` or a number)."""
+    Path(f"/proc/{pid}/setgroups").write_text("deny")
+    Path(f"/proc/{pid}/uid_map").write_text(f"{inside} {outside} 1")
+    Path(f"/proc/{pid}/gid_map").write_text(f"{gid_inside} {gid_outside} 1")
+
+
+def become(uid: int, gid: int) -> None:
+    """As real root: become an unprivileged user with no supplementary groups (drops every capability)."""
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+
+def drop_capabilities() -> None:
+    """No capability left in any set, and none to be gained back from the bounding set."""
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
+            break  # EINVAL: past the last capability this kernel knows
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable; two 32-bit words each
+    _check(0 if _syscall("capset", ctypes.byref(header), ctypes.byref(data)) == 0 else -1, "capset")
+
+
+def no_new_privileges() -> None:
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
 
 
 def become_subreaper() -> None:
@@ -91,58 +123,18 @@ def die_with_parent() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
 
 
-def enter_namespaces(hide: list[str], scratch: str, scratch_bytes: int) -> None:
-    """In the first sandbox process: new namespaces, read-only root, hidden paths, scratch."""
-    uid, gid = os.getuid(), os.getgid()
-    unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET)
-    map_identity(uid, gid)
-    mount("none", "/", None, MS_REC | MS_PRIVATE)
-    for path in hide:
-        if os.path.isdir(path):
-            mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=000")
-        elif os.path.exists(path):
-            mount("/dev/null", path, None, MS_BIND)
-    make_tree_readonly("/")
-    writable = f"size={scratch_bytes},mode=1777"
-    for path in ("/tmp", "/dev/shm"):
-        if os.path.isdir(path) and not _holds_python(path):  # a venv in /tmp must stay visible
-            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, writable)
-    if os.path.isdir(scratch):  # /tmp kept (it holds Python): the scratch gets a tmpfs of its own
-        mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, writable)
-    else:  # inside the fresh /tmp
-        os.makedirs(scratch, mode=0o700)
-
-
-def _holds_python(folder: str) -> bool:
-    """Whether the Python installation, its packages or the grader live inside ``folder``."""
-    import site
-
-    inside = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(__file__)),
-              *site.getsitepackages()]
-    root = os.path.realpath(folder)
-    return any(os.path.realpath(path).startswith(root + os.sep) for path in inside)
-
-
-def lock_namespaces() -> None:
-    """In the student's process (PID 1 of the new namespace): own /proc, then lock the mounts."""
-    uid, gid = os.getuid(), os.getgid()
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    unshare(CLONE_NEWUSER | CLONE_NEWNS)
-    map_identity(uid, gid)
-
-
 def limit_resources(memory_bytes: int, file_bytes: int, address_space: bool = True) -> None:
-    """Memory beyond what is mapped now, file size, no core dumps.
+    """Per-process limits: memory beyond what is mapped now, file size, no core dumps.
 
-    On the CPU the limit is on address space; CUDA reserves vast address ranges it never uses,
-    so with a GPU the limit is on the data segment instead.
+    Within a cgroup they only make a large allocation fail with ``MemoryError`` (the student's
+    cell reports it) before the cgroup's limit kills the whole sandbox. On the CPU the limit is on
+    address space; CUDA reserves vast address ranges it never uses, so with a GPU it is on data.
     """
     kind = resource.RLIMIT_AS if address_space else resource.RLIMIT_DATA
     mapped = _mapped_bytes("VmSize:" if address_space else "VmData:")
     resource.setrlimit(kind, (mapped + memory_bytes, mapped + memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
 def _mapped_bytes(field: str) -> int:
@@ -150,18 +142,3 @@ def _mapped_bytes(field: str) -> int:
         if line.startswith(field):
             return int(line.split()[1]) * 1024
     return 0
-
-
-def namespaces_supported() -> tuple[bool, str]:
-    """Whether this machine lets us create the sandbox's namespaces (tried in a throwaway child)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            enter_namespaces([], "/tmp", 4096)
-            os._exit(0)
-        except BaseException:
-            os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) == 0:
-        return True, "user, mount, PID and network namespaces available"
-    return False, "this kernel does not let this user create namespaces (unprivileged user namespaces off?)"

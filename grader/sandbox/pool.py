@@ -1,8 +1,9 @@
-"""The judge's side of the sandboxes: a pool of warm fork servers, one request at a time each."""
+"""The judge's side of the sandboxes: a pool of warm fork servers, one request at a time each.
+
+``SandboxRequest`` is re-exported here: what callers build to run one submission."""
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import subprocess
@@ -10,35 +11,15 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from grader.errors import GraderError
+from grader.sandbox import protocol
+from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
 
 # What the sandboxes may inherit from the judge's environment: nothing secret.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH")
-
-
-@dataclass(frozen=True)
-class SandboxRequest:
-    source: Path
-    kind: str
-    name: str
-    result: Path
-    timeout: float
-    memory: int
-    device: str
-    hide: tuple[str, ...]
-    file_bytes: int = 64 * 1024 * 1024
-    scratch_bytes: int = 256 * 1024 * 1024
-    gpu: int | None = None  # which GPU the sandbox may see (CUDA_VISIBLE_DEVICES), when on CUDA
-    gpu_memory_fraction: float = 0.9  # of that GPU's memory, the most its allocator may take
-
-    def to_json(self) -> str:
-        fields = {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
-        fields["hide"] = list(self.hide)
-        return json.dumps(fields)
 
 
 class ForkServer:
@@ -47,9 +28,11 @@ class ForkServer:
     def __init__(self, requests: BinaryIO, responses: BinaryIO, log: Path,
                  process: subprocess.Popen | None = None) -> None:
         self.requests, self.responses, self.log, self.process = requests, responses, log, process
-        self.hello = self._receive()
-        if not self.hello.get("ready"):
-            raise GraderError(f"the sandbox server did not start: see {log}")
+        line = self._receive_line()
+        try:
+            self.hello = protocol.decode(line, Hello)
+        except ValueError:
+            raise GraderError(f"the sandbox server did not start: see {log}") from None
 
     @classmethod
     def start(cls, test_files: tuple[Path, ...], log: Path, namespaces: bool = True,
@@ -75,31 +58,33 @@ class ForkServer:
         fifos = {"input": work / f"{name}.in", "output": work / f"{name}.out"}
         for fifo in fifos.values():
             os.mkfifo(fifo, 0o600)
-        self._send({"clone": {key: str(path) for key, path in fifos.items()}})
+        self._send(CloneRequest(str(fifos["input"]), str(fifos["output"])))
         requests = open(fifos["input"], "wb", buffering=0)  # noqa: SIM115 - owned by the clone
         responses = open(fifos["output"], "rb")  # noqa: SIM115
         clone = ForkServer(requests, responses, self.log)
-        if "cloned" not in self._receive():
-            raise GraderError(f"the sandbox server could not be cloned: see {self.log}")
+        try:
+            protocol.decode(self._receive_line(), Cloned)
+        except ValueError:
+            raise GraderError(f"the sandbox server could not be cloned: see {self.log}") from None
         return clone
 
-    def run(self, request: SandboxRequest) -> dict:
-        self._send(json.loads(request.to_json()))
-        return self._receive()
+    def run(self, request: SandboxRequest) -> SandboxEnded:
+        self._send(request)
+        return protocol.decode(self._receive_line(), SandboxEnded)
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: SandboxRequest | CloneRequest) -> None:
         try:
-            self.requests.write(json.dumps(message).encode() + b"\n")
+            self.requests.write(protocol.encode(message))
             self.requests.flush()
         except OSError:
             raise GraderError(f"the sandbox server stopped unexpectedly (log {self.log})") from None
 
-    def _receive(self) -> dict:
+    def _receive_line(self) -> bytes:
         line = self.responses.readline()
         if not line:
             tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise GraderError(f"the sandbox server stopped unexpectedly (log {self.log}):\n{tail}")
-        return json.loads(line)
+        return line
 
     def close(self) -> None:
         try:
@@ -134,12 +119,17 @@ class SandboxPool:
             self.free.put(server)
 
     @property
+    def hello(self) -> Hello:
+        """What the first server measured of its sandboxes."""
+        return self.servers[0].hello
+
+    @property
     def namespaces(self) -> bool:
-        return bool(self.servers and self.servers[0].hello.get("namespaces"))
+        return bool(self.servers and self.hello.namespaces)
 
     @property
     def namespaces_why(self) -> str:
-        return str(self.servers[0].hello.get("why", "")) if self.servers else ""
+        return self.hello.why if self.servers else ""
 
     @contextmanager
     def borrow(self) -> Iterator[ForkServer]:
@@ -162,10 +152,22 @@ class SandboxPool:
         self.servers[self.servers.index(old)] = replacement
         return replacement
 
-    def run(self, request: SandboxRequest) -> dict:
+    def run(self, request: SandboxRequest) -> SandboxEnded:
         with self.borrow() as server:
             return server.run(request)
 
     def close(self) -> None:
         for server in self.servers:
+            server.close()
+
+
+def measure_sandbox(namespaces: bool = True) -> Hello:
+    """Start a warm server exactly as ``grader grade`` does (without tests) and return what it
+    measured in a real sandbox: ``grader doctor`` and the tests ask this, so they cannot disagree
+    with grading."""
+    with tempfile.TemporaryDirectory(prefix="grader-measure-") as work:
+        server = ForkServer.start((), Path(work) / "sandbox-server.log", namespaces)
+        try:
+            return server.hello
+        finally:
             server.close()

@@ -1,17 +1,25 @@
 """The two processes of one sandbox, forked from the warm server (see :mod:`grader.sandbox.forkserver`).
 
-The first enters new namespaces (see :mod:`grader.sandbox.isolation`) and forks the second, the student's
-process: PID 1 of its namespace, with locked mounts, resource limits, a scrubbed environment,
-standard input at end-of-file and its output captured, which runs the submission
-(:mod:`grader.sandbox.child`). The first waits for it and reports its PID and exit status to the server.
+The first joins the sandbox's cgroup, enters new mount, PID, network, IPC and UTS namespaces (and,
+without root, a user namespace), builds the allow-listed root (:mod:`grader.sandbox.filesystem`)
+and forks the second, the student's process: PID 1 of its namespace, so everything it starts dies
+with it. That one mounts its ``/proc``, pivots into the new root, gives up root (as root: becomes
+an unused uid; in a user namespace: drops every capability), sets ``no_new_privs``, loads the
+seccomp filter and runs the submission (:mod:`grader.sandbox.child`). The first waits for it and
+reports its PID and exit status to the server.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
+from typing import Any
 
-from grader.sandbox import isolation
+from grader.sandbox import filesystem, isolation
+from grader.sandbox.cgroups import SandboxGroup
+from grader.sandbox.policy import WORKDIR, Policy, visible_files
+from grader.sandbox.protocol import SandboxRequest
 
 SANDBOX_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -22,22 +30,58 @@ SANDBOX_ENV = {
     "OMP_NUM_THREADS": "1",
     "GRADER_SANDBOX": "1",  # check() in a submitted notebook does nothing while it is graded
 }
+NAMESPACES = (isolation.CLONE_NEWNS | isolation.CLONE_NEWPID | isolation.CLONE_NEWNET
+              | isolation.CLONE_NEWIPC | isolation.CLONE_NEWUTS)
 
 
-def run_sandbox(request: dict, source: bytes, probes: dict, namespaces: bool, scratch: str,
-                result_w: int, output_w: int, control_w: int) -> None:  # pragma: no cover
-    """First sandbox process: isolate, then fork the student's process and wait for it."""
+@dataclass
+class Walls:
+    """How this server's sandboxes are built: decided once, when the server starts."""
+
+    mode: str
+    """``root`` (the grader is root: namespaces without a user namespace, student as an unused
+    uid), ``userns`` (an ordinary user: a user namespace, capabilities dropped) or ``fallback``
+    (no namespaces: a process group, rlimits, and the same uid as the grader)."""
+    root: str
+    """The empty folder each sandbox mounts its new root on (in its own mount namespace)."""
+    policies: dict[bool, Policy]
+    """The allow-list, without and with a GPU."""
+    seccomp: Any = None
+    """The seccomp filter to load in each student's process, or None where unavailable."""
+    student_uid: int = isolation.SANDBOX_ID
+
+    @property
+    def namespaces(self) -> bool:
+        return self.mode != "fallback"
+
+
+def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes, probes: dict,
+                group: SandboxGroup | None, scratch: str, result_w: int, output_w: int,
+                control_w: int, student: Any = None) -> None:  # pragma: no cover
+    """First sandbox process: isolate, then fork the student's process and wait for it.
+    ``student``: what the student's process runs instead of a submission (the server's self-test)."""
     try:
         os.setsid()
         isolation.die_with_parent()
-        if namespaces:
-            isolation.enter_namespaces(request["hide"], scratch, request["scratch_bytes"])
-        student = os.fork()
-        if student == 0:
-            student_process(request, source, probes, namespaces, scratch, result_w, output_w)
+        if group is not None:
+            group.join()
+        if walls.mode == "root":
+            isolation.unshare(NAMESPACES)
+        elif walls.mode == "userns":
+            uid, gid = os.getuid(), os.getgid()
+            isolation.unshare(isolation.CLONE_NEWUSER | NAMESPACES)
+            isolation.map_user("self", uid, uid, gid, gid)
+        if walls.namespaces:
+            isolation.mount("none", "/", None, isolation.MS_REC | isolation.MS_PRIVATE)
+            gpu = request.device.startswith("cuda")
+            filesystem.build_root(walls.root, walls.policies[gpu], request.scratch_bytes,
+                                  visible_files(request.files))
+        pid = os.fork()
+        if pid == 0:
+            student_process(walls, request, source, probes, scratch, result_w, output_w, student)
         os.close(result_w), os.close(output_w)
-        os.write(control_w, f"pid {student}\n".encode())
-        _, status = os.waitpid(student, 0)
+        os.write(control_w, f"pid {pid}\n".encode())
+        _, status = os.waitpid(pid, 0)
         os.write(control_w, f"exit {status}\n".encode())
         os._exit(0)
     except BaseException as error:  # noqa: B036
@@ -45,18 +89,21 @@ def run_sandbox(request: dict, source: bytes, probes: dict, namespaces: bool, sc
         os._exit(1)
 
 
-def student_process(request: dict, source: bytes, probes: dict, namespaces: bool, scratch: str,
-             result_w: int, output_w: int) -> None:  # pragma: no cover
+def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes: dict, scratch: str,
+                    result_w: int, output_w: int, student: Any = None) -> None:  # pragma: no cover
     """The student's process (PID 1 of its namespace): lock down, then run the submission."""
     from grader.sandbox.child import run_submission
 
     code = 0
     try:
         isolation.die_with_parent()
-        if namespaces:
-            isolation.lock_namespaces()
+        if walls.namespaces:
+            filesystem.enter_root(walls.root)
+            home = WORKDIR
+        else:
+            os.chdir(scratch)
+            home = scratch
         os.setsid()  # its own process group: kill(0, ...) cannot reach the first sandbox process
-        os.chdir(scratch)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(output_w, 1)
@@ -68,13 +115,24 @@ def student_process(request: dict, source: bytes, probes: dict, namespaces: bool
                 except OSError:
                     pass
         os.environ.clear()
-        os.environ.update(SANDBOX_ENV, HOME=scratch, TMPDIR=scratch)
-        if request.get("gpu") is not None:  # before CUDA starts, which only ever happens here
-            os.environ["CUDA_VISIBLE_DEVICES"] = str(request["gpu"])
-        isolation.limit_resources(request["memory"], request["file_bytes"],
-                                  address_space=request["device"] == "cpu")
-        run_submission(source, request["kind"], request["name"], probes, result_w,
-                       request["device"], request["timeout"], request.get("gpu_memory_fraction"))
+        os.environ.update(SANDBOX_ENV, HOME=home, TMPDIR=home)
+        if request.gpu is not None:  # before CUDA starts, which only ever happens here
+            os.environ["CUDA_VISIBLE_DEVICES"] = str(request.gpu)
+        isolation.limit_resources(request.memory, request.file_bytes,
+                                  address_space=request.device == "cpu")
+        if os.getuid() == 0 and walls.mode != "userns":  # real root: become nobody in particular
+            isolation.become(walls.student_uid, walls.student_uid)
+        elif walls.mode == "userns":
+            isolation.drop_capabilities()
+        isolation.no_new_privileges()
+        if walls.seccomp is not None:
+            walls.seccomp.load()
+        sys.path.insert(0, home)  # a folder submission's helper modules, the assignment's data
+        if student is not None:
+            student(result_w)
+        else:
+            run_submission(source, request.kind, request.name, probes, result_w, request.device,
+                           request.timeout, request.gpu_memory_fraction)
     except BaseException:  # noqa: B036 - a fault of the sandbox set-up, shown in the output
         import traceback
 

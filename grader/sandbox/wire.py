@@ -16,9 +16,10 @@ import json
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
-MAX_FRAME_BYTES = 256 * 1024 * 1024
+MAX_FRAME_BYTES = 48 * 1024 * 1024  # one observation's tensor bytes (the server caps all at 64 MB)
+MAX_HEADER_BYTES = 1024 * 1024  # one frame's JSON: parsing it costs the judge tens of times this
 MAX_DEPTH = 32
 MAX_DIMS = 64
 
@@ -77,7 +78,10 @@ def encode_frame(kind: str, name: str = "", value: Any = None, error: dict | Non
     header_bytes = json.dumps(header, allow_nan=True).encode()
     blob = b"".join(blobs)
     if len(header_bytes) + len(blob) > MAX_FRAME_BYTES:
-        raise WireError("the observation is too large (over 256 MB)")
+        raise WireError(f"the observation is too large (over {MAX_FRAME_BYTES >> 20} MB)")
+    if len(header_bytes) > MAX_HEADER_BYTES:
+        raise WireError(f"the observation has too many values (over {MAX_HEADER_BYTES >> 20} MB of "
+                        "numbers and text outside tensors)")
     return struct.pack("<I", len(header_bytes)) + header_bytes + struct.pack("<Q", len(blob)) + blob
 
 
@@ -104,6 +108,30 @@ def _tensor_bytes(tensor: Any, blobs: list[bytes], offset: list[int]) -> list:
 
 
 # --- decoding (runs in the trusted judge) ------------------------------------------------------
+
+
+def read_frames(stream: BinaryIO) -> list[Frame]:
+    """Every complete frame of a result file, read one at a time, each checked against the caps
+    before it is read: the judge's memory is bounded by them, whatever a sandbox wrote."""
+    frames = []
+    while True:
+        prefix = stream.read(4)
+        if len(prefix) < 4:
+            return frames
+        (header_length,) = struct.unpack("<I", prefix)
+        if header_length > MAX_HEADER_BYTES:
+            raise WireError(f"a frame header of {header_length} bytes (over {MAX_HEADER_BYTES >> 20} MB)")
+        header = stream.read(header_length)
+        size = stream.read(8)
+        if len(header) < header_length or len(size) < 8:
+            return frames  # truncated: the sandbox was killed while writing
+        (blob_length,) = struct.unpack("<Q", size)
+        if blob_length > MAX_FRAME_BYTES:
+            raise WireError(f"a frame of {blob_length} bytes (over {MAX_FRAME_BYTES >> 20} MB)")
+        blob = stream.read(blob_length)
+        if len(blob) < blob_length:
+            return frames
+        frames.append(_decode_frame(header, memoryview(blob)))
 
 
 def decode_frames(data: bytes) -> list[Frame]:
