@@ -1,28 +1,63 @@
-"""Finding the submissions in a folder: one per student, named by the student's id."""
+"""Finding the submissions in a folder: one per student, named by the student's id.
+
+Everything in a submissions folder was chosen by a student, so discovery trusts none of it: it
+looks at each entry with ``lstat`` and never follows a link. A top-level entry that is a link, or
+a folder holding a link whose target leaves that folder, is the student's ``error`` row; a link
+that stays inside the student's own folder is skipped (the file it points to counts on its own).
+Only regular files are ever chosen, so what is graded for a student is a file inside that
+student's own entry, reached without a link. Names that are not valid UTF-8 (``os.listdir`` gives
+them as surrogate escapes) keep their raw name for opening and get a printable id.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from grader.errors import GraderError
 
 SOURCE_SUFFIXES = (".ipynb", ".py")
 IGNORED_NAMES = {"readme", "readme.md", "readme.txt", "__pycache__", ".ipynb_checkpoints"}
+MAX_FOLDER_ENTRIES = 10_000  # files and folders looked at inside one student's folder
+LINK_PROBLEM = "is a link to a file outside your submission: upload the file itself"
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's work. ``problem`` says why it cannot be run, when it cannot."""
+    """One student's work. ``problem`` says why it cannot be run, when it cannot.
+
+    ``path`` is the raw path (it may hold surrogate escapes: open it, show :attr:`file_name`).
+    ``submitted_at`` is when the LMS says it was handed in (a naive time is the LMS's local
+    time), and ``late`` whether the LMS marked it late; both None when nobody recorded them."""
 
     student: str
     path: Path | None
     problem: str | None = None
+    submitted_at: datetime | None = None
+    late: bool | None = None
 
     @property
     def kind(self) -> str:
         return "ipynb" if self.path is not None and self.path.suffix == ".ipynb" else "py"
+
+    @property
+    def file_name(self) -> str:
+        """The file's name as it can be shown and written anywhere (valid UTF-8)."""
+        return shown(self.path.name) if self.path is not None else ""
+
+
+def shown(name: str) -> str:
+    """``name`` as valid text: bytes that were not UTF-8 become U+FFFD replacement characters."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that did not come from the file system
+        raw = name.encode("utf-8", "replace")
+    return raw.decode("utf-8", "replace")
 
 
 def discover(folder: Path) -> list[Submission]:
@@ -32,69 +67,157 @@ def discover(folder: Path) -> list[Submission]:
     if not folder.is_dir():
         raise GraderError(f"{folder} is not a folder: give the folder that holds the submissions")
     try:
-        entries = sorted(folder.iterdir())
+        names = sorted(os.listdir(folder))
     except OSError as error:
         raise GraderError(f"cannot list {folder}: {error.strerror}") from None
-    by_student: dict[str, list[Submission]] = defaultdict(list)
-    for entry in entries:
-        if entry.name.startswith((".", "_")) or entry.name.lower() in IGNORED_NAMES:
+    by_stem: dict[str, list[Submission]] = defaultdict(list)
+    for name in names:
+        if name.startswith((".", "_")) or name.lower() in IGNORED_NAMES:
             continue
-        submission = _from_entry(entry, folder)
-        by_student[submission.student].append(submission)
-    if not by_student:
+        submission = _from_entry(folder.absolute() / name, top_level=True)
+        by_stem[submission.student].append(submission)
+    if not by_stem:
         raise GraderError(
             f"{folder} holds no submissions: expected STUDENT.ipynb, STUDENT.py or STUDENT/ folders"
         )
-    return [_one_per_student(student, found) for student, found in by_student.items()]
+    ids = student_ids(list(by_stem))
+    return [_one_per_student(ids[stem], found) for stem, found in by_stem.items()]
+
+
+def student_ids(stems: list[str]) -> dict[str, str]:
+    """A printable, unique id for each raw stem: the stem itself when it is valid UTF-8, else its
+    :func:`shown` form, with ``~`` and a hash of its bytes when that form is already taken."""
+    ids = {stem: shown(stem) for stem in stems}
+    taken = {stem for stem in stems if ids[stem] == stem}  # valid names keep their id
+    for stem in stems:
+        if ids[stem] == stem:
+            continue
+        others = [other for other in stems if other != stem and ids[other] == ids[stem]]
+        if others or ids[stem] in taken:
+            digest = hashlib.sha256(stem.encode("utf-8", "surrogateescape")).hexdigest()
+            ids[stem] = f"{ids[stem]}~{digest[:8]}"
+        taken.add(ids[stem])
+    return ids
 
 
 def single(path: Path) -> Submission:
-    """One file given on the command line (``grader check``)."""
-    if not path.exists():
+    """One file (or folder) given on the command line (``grader check``, ``grader ci``)."""
+    if not os.path.lexists(path):
         raise GraderError(f"{path} does not exist: check the file name")
-    return _from_entry(path)
+    for part in _relative_parents(path):  # a repository's folder may be a link too
+        if os.path.islink(part):
+            return Submission(_stem(path.name), None, f"{shown(str(part))}/ {LINK_PROBLEM}")
+    submission = _from_entry(path.absolute(), top_level=True)
+    return replace(submission, student=shown(submission.student))
 
 
-def _from_entry(entry: Path, folder: Path | None = None) -> Submission:
-    entry = entry.absolute()
-    if folder is not None and entry.is_symlink() and not _inside(entry, folder):
-        student = entry.stem if entry.suffix in SOURCE_SUFFIXES else entry.name
-        return Submission(student, None, f"{entry.name} is a link to a file outside the submissions "
-                          "folder: copy the file itself into the folder")
-    if entry.is_dir():
+def _relative_parents(path: Path) -> list[Path]:
+    """The folders of a relative ``path`` below the working folder (those a repository holds)."""
+    if path.is_absolute():
+        return []
+    return [Path(*path.parts[:i]) for i in range(1, len(path.parts))]
+
+
+def _stem(name: str) -> str:
+    suffix = os.path.splitext(name)[1]
+    return name[: -len(suffix)] if suffix in SOURCE_SUFFIXES else name
+
+
+def _from_entry(entry: Path, top_level: bool) -> Submission:
+    """The submission of one top-level entry; its ``student`` is still the raw stem."""
+    student = _stem(entry.name)
+    try:
+        info = os.lstat(entry)
+    except OSError as error:
+        return Submission(student, None, f"cannot read {shown(entry.name)}: {error.strerror}")
+    if stat.S_ISLNK(info.st_mode):
+        return Submission(student, None, f"{shown(entry.name)} {LINK_PROBLEM}")
+    if stat.S_ISDIR(info.st_mode):
         return _from_folder(entry)
-    student = entry.stem if entry.suffix in SOURCE_SUFFIXES else entry.name
+    if not stat.S_ISREG(info.st_mode):
+        return Submission(student, None, f"{shown(entry.name)} is not a regular file: upload the "
+                          "file itself")
     if entry.suffix not in SOURCE_SUFFIXES:
-        return Submission(student, entry, f"{entry.name} is not a .ipynb or .py file")
+        return Submission(student, entry, f"{shown(entry.name)} is not a .ipynb or .py file")
     return Submission(student, entry)
 
 
-def _inside(link: Path, folder: Path) -> bool:
-    return link.resolve().is_relative_to(folder.resolve())
-
-
 def _from_folder(folder: Path) -> Submission:
-    sources = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.suffix in SOURCE_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") or part == "__pycache__" for part in p.parts)
-    )
+    """A folder's one notebook (or module), found without following any link."""
+    label = shown(folder.name)
+    sources: list[Path] = []
+    try:
+        for path, info in _walk(folder):
+            relative = shown(str(path.relative_to(folder)))
+            if stat.S_ISLNK(info.st_mode):
+                if not _stays_inside(path, folder):
+                    return Submission(folder.name, None, f"{label}/{relative} {LINK_PROBLEM}")
+            elif stat.S_ISREG(info.st_mode) and path.suffix in SOURCE_SUFFIXES:
+                sources.append(path)
+    except _TooMany:
+        return Submission(folder.name, None, f"folder {label}/ holds more than "
+                          f"{MAX_FOLDER_ENTRIES} files: upload only the notebook and its helpers")
+    except OSError as error:
+        return Submission(folder.name, None, f"cannot read folder {label}/: {error.strerror}")
+    sources.sort()
     notebooks = [p for p in sources if p.suffix == ".ipynb"]
     chosen = notebooks or sources
     if len(chosen) == 1:
         return Submission(folder.name, chosen[0])
     if not chosen:
-        problem = f"folder {folder.name}/ holds no .ipynb or .py file"
+        problem = f"folder {label}/ holds no .ipynb or .py file"
     else:
-        names = ", ".join(str(p.relative_to(folder)) for p in chosen)
-        problem = f"folder {folder.name}/ holds several candidates ({names}): keep exactly one"
+        names = ", ".join(shown(str(p.relative_to(folder))) for p in chosen)
+        problem = f"folder {label}/ holds several candidates ({names}): keep exactly one"
     return Submission(folder.name, None, problem)
+
+
+class _TooMany(Exception):
+    pass
+
+
+def _walk(folder: Path):
+    """``(path, lstat)`` of everything in ``folder`` except hidden entries and ``__pycache__``,
+    descending only into real folders (never through a link)."""
+    seen = 0
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name == "__pycache__":
+                    continue
+                seen += 1
+                if seen > MAX_FOLDER_ENTRIES:
+                    raise _TooMany
+                info = entry.stat(follow_symlinks=False)
+                path = Path(entry.path)
+                if stat.S_ISDIR(info.st_mode):
+                    pending.append(path)
+                yield path, info
+
+
+def _stays_inside(link: Path, folder: Path) -> bool:
+    """Whether ``link`` (and every link it leads through) ends inside ``folder``: read, not opened."""
+    return Path(os.path.realpath(link)).is_relative_to(os.path.realpath(folder))
+
+
+def open_source(path: Path) -> int:
+    """A read-only descriptor of the submission file ``path``, refusing a link in its last
+    component (``O_NOFOLLOW``) and anything but a regular file (a FIFO would block a read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _one_per_student(student: str, found: list[Submission]) -> Submission:
     if len(found) == 1:
-        return found[0]
-    names = ", ".join(s.path.name if s.path else student for s in found)
+        return replace(found[0], student=student)
+    names = ", ".join(s.file_name if s.path else shown(s.student) for s in found)
     return Submission(student, None, f"student {student} has several submissions ({names}): keep one")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import zipfile
 
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLES, ROOT, grade_folder
-from grader import report
+from grader import report, submissions
 
 BROKEN = ROOT / "tests" / "data" / "broken"
 ALICE = EXAMPLES / "custom_layer" / "alice.py"
@@ -40,7 +41,8 @@ EXPECTED = {
     "late_nul": (0, "error", ["late_nul.py does not compile", "null bytes"]),
     "huge": (0, "error", ["huge.ipynb is larger than 50 MB"]),
     "bob": (0, "error", ["several submissions (bob.ipynb, bob.py)", "keep one"]),
-    "link": (0, "error", ["link.py is a link to a file outside the submissions folder", "copy the file"]),
+    "link": (0, "error", ["link.py is a link to a file outside your submission: upload the file itself"]),
+    "caf\ufffd": (10, "graded", FULL),  # b"caf\xe9.py", a Latin-1 name from a Windows zip
     "two_notebooks": (0, "error", ["two_notebooks/ holds several candidates (draft.ipynb, final.ipynb)"]),
     "empty_folder": (0, "error", ["empty_folder/ holds no .ipynb or .py file"]),
     "carl.zip": (0, "error", ["carl.zip is not a .ipynb or .py file"]),  # .zip: not supported yet
@@ -59,6 +61,7 @@ def folder(tmp_path_factory):
     (folder / "late_nul.py").write_bytes(b"# padding\n" * 1000 + b"x = 1\x00\n")  # past the first 8 KB
     (base / "elsewhere.py").write_text("print('outside the folder')\n")
     (folder / "link.py").symlink_to(base / "elsewhere.py")
+    shutil.copy(ALICE, os.fsdecode(b"%s/caf\xe9.py" % os.fsencode(folder)))
     (folder / "empty_folder").mkdir()
     with zipfile.ZipFile(folder / "carl.zip", "w") as archive:
         archive.write(BROKEN / "bob.py", "carl.py")
@@ -82,7 +85,8 @@ def test_broken_rows(graded, student):
 def test_every_entry_has_one_row_in_scores_csv(graded, folder):
     results = report.results_table(graded.batch)
     scores = pd.read_csv(io.StringIO(report.scores_table(graded.batch, results).to_csv(index=False)))
-    entries = {p.stem if p.suffix in (".py", ".ipynb") else p.name for p in folder.iterdir()}
+    entries = {submissions.shown(p.stem if p.suffix in (".py", ".ipynb") else p.name)
+               for p in folder.iterdir()}
     assert sorted(scores.student) == sorted(entries)
     assert set(scores.student) == set(EXPECTED) | {"utf16", "binary_notebook"}  # each entry is pinned
     assert scores.message.notna().all()  # every row says why
@@ -98,3 +102,18 @@ def test_binary_notebook_is_asked_for_a_notebook(graded):
     row = graded.row("binary_notebook")
     assert row.status == "error"
     assert ".py file" not in row.message and "notebook" in row.message, row.message
+
+
+def test_names_that_are_not_utf8_get_distinct_printable_ids(tmp_path):
+    raw = [b"caf\xe9.py", b"caf\xe8.py", "caf\ufffd.py".encode(), b"\xff\xfe.ipynb"]
+    for name in raw:
+        (tmp_path / os.fsdecode(name)).write_text("x = 1\n")
+    found = submissions.discover(tmp_path)
+    ids = [s.student for s in found]
+    assert len(set(ids)) == len(raw)  # no two names share a row
+    assert "caf\ufffd" in ids  # the valid name keeps its own id; the others get a suffix
+    for submission in found:
+        submission.student.encode("utf-8")  # every id can be written anywhere
+        submission.file_name.encode("utf-8")
+        assert submission.path.read_text() == "x = 1\n"  # and the raw name still opens
+    assert sum(i.startswith("caf\ufffd~") for i in ids) == 2
