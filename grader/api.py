@@ -38,7 +38,16 @@ PROBE_ATTRIBUTE = "__grader_probe__"
 def probe(function: Probe) -> Probe:
     """Mark ``function(ns, device)`` as a probe run in the sandbox on the student's namespace."""
     setattr(function, PROBE_ATTRIBUTE, function.__name__)
+    filename = function.__code__.co_filename
+    if filename not in _SETTINGS_READ:  # [names] of assignment.toml, read before any sandbox starts
+        _SETTINGS_READ.add(filename)
+        from grader.probing import load_names_settings
+
+        load_names_settings(filename)
     return function
+
+
+_SETTINGS_READ: set[str] = set()
 
 
 def probes_of(module: Any) -> dict[str, Probe]:

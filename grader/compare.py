@@ -70,8 +70,9 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
             raise Mismatch(f"{path}: expected a sequence of {len(expected)}, got {_kind(actual)}")
         if len(actual) != len(expected):
             wanted = "not the expected number" if hidden else f"expected {_items(len(expected))}"
-            raise Mismatch(f"{path}: got {_items(len(actual))}, {wanted}"
-                           + _off_by_one(len(actual), len(expected)))
+            names = _names_difference(actual, expected, hidden)
+            hint = names or (_off_by_one(len(actual), len(expected)) if _is_numbers(expected) else "")
+            raise Mismatch(f"{path}: got {_items(len(actual))}, {wanted}{hint}")
         for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
             _compare(got, want, f"{path}[{index}]", rtol, atol, check_dtype, check_device, hidden)
     elif isinstance(expected, float) and isinstance(actual, int | float) and not isinstance(actual, bool):
@@ -83,8 +84,8 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
     elif actual != expected or type(actual) is not type(expected):
         shown = "" if hidden else f", expected {expected!r}"
         hint = ""
-        if type(actual) is int and type(expected) is int:
-            hint = _off_by_one(actual, expected)
+        if type(actual) is int and type(expected) is int and abs(expected) <= 1000:
+            hint = _off_by_one(actual, expected)  # a loop's bound; not a count of parameters
         raise Mismatch(f"{path}: got {_short(actual)}{shown}{hint}")
 
 
@@ -100,8 +101,14 @@ def _compare_tensor(actual: Any, expected: torch.Tensor, path: str, rtol: float 
             hint = ": same number of elements, arranged differently (a wrong view or reshape?)"
         raise Mismatch(f"{path}: shape {_shape(actual)}, expected {_shape(expected)}{hint}")
     if check_dtype and actual.dtype != expected.dtype:
-        raise Mismatch(f"{path}: dtype {actual.dtype}, expected {expected.dtype}: convert with "
-                       f".to({expected.dtype}) or create it with dtype={expected.dtype}")
+        headline = f"{path}: dtype {actual.dtype}, expected {expected.dtype}"
+        try:
+            _compare_tensor(actual.to(expected.dtype), expected, path, rtol, atol, False,
+                            check_device, hidden)
+        except Mismatch as values:  # converting alone would not pass: say both
+            raise Mismatch(f"{headline}, and the values differ too:\n{values}") from None
+        raise Mismatch(f"{headline}: convert with .to({expected.dtype}) or create it with "
+                       f"dtype={expected.dtype}")
     got_device, want_device = observed_device(actual), observed_device(expected)
     if check_device and got_device.split(":")[0] != want_device.split(":")[0]:
         raise Mismatch(f"{path}: on device {got_device}, expected {want_device}: use .to(device) "
@@ -204,15 +211,44 @@ def _keys_message(missing: set, extra: set) -> str:
         parts.append("missing " + ", ".join(sorted(map(repr, missing))))
     if extra:
         parts.append("unexpected " + ", ".join(sorted(map(repr, extra))))
-    return "; ".join(parts) + " (keys are case-sensitive)"
+    lowered = {str(k).lower() for k in missing}
+    case_only = bool(extra) and any(str(k).lower() in lowered for k in extra)
+    return "; ".join(parts) + (" (keys are case-sensitive)" if case_only else "")
 
 
 def _items(count: int) -> str:
     return f"{count} item" + ("" if count == 1 else "s")
 
 
+def _is_numbers(values: list) -> bool:
+    """Values whose count can be off by one from a loop's bounds (not names, not tensors)."""
+    return all(type(v) in (int, float) for v in values)
+
+
+def _names_difference(actual: list, expected: list, hidden: bool) -> str:
+    """For lists of names: which are missing and which are unexpected."""
+    if hidden or not all(isinstance(v, str) for v in [*actual, *expected]):
+        return ""
+    missing = [v for v in expected if v not in actual]
+    extra = [v for v in actual if v not in expected]
+    parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + (
+        [f"unexpected {', '.join(map(repr, extra))}"] if extra else [])
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _off_by_one(got: int, want: int) -> str:
     return " (off by one)" if abs(got - want) == 1 else ""
+
+
+def assert_names_as_asked(used: dict[str, Any]) -> None:
+    """The test of :func:`grader.probing.names_used`: fails for a definition graded under another
+    name ("graded your `MyLiner` as `MyLinear`"), so a wrong name costs this test's points only."""
+    for name, found in used.items():
+        if not found.get("used"):
+            raise Mismatch(f"your code does not define {name}")
+        if found.get("graced"):
+            raise Mismatch(f"graded your `{found['used']}` as `{name}`: the task asks for the name "
+                           f"`{name}`; rename it to get this test's points")
 
 
 def fail(message: str) -> None:

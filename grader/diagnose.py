@@ -31,7 +31,8 @@ def likely_cause(actual: Any, expected: Any) -> str | None:
     offset = float((actual - expected).mean())
     if abs(offset) > tolerance and close(actual - offset, expected):
         return f"it is off by a constant {offset:+.4g} everywhere: a missing or extra term (a bias?)"
-    if actual.dim() >= 2 and actual.shape[0] > 1:
+    rows_vary = actual.dim() >= 2 and actual.shape[0] > 1 and not close(expected, expected[0:1])
+    if rows_vary:  # with equal rows (a gradient summed over a batch) any difference is "per row"
         row_offset = (actual - expected)[0]
         if float(row_offset.abs().max()) > tolerance and close(actual - row_offset, expected):
             return ("every row differs from the expected one by the same vector: a missing or "

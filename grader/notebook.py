@@ -22,6 +22,11 @@ class Cell:
     number: int  # 1-based, counting code cells only as a student sees them ("cell 3")
     source: str
     filename: str  # what tracebacks show: "alice.py" or "cell 3"
+    first_line: int = 1  # the line of ``filename`` where ``source`` begins (a script's cells)
+
+    def code_text(self) -> str:
+        """The source as compiled: blank lines first, so that line numbers are the file's."""
+        return "\n" * (self.first_line - 1) + self.source if self.first_line > 1 else self.source
 
 
 UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -29,9 +34,12 @@ UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")
 
 
 def cells_of(source: bytes, kind: str, name: str) -> list[Cell]:
-    """The code cells of a ``.py`` (one cell) or ``.ipynb`` file, IPython syntax transformed."""
+    """The code cells of a ``.ipynb`` file, IPython syntax transformed, or of a ``.py`` file: its
+    ``# %%`` cells, a marimo notebook's cells, or its top-level statements (:mod:`grader.scripts`)."""
     if kind == "py":
-        return [Cell(1, _decode_text(source, name, kind), name)]
+        from grader.scripts import script_cells
+
+        return script_cells(_decode_text(source, name, kind), name)
     return _notebook_cells(source, name)
 
 

@@ -1,23 +1,121 @@
-"""Helpers for probes (they run in the sandbox): find what the student defined, explain what is not.
+"""Helpers for probes (they run in the sandbox): find what the student defined, explain what is not,
+and grade behaviour through the common variants of a contract, so that one deviation costs one test.
 
 Each raises :class:`grader.api.ProbeFailure` with a sentence a student can act on.
+
+- :func:`defined` finds a required name; else an alias from ``assignment.toml``; else, with the
+  assignment's grace on, the one definition that fits (a close spelling, or the only ``nn.Module``
+  subclass / function of the right arity), recorded so that :func:`names_used` can report it.
+- :func:`construct` calls a class with the probe's arguments, leaving out keyword arguments its
+  ``__init__`` does not accept (``flexible=True``), and says which were left out.
+- :func:`load_tensor` copies fixed values into a student's tensor by shape: the task's layout, or
+  the transposed one (``nn.Linear``'s ``(out, in)``), and says which it was.
 """
 
 from __future__ import annotations
 
 import difflib
+import inspect
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from grader.api import ProbeFailure
 
+SPELLING_CUTOFF = 0.8  # difflib's ratio for "a close spelling" (MyLiner/MyLinear: 0.93)
+NAMES_SETTINGS: dict[str, Any] = {"aliases": {}, "grace": True}  # from the assignment's toml
+GRACED: dict[str, str] = {}  # required name -> the student's name graded in its place
+LEFT_OUT: dict[str, list[str]] = {}  # class name -> keyword arguments its __init__ lacks
 
-def defined(ns: dict[str, Any], name: str) -> Any:
-    """The object the student defined as ``name``, or a failure naming near misses."""
+
+def load_names_settings(test_file: str | Path) -> None:
+    """Read ``[names]`` of the ``assignment.toml`` beside ``test_file`` (called when the test
+    module is imported, before any sandbox hides the file)::
+
+        [names]
+        grace = true                            # false: a missing name fails its tests, as before
+        aliases = { MyLinear = ["LinearLayer"] } # accepted in its place, with no deduction
+    """
+    path = Path(test_file).resolve().parent / "assignment.toml"
+    try:
+        names = tomllib.loads(path.read_text(encoding="utf-8")).get("names", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return
+    if isinstance(names, dict):
+        aliases = names.get("aliases", {})
+        NAMES_SETTINGS["aliases"] = {str(k): [str(a) for a in v] for k, v in aliases.items()
+                                     if isinstance(v, list)} if isinstance(aliases, dict) else {}
+        NAMES_SETTINGS["grace"] = bool(names.get("grace", True))
+
+
+def defined(ns: dict[str, Any], name: str, *, like: type | None = None,
+            arity: int | None = None) -> Any:
+    """The object the student defined as ``name`` (or an alias of it); else, with grace on, the one
+    definition that fits: a close spelling of the same kind, or the only subclass of ``like`` (the
+    only function taking ``arity`` positional arguments) the student defined. Else a failure."""
     if name in ns:
         return ns[name]
-    close = difflib.get_close_matches(name, [k for k in ns if not k.startswith("_")], n=1)
+    for alias in NAMES_SETTINGS["aliases"].get(name, []):
+        if alias in ns:
+            return ns[alias]
+    mine = _students_own(ns)
+    if NAMES_SETTINGS["grace"]:
+        found = _the_one_that_fits(mine, name, like, arity)
+        if found is not None:
+            GRACED[name] = found
+            return ns[found]
+    close = difflib.get_close_matches(name, list(mine), n=1, cutoff=SPELLING_CUTOFF)
     hint = f" (you defined {close[0]}: a typo?)" if close else ""
-    raise ProbeFailure(f"your code does not define {name}{hint}")
+    failure = ProbeFailure(f"your code does not define {name}{hint}")
+    failure.missing_name = name  # type: ignore[attr-defined]
+    raise failure
+
+
+def _students_own(ns: dict[str, Any]) -> dict[str, Any]:
+    """The classes and functions the student's own code defined (not imported ones)."""
+    module = ns.get("__name__")
+    return {key: value for key, value in ns.items()
+            if not key.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value))
+            and getattr(value, "__module__", None) == module}
+
+
+def _the_one_that_fits(mine: dict[str, Any], name: str, like: type | None,
+                       arity: int | None) -> str | None:
+    def fits(value: Any) -> bool:
+        if like is not None:
+            return inspect.isclass(value) and issubclass(value, like)
+        if arity is not None:
+            return inspect.isfunction(value) and _accepts(value, arity)
+        return True
+
+    close = [k for k in difflib.get_close_matches(name, list(mine), n=3, cutoff=SPELLING_CUTOFF)
+             if fits(mine[k])]
+    if len(close) == 1:
+        return close[0]
+    if like is None and arity is None:
+        return None
+    kind = [key for key, value in mine.items() if fits(value)]
+    return kind[0] if len(kind) == 1 else None
+
+
+def _accepts(function: Any, count: int) -> bool:
+    try:
+        inspect.signature(function).bind(*range(count))
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def names_used(ns: dict[str, Any], required: list[str]) -> dict[str, dict[str, Any]]:
+    """For a probe of its own (probes run in name order, so name it to sort after those that look
+    names up): each required name, with the name the student's definition was graded under
+    (``used``, None where nothing fitted) and whether that was by grace (a deduction)."""
+    used: dict[str, dict[str, Any]] = {}
+    for name in required:
+        alias = next((a for a in [name, *NAMES_SETTINGS["aliases"].get(name, [])] if a in ns), None)
+        graced = alias is None and name in GRACED
+        used[name] = {"used": alias or GRACED.get(name), "graced": graced}
+    return used
 
 
 def require_method(obj: Any, name: str, base: type | None = None) -> None:
@@ -32,8 +130,16 @@ def require_method(obj: Any, name: str, base: type | None = None) -> None:
     raise ProbeFailure(f"{cls.__name__} has no {name} method{hint}")
 
 
-def construct(cls: Any, *args: Any, **kwargs: Any) -> Any:
-    """``cls(*args, **kwargs)``, explaining a signature that does not match the task's."""
+def construct(cls: Any, *args: Any, flexible: bool = False, **kwargs: Any) -> Any:
+    """``cls(*args, **kwargs)``, explaining a signature that does not match the task's. With
+    ``flexible``, keyword arguments ``cls.__init__`` does not accept are left out (recorded in
+    :data:`LEFT_OUT`; see :func:`accepts_keyword`), so a missing ``bias=`` costs only the tests
+    that need it."""
+    if flexible:
+        dropped = [key for key in kwargs if not accepts_keyword(cls, key)]
+        if dropped:
+            LEFT_OUT[getattr(cls, "__name__", "?")] = dropped
+            kwargs = {k: v for k, v in kwargs.items() if k not in dropped}
     try:
         return cls(*args, **kwargs)
     except TypeError as error:
@@ -42,3 +148,32 @@ def construct(cls: Any, *args: Any, **kwargs: Any) -> Any:
             raise ProbeFailure(f"{cls.__name__}({call}) failed: {error}; check __init__'s "
                                "parameters against the task") from None
         raise
+
+
+def accepts_keyword(cls: Any, keyword: str) -> bool:
+    """Whether ``cls(...)`` takes ``keyword=`` (by name, or through ``**kwargs``)."""
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == keyword and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+               or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def load_tensor(target: Any, values: Any, what: str, expected: str = "") -> bool:
+    """Copy ``values`` into the student's tensor ``target`` (no gradient recorded). A 2-D target of
+    the transposed shape gets ``values.T`` (``nn.Linear``'s ``(out, in)`` layout); returns whether
+    it was transposed. Any other shape fails, naming ``what`` and the ``expected`` layout."""
+    import torch
+
+    if not isinstance(target, torch.Tensor):
+        raise ProbeFailure(f"{what} is not a tensor (found {type(target).__name__}): create it as "
+                           "nn.Parameter(...) in __init__")
+    shape, wanted = tuple(target.shape), tuple(values.shape)
+    transposed = len(wanted) == 2 and shape == wanted[::-1] and shape != wanted
+    if shape != wanted and not transposed:
+        layout = f"{expected} = " if expected else ""
+        raise ProbeFailure(f"{what} has shape {shape}; the task asks for {layout}{wanted}")
+    with torch.no_grad():
+        target.copy_(values.T if transposed else values)
+    return transposed

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grader.compare import Mismatch, assert_close
+from grader.compare import Mismatch, assert_close, assert_names_as_asked
 
 EXPECTED = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 
@@ -67,3 +67,47 @@ def test_dicts_and_lists():
     assert "missing 'Class'; unexpected 'label'" in message({"Text": 1, "label": 2}, {"Text": 1, "Class": 2})
     assert "got 9 items, expected 10 items (off by one)" in message(list(range(9)), list(range(10)))
     assert "got (3, 4), expected (4, 3) (the dimensions are swapped" in message([3, 4], [4, 3])
+
+
+# Issue 12: messages that misled.
+
+def test_keys_are_case_sensitive_only_when_case_is_the_difference():
+    with pytest.raises(Mismatch) as plain:
+        assert_close({"a": 1}, {"a": 1, "bias": 2}, what="d")
+    assert str(plain.value) == "d: wrong keys: missing 'bias'"
+    with pytest.raises(Mismatch) as case:
+        assert_close({"text": 1}, {"Text": 1}, what="d")
+    assert str(case.value) == "d: wrong keys: missing 'Text'; unexpected 'text' (keys are case-sensitive)"
+
+
+def test_a_list_of_names_says_which_name_is_missing_not_off_by_one():
+    with pytest.raises(Mismatch) as caught:
+        assert_close(["bias", "weights"], ["bias", "extra", "weights"], what="names")
+    assert str(caught.value) == "names: got 2 items, expected 3 items (missing 'extra')"
+
+
+def test_a_parameter_count_is_not_off_by_one():
+    with pytest.raises(Mismatch) as caught:
+        assert_close(61705, 61706, what="parameters")
+    assert str(caught.value) == "parameters: got 61705, expected 61706"
+
+
+def test_no_dtype_fix_suggested_when_it_would_not_pass():
+    with pytest.raises(Mismatch) as caught:
+        assert_close(torch.tensor([1.0, 5.0], dtype=torch.float64), torch.tensor([1.0, 2.0]), what="t")
+    assert "convert with" not in str(caught.value)
+    assert str(caught.value).startswith("t: dtype torch.float64, expected torch.float32, and the values differ too")
+
+
+def test_equal_rows_are_not_called_a_missing_bias():
+    expected = torch.tensor([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
+    with pytest.raises(Mismatch) as caught:
+        assert_close(expected + torch.tensor([0.5, -0.25]), expected, what="grad")
+    assert "bias" not in str(caught.value)
+
+
+def test_graced_name_is_named():
+    with pytest.raises(Mismatch) as caught:
+        assert_names_as_asked({"MyLinear": {"used": "MyLiner", "graced": True}})
+    assert str(caught.value).startswith("graded your `MyLiner` as `MyLinear`")
+    assert_names_as_asked({"MyLinear": {"used": "MyLinear", "graced": False}})

@@ -6,24 +6,27 @@ from conftest import EXAMPLES
 
 FOLDER = EXAMPLES / "custom_layer"
 
+# Since issue 12: test_names_as_asked (1 point) is new and test_gradients is worth 1, not 2, so
+# every student who named the class MyLinear but failed something gained a point; frank's
+# nn.Linear layout now costs only the layout test.
 EXPECTED = {
     # student: (score, status, words that must appear in the row's message or test messages)
     "alice": (10, "graded", ["all tests passed"]),
     "bob": (10, "graded", ["all tests passed"]),
     "carol": (10, "graded", ["all tests passed"]),
-    "dave": (3, "graded", ["no forward method", "forwrad"]),
-    "erin": (3, "graded", ["no parameters", "nn.Parameter"]),
-    "frank": (0, "graded", ["(3, 4)", "transposed"]),
+    "dave": (4, "graded", ["no forward method", "forwrad"]),
+    "erin": (4, "graded", ["no parameters", "nn.Parameter"]),
+    "frank": (8, "graded", ["(3, 4)", "nn.Linear's (out_features, in_features) layout", "transposed"]),
     "grace": (0, "error", ["does not compile", "SyntaxError", "line 21"]),
-    "heidi": (3, "graded", ["NotImplementedError", "cell 3"]),
+    "heidi": (4, "graded", ["NotImplementedError", "cell 3", "line 13 of cell 2"]),
     "ivan": (0, "error", ["not a notebook"]),
     "judy": (10, "graded", ["FileNotFoundError", "data.csv"]),
-    "mallory": (4, "graded", ["every value is zero"]),
+    "mallory": (5, "graded", ["every value is zero"]),
     "niaj": (0, "killed", ["exit code 3"]),
-    "olivia": (10, "timeout", ["endless loop"]),
-    "rupert": (5, "graded", ["bias"]),
-    "sybil": (3, "graded", ["sys.exit"]),
-    "trent": (8, "graded", ["bias.grad is None"]),
+    "olivia": (10, "timeout", ["stopped at line 24 `while True:` at the time limit", "endless loop"]),
+    "rupert": (6, "graded", ["bias"]),
+    "sybil": (4, "graded", ["sys.exit"]),
+    "trent": (9, "graded", ["bias.grad is None"]),
 }
 
 
@@ -55,3 +58,7 @@ def test_hidden_results_never_show_expected_values(graded):
                             & (graded.results.status == "failed")]
     assert not hidden.empty
     assert not hidden.message.str.contains("expected -?[0-9]", regex=True).any()
+
+
+def test_time_limit_never_says_soft_timeout(graded):
+    assert "SoftTimeout" not in graded.row("olivia").message

@@ -1,0 +1,120 @@
+"""What a student's code meets in the sandbox that a laptop does not, said in words they can act on.
+
+- Plots: ``plt.pause``, ``plt.show`` and ``plt.draw`` return at once (under the headless backend
+  ``plt.pause(0.1)`` still draws and sleeps: a 20-frame animation cost 5.6 s of the time limit).
+- No network: a download's ``URLError``/``gaierror`` says "there is no network while grading".
+- No GPU: ``.cuda()`` or ``device="cuda"`` on a CPU-only grader says so, with the usual fix.
+- Which names a failing cell would have defined (so that a later "not defined" can point at it).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import sys
+from typing import Any
+
+PYPLOT_QUIET = ("pause", "show", "draw")
+NO_NETWORK = ("Temporary failure in name resolution", "Name or service not known",
+              "Network is unreachable", "nodename nor servname", "No address associated with hostname",
+              "Connection refused", "getaddrinfo failed")
+NO_GPU = ("Torch not compiled with CUDA enabled", "Found no NVIDIA driver",
+          "no CUDA GPUs are available", "CUDA driver initialization failed",
+          "Attempting to deserialize object on a CUDA device")
+DATA_FOLDER_HINT = ""  # set by the sandbox when the assignment ships a data/ folder
+
+
+def make_plots_headless() -> None:
+    """Make pyplot's waiting calls return at once, now if pyplot is loaded, else when it is."""
+    if "matplotlib.pyplot" in sys.modules:
+        _quiet_pyplot(sys.modules["matplotlib.pyplot"])
+    elif not any(isinstance(finder, _PyplotHook) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PyplotHook())
+
+
+def _quiet_pyplot(pyplot: Any) -> None:
+    def returns_at_once(*_: object, **__: object) -> None:
+        return None
+
+    for name in PYPLOT_QUIET:
+        if hasattr(pyplot, name):
+            setattr(pyplot, name, returns_at_once)
+
+
+class _PyplotHook(importlib.abc.MetaPathFinder):
+    """Quiets ``matplotlib.pyplot`` right after its first import."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != "matplotlib.pyplot":
+            return None
+        sys.meta_path.remove(self)
+        try:
+            import importlib.util
+
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            original(module)
+            _quiet_pyplot(module)
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def plain_words(error: BaseException, message: str) -> tuple[str, str] | None:
+    """(type, message) for an error whose own words mislead a student here, else None."""
+    kinds = {type(e).__name__ for e in _chain(error)}
+    texts = " ".join(_text(e) for e in _chain(error))
+    if kinds & {"URLError", "gaierror", "ConnectionError", "HTTPError"} or any(t in texts for t in NO_NETWORK):
+        where = DATA_FOLDER_HINT or ""
+        return ("NoNetwork", "there is no network while grading: a download cannot work here; "
+                "load the data from files" + (f" ({where})" if where else " the assignment provides, "
+                                              "or put the download behind `if __name__ == \"__main__\":`"))
+    if any(t in texts for t in NO_GPU):
+        return ("NoGPU", "your code uses the GPU (.cuda() or device=\"cuda\"), but this grader has no "
+                "GPU: write device = \"cuda\" if torch.cuda.is_available() else \"cpu\" and use "
+                ".to(device)")
+    return None
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen and len(chain) < 8:
+        chain.append(current)
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _text(error: BaseException) -> str:
+    try:
+        return str(error)[:1000]
+    except BaseException:  # noqa: B036 - a hostile __str__
+        return ""
+
+
+def defined_names(source: str, limit: int = 50) -> list[str]:
+    """The names a cell defines at top level (classes, functions, imports, assignments)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(statement.name)
+        elif isinstance(statement, ast.Assign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        elif isinstance(statement, ast.Import | ast.ImportFrom):
+            names += [(a.asname or a.name).split(".")[0] for a in statement.names]
+    return names[:limit]

@@ -1,0 +1,40 @@
+"""Realistic custom_layer submissions, written as students post them (issue 12): one deviation
+costs one test, a crash early in a script costs nothing after it, and each message says why."""
+
+import pytest
+
+from conftest import EXAMPLES
+
+FOLDER = EXAMPLES / "realistic_custom_layer"
+
+EXPECTED = {
+    "linear_layer": (9, "graded", ["graded your `LinearLayer` as `MyLinear`"]),
+    "linear_layout": (8, "graded", ["nn.Linear's (out_features, in_features) layout",
+                                    "loaded your weights transposed"]),
+    "marimo_notebook": (10, "graded", ["all tests passed"]),
+    "myliner": (9, "graded", ["graded your `MyLiner` as `MyLinear`"]),
+    "no_bias_arg": (8, "graded", ["__init__ has no bias parameter"]),
+    "percent_cells": (10, "graded", ["FileNotFoundError at line 9", "my_weights.pt"]),
+    "tutorial_script": (10, "graded", ["at line 4 `import torchvision`"]),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(grade):
+    return grade("custom_layer", FOLDER, timeout=10)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_realistic_scores(graded, student):
+    graded.assert_row(student, EXPECTED[student])
+
+
+def test_only_the_layout_test_fails_for_nn_linear_layout(graded):
+    results = graded.results[graded.results.student == "linear_layout"]
+    assert list(results[results.status == "failed"].test) == ["test_parameters_registered"]
+
+
+def test_only_the_bias_false_tests_fail_without_a_bias_argument(graded):
+    results = graded.results[graded.results.student == "no_bias_arg"]
+    assert sorted(results[results.status == "failed"].test) == ["test_forward_without_bias",
+                                                                "test_no_bias_parameter"]
