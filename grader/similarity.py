@@ -2,7 +2,8 @@
 
 1. **Code**: the code cells of every submission, with the starter's code removed (its cells
    dropped, its fingerprints ignored), compared pairwise with copydetect's winnowed fingerprints
-   (the algorithm of MOSS). ``code_a`` is the share of A's code also found in B's.
+   (the algorithm of MOSS); code found in more than 10 submissions is ignored, as MOSS does.
+   ``code_a`` is the share of A's code also found in B's.
 2. **Wrong observations**: students whose failures of one test say the very same thing (the same
    wrong values from the same probe, read from ``results.csv``). A mistake many students make is
    common and proves nothing; one that only two or three students share, to the last digit, rarely
@@ -10,7 +11,8 @@
 
 Everything runs on this machine; nothing leaves it. Writes ``similarity.csv`` (one row per pair
 worth a look, highest first) and ``similarity/pair-N.html``, the two submissions side by side with
-the shared code marked, for each flagged pair. :func:`ranked_rows` gives the report its table.
+the shared code marked, for the 100 highest-ranked flagged pairs. :func:`ranked_rows` gives the
+report its table.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ WRONG_WEIGHT = 0.2  # each rare shared wrong observation adds this to a pair's r
 COLUMNS = ["rank", "student_a", "student_b", "code_similarity", "code_a", "code_b",
            "shared_wrong", "shared_tests", "flagged", "page"]
 MAX_SHOWN_BYTES = 200_000  # of each side, on a pair's page
+MAX_PAGES = 100  # side-by-side pages written, for the highest-ranked flagged pairs
+COMMON = 10  # fingerprints found in more submissions than this are ignored (MOSS's -m default)
 
 
 @dataclass
@@ -142,7 +146,7 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
     rows = []
     for rank, pair in enumerate(listed, start=1):
         page = ""
-        if pair.flagged(threshold):
+        if pair.flagged(threshold) and rank <= MAX_PAGES:
             page = f"{PAGES}/pair-{rank}.html"
             _atomic_write(out_dir / page, pair_page(pair, codes, rank))
         rows.append({"rank": rank, "student_a": pair.a, "student_b": pair.b,
@@ -200,6 +204,7 @@ def compare_code(codes: dict[str, str], starter: str) -> dict[tuple[str, str], P
         except Exception:  # noqa: BLE001 - pygments on hostile text: fall back to plain text
             prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
                                               fp=io.StringIO(text), filter=False)
+    _drop_common(prints)
     pairs: dict[tuple[str, str], Pair] = {}
     for a, b in itertools.combinations(sorted(prints), 2):
         first, second = prints[a], prints[b]
@@ -212,6 +217,28 @@ def compare_code(codes: dict[str, str], starter: str) -> dict[tuple[str, str], P
         _, (share_a, share_b), slices = compare_files(first, second)
         pairs[(a, b)] = Pair(a, b, float(share_a), float(share_b), slices=slices)
     return pairs
+
+
+def _drop_common(prints: dict[str, Any]) -> None:
+    """Forget the fingerprints more than :data:`COMMON` submissions share (as MOSS's ``-m``): code
+    everyone writes (the exercise's own shape, the starter's, a tutorial's) proves nothing."""
+    from copydetect.utils import get_token_coverage
+
+    counts: dict[int, int] = defaultdict(int)
+    for fingerprint in prints.values():
+        for value in fingerprint.hashes:
+            counts[value] += 1
+    common = {value for value, count in counts.items() if count > COMMON}
+    if not common:
+        return
+    for fingerprint in prints.values():
+        dropped = fingerprint.hashes & common
+        if dropped:
+            fingerprint.hashes -= dropped
+            for value in dropped:
+                fingerprint.hash_idx.pop(value, None)
+            fingerprint.token_coverage = get_token_coverage(
+                fingerprint.hash_idx, fingerprint.k, len(fingerprint.filtered_code))
 
 
 def shared_wrong(results: Any, rare: int) -> dict[tuple[str, str], list[str]]:
