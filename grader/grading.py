@@ -312,6 +312,20 @@ def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path
     observations = {f.name: f.value for f in frames if f.kind == "probe"}
     done = next((f for f in frames if f.kind == "done"), None)
     seconds = float(done.extra.get("seconds", run.seconds)) if done else run.seconds
+    judge_reference_against_itself(assignment, observations, run)
     return observations, seconds
+
+
+def judge_reference_against_itself(assignment: Assignment, observations: dict[str, Any], run: Run) -> None:
+    """Before any student is graded: the reference must get full marks from its own observations,
+    else the batch stops naming the failing tests (an author's bug must not score a class 0)."""
+    source = ObservationSource(observations, {"reference": run})
+    failed = [o for o in judge(assignment.test_files, source, ["reference"]) if not o.passed]
+    if failed:
+        named = "; ".join(f"{o.test}: {o.message.splitlines()[0] if o.message else 'failed'}"
+                          for o in failed[:5])
+        raise GraderError(f"the reference of {assignment.name} does not get full marks from its "
+                          f"own tests ({named}): fix the tests in {assignment.root} or the "
+                          f"reference ({assignment.reference}) before grading students")
 
 

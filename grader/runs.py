@@ -136,11 +136,29 @@ def _ended_early(exit_status: int | None) -> str:
 
 
 def _cell_error_text(error: dict, kind: str) -> str:
-    where = "" if kind == "py" else f"cell {error.get('cell')}: "
-    line = f" at line {error['line']}" if error.get("line") else ""
+    """``cell 3: NameError at line 2 `x + y`: name 'y' is not defined``; a .py file names no cell
+    (its lines are the file's); a line in another cell than the one that ran names that cell."""
+    cell = error.get("cell")
+    where = "" if kind == "py" else f"cell {cell}: "
+    line = ""
+    if error.get("line"):
+        other = error.get("where")
+        elsewhere = (kind != "py" and isinstance(other, str) and other.startswith("cell ")
+                     and other != f"cell {cell}")
+        line = f" at line {error['line']}" + (f" of {other}" if elsewhere else "")
     text = f" `{error['text']}`" if error.get("text") else ""
+    if error.get("type") == "SoftTimeout":
+        if error.get("not_run"):
+            return f"{where}not run: the time limit was used up by earlier cells"
+        stopped = f"stopped{line}{text}" if line else "stopped"
+        return f"{where}{stopped} at the time limit: an endless loop, or code too slow to grade?"
+    if error.get("type") in PLAIN_TYPES:
+        return f"{where}{error.get('message')}{' (' + line.strip() + text + ')' if line else ''}"
     message = f": {error['message']}" if error.get("message") else ""
     return f"{where}{error.get('type')}{line}{text}{message}"
+
+
+PLAIN_TYPES = {"NoNetwork", "NoGPU"}  # the sandbox's plain-words errors: the message says it all
 
 
 def probe_error_text(error: dict | None) -> str:
@@ -149,21 +167,35 @@ def probe_error_text(error: dict | None) -> str:
     kind, message = error.get("type", "Error"), error.get("message", "")
     if kind == "ProbeFailure":
         return message
-    if kind == "SoftTimeout":
-        return "this check was stopped: your code ran too long (an endless loop?)"
-    if kind in ("SystemExit", "KeyboardInterrupt"):
-        where = f" at line {error['line']} of {error.get('where')}" if error.get("line") else ""
-        return (f"your code called sys.exit() or raised {kind}{where} during this check: "
-                "remove it, the grader needs your code to keep running")
     where = ""
     if error.get("line"):
         where = f" ({error.get('where')}, line {error['line']}"
         where += f": `{error['text']}`)" if error.get("text") else ")"
+    if kind == "SoftTimeout":
+        stopped = f", stopped{where.replace(' (', ' at ', 1).rstrip(')')}" if where else ""
+        return f"this check was stopped at the time limit{stopped}: an endless loop, or code too slow?"
+    if kind in ("SystemExit", "KeyboardInterrupt"):
+        where = f" at line {error['line']} of {error.get('where')}" if error.get("line") else ""
+        return (f"your code called sys.exit() or raised {kind}{where} during this check: "
+                "remove it, the grader needs your code to keep running")
+    if kind in PLAIN_TYPES:
+        return f"{message}{where}"
+    if error.get("check_file"):
+        at = f"{error['check_file']}, line {error.get('check_line')}"
+        code = f": `{error['check_text']}`" if error.get("check_text") else ""
+        if kind in ASSIGNMENT_BUGS:
+            return (f"the assignment's check raised {kind} ({at}{code}): {message}. This is a fault "
+                    "of the assignment's tests, not of your code: tell your instructor")
+        return (f"the check's own code raised {kind} ({at}{code}){': ' + message if message else ''}, "
+                "on what your code returned or defined")
     if kind == "MemoryError":
         return f"your code ran out of memory during this check{where}"
     if kind == "NotImplementedError" and not message:
         return f"not written yet: your code still raises NotImplementedError{where}"
     return f"your code raised {kind}{where}" + (f": {message}" if message else "")
+
+
+ASSIGNMENT_BUGS = {"NameError", "UnboundLocalError", "ImportError", "ModuleNotFoundError", "SyntaxError"}
 
 
 def frames_of(run: Run) -> list[Frame]:
@@ -197,10 +229,21 @@ class ObservationSource:
             raise NoObservation(_why_missing(run))
         if frame.error:
             text = probe_error_text(frame.error)
-            if text.startswith("your code does not define") and run.load.get("errors"):
-                text += f" (earlier, {_cell_error_text(run.load['errors'][0], run.submission.kind)})"
+            if text.startswith("your code does not define"):
+                earlier = _failed_definition(run, frame.error.get("missing"))
+                if earlier is not None:
+                    text += f" (it failed earlier: {_cell_error_text(earlier, run.submission.kind)})"
             raise NoObservation(text)
         return frame.value
+
+
+def _failed_definition(run: Run, name: object) -> dict | None:
+    """The failing cell that would have defined ``name``, if any: an unrelated error is not named."""
+    for error in run.load.get("errors", []):
+        defines = error.get("defines")
+        if isinstance(name, str) and isinstance(defines, list) and name in defines[:50]:
+            return error
+    return None
 
 
 def _why_missing(run: Run) -> str:
