@@ -1,8 +1,8 @@
 """The grader: grade PyTorch exercises safely and fast.
 
-Assignment tests import their building blocks from here::
+Assignment tests import everything they use from here, in one line::
 
-    from grader import probe, points, hidden
+    from grader import probe, points, hidden, assert_close, fail, ProbeFailure, construct, defined
 
 Heavy modules (torch, pytest) are imported lazily so that ``grader --help`` stays fast.
 """
@@ -10,20 +10,21 @@ Heavy modules (torch, pytest) are imported lazily so that ``grader --help`` stay
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["probe", "points", "hidden", "check", "GraderError"]
+
+# name -> the module that defines it (imported on first use)
+_AUTHORING = {
+    "probe": "grader.api", "points": "grader.api", "hidden": "grader.api",
+    "ProbeFailure": "grader.api",
+    "assert_close": "grader.compare", "fail": "grader.compare",
+    "construct": "grader.probing", "defined": "grader.probing", "require_method": "grader.probing",
+    "check": "grader.selfcheck", "GraderError": "grader.errors",
+}
+__all__ = list(_AUTHORING)
 
 
 def __getattr__(name: str):
-    if name in {"probe", "points", "hidden"}:
-        from grader import api
+    if name in _AUTHORING:
+        import importlib
 
-        return getattr(api, name)
-    if name == "check":
-        from grader.selfcheck import check
-
-        return check
-    if name == "GraderError":
-        from grader.errors import GraderError
-
-        return GraderError
+        return getattr(importlib.import_module(_AUTHORING[name]), name)
     raise AttributeError(f"module 'grader' has no attribute {name!r}")

@@ -181,8 +181,11 @@ def _test_cell(cell: Any, number: int) -> ProbeCell | None:
     if not NAME.fullmatch(name) or name in RESERVED:
         raise GraderError(f"test cell {number}: name={name!r} must be a Python name (not starting with _ "
                           f"and none of {', '.join(sorted(RESERVED))})")
+    if "points" not in options:
+        raise GraderError(f"test cell {number} does not say its points: start it with e.g. "
+                          f"# TEST points=2 name={name}")
     try:
-        points = float(options.get("points", 1))
+        points = float(options["points"])
     except (TypeError, ValueError):
         raise GraderError(f"test cell {number}: points={options.get('points')!r} is not a number") from None
     docstring = ast.get_docstring(tree) if tree.body else None
@@ -283,8 +286,10 @@ def verify(authored: Authored, notebook_name: str, options: Any) -> dict[str, tu
             "starter": (float(starter.score), float(starter.max_score))}
 
 
-def assign(notebook: Path, out: Path, options: Any) -> int:
-    """Author, verify, write, and print what was written."""
+def assign(notebook: Path, out: Path, options: Any, force: bool = False) -> int:
+    """Author, verify, write, and print what was written. An existing assignment is replaced
+    only with ``force``: its version goes up by one, and its own tables (``[late]``,
+    ``[gradescope]``, ``[sandbox]``) are kept."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -295,6 +300,7 @@ def assign(notebook: Path, out: Path, options: Any) -> int:
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         raise GraderError(f"cannot write the assignment into {folder} ({existing} is not a writable "
                           "folder): choose another -o folder")
+    kept = _replaced(folder, authored, force)
     scores = verify(authored, notebook.name, options)
     stale = [p.name for p in folder.glob("test_*.py") if p.name != f"test_{authored.name}.py"]
     try:
@@ -302,8 +308,12 @@ def assign(notebook: Path, out: Path, options: Any) -> int:
     except OSError as error:
         raise GraderError(f"cannot write the assignment into {folder}: {error.strerror}; choose another "
                           "-o folder") from None
+    if kept:
+        with open(paths["toml"], "a", encoding="utf-8") as handle:
+            handle.write("\n" + kept)
     console = Console(highlight=False)
-    table = Table(title=f"{authored.name}: tests made from {notebook.name}")
+    table = Table(title=f"{authored.name}: tests made from {notebook.name} "
+                  f"(version {authored.toml['version']})")
     for column in ("test", "points", "visibility", "description"):
         table.add_column(column, overflow="fold")
     for test in authored.tests:
@@ -319,6 +329,28 @@ def assign(notebook: Path, out: Path, options: Any) -> int:
     return 0
 
 
+def _replaced(folder: Path, authored: Authored, force: bool) -> str:
+    """Refuse to replace an assignment without ``force``; with it, bump the version and return
+    the old assignment.toml's tables that ``grader assign`` does not write."""
+    import re
+    import tomllib
+
+    toml = folder / "assignment.toml"
+    if not toml.is_file():
+        return ""
+    try:
+        text = toml.read_text(encoding="utf-8")
+        old = str(tomllib.loads(text).get("version", "1"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text, old = "", "1"
+    if not force:
+        raise GraderError(f"{folder} already holds an assignment (version {old}): add --force to "
+                          "replace it (its version goes up by one; grades made with it are redone)")
+    authored.toml["version"] = str(int(old) + 1) if old.isdigit() else f"{old}.1"
+    sections = re.split(r"(?m)^(?=\[)", text)
+    return "".join(s for s in sections if s.startswith("[") and not s.startswith("[limits]"))
+
+
 def register(verbs: argparse._SubParsersAction) -> None:
     from grader.cli import add_run_options
 
@@ -331,6 +363,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("notebook", type=Path, help="the solution notebook (.ipynb)")
     parser.add_argument("-o", "--out", type=Path, required=True,
                         help="the assignment folder to write, e.g. assignments/NAME")
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing assignment (its version goes up by one)")
     add_run_options(parser)
     parser.set_defaults(command=run_assign)
 
@@ -338,4 +372,4 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def run_assign(args: argparse.Namespace) -> int:
     from grader.cli import grade_options
 
-    return assign(args.notebook, args.out, grade_options(args, 2, False))
+    return assign(args.notebook, args.out, grade_options(args, 2, False), force=args.force)

@@ -90,6 +90,27 @@ def test_assign_writes_starter_reference_tests_and_toml(course, capsys):
     assert 'title = "My linear layer"' in toml and 'memory = "1G"' in toml
 
 
+def test_assign_refuses_to_overwrite_and_force_bumps_the_version(course, capsys, monkeypatch):
+    root, _ = course
+    folder = root / "assignments" / "my_linear"
+    toml = folder / "assignment.toml"
+    toml.write_text(toml.read_text() + '\n[late]\ndeadline = "2025-03-14T23:59:00Z"\nper_day = 10\n')
+    args = ["assign", str(root / "solution.ipynb"), "-o", str(folder), "--timeout", "20"]
+    with pytest.raises(SystemExit) as refused:
+        main(args)
+    assert refused.value.code == 2
+    assert "already holds an assignment (version 1): add --force" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as forced:
+        main([*args, "--force"])
+    assert forced.value.code == 0
+    replaced = load_assignment(folder)
+    assert replaced.version == "2" and "[late]" in toml.read_text()  # the author's own tables stay
+    monkeypatch.chdir(root)  # `grader grade my_linear` from the course folder finds it
+    from grader.assignment import find_assignment
+
+    assert find_assignment("my_linear").root == folder
+
+
 def test_written_assignment_grades_reference_full_and_starter_zero(course, tmp_path):
     root, _ = course
     assignment = load_assignment(root / "assignments" / "my_linear")
@@ -123,6 +144,7 @@ def test_reference_beside_the_assignment_without_a_reference_folder(tmp_path):
     (LAYER, (), "has no test cells"),
     (LAYER, ("# TEST points=two\nobserve(x=1)",), "points='two' is not a number"),
     (LAYER, ("# TEST points=1\nx = 1",), "observes nothing"),
+    (LAYER, ("# TEST name=forward\nobserve(x=1)",), "test cell 4 does not say its points"),
     (LAYER, (VISIBLE_TEST, VISIBLE_TEST), "several test cells are named forward_values"),
 ])
 def test_mistakes_in_the_solution_notebook_are_one_line_errors(tmp_path, layer, tests, message):
