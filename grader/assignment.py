@@ -108,10 +108,14 @@ def list_assignments() -> list[Assignment]:
 
 
 def find_assignment(name_or_path: str) -> Assignment:
-    """A bundled assignment by name, or an assignment folder by path."""
+    """An assignment folder by path, ``./assignments/NAME`` (a course folder's own), or a bundled
+    assignment by name."""
     as_path = Path(name_or_path)
     if (as_path / "assignment.toml").is_file():
         return load_assignment(as_path)
+    course = Path("assignments") / name_or_path  # run from the course folder: its own come first
+    if as_path.name == name_or_path and (course / "assignment.toml").is_file():
+        return load_assignment(course)
     bundled = bundled_root() / "assignments" / name_or_path
     if (bundled / "assignment.toml").is_file():
         return load_assignment(bundled)
