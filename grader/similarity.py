@@ -192,7 +192,11 @@ def _without_starter(code: str, starter_blocks: set[str]) -> str:
 def compare_code(codes: dict[str, str], starter: str) -> dict[tuple[str, str], Pair]:
     """Every pair's share of common code, the starter's fingerprints ignored (copydetect)."""
     import numpy as np
-    from copydetect.detector import CodeFingerprint, compare_files
+
+    try:
+        from copydetect.detector import CodeFingerprint, compare_files
+    except ImportError:
+        raise GraderError("grader similar needs copydetect: pip install copydetect==0.5.0") from None
 
     boilerplate = np.array(sorted(CodeFingerprint("starter.py", K, WINDOW, fp=io.StringIO(starter)).hashes)
                            if starter.strip() else [], dtype=np.int64)
