@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules adding more verbs: each has ``register(verbs)``, which adds its subparser with
 # ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
 # import torch, pandas and the rest inside the command, not at the top.
-MORE_VERBS: tuple[str, ...] = ("grader.ci", "grader.gradescope_bundle", "grader.canvas",
+MORE_VERBS: tuple[str, ...] = ("grader.ci", "grader.gradescope_bundle", "grader.report.canvas",
                                "grader.assign", "grader.audit", "grader.doctor", "grader.similarity")
 
 

@@ -126,14 +126,9 @@ def list_assignments() -> int:
 
 
 def _check_writable(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".grader-write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as error:
-        raise GraderError(f"cannot write the report to {out_dir}: {error.strerror}; "
-                          "choose another -o folder") from None
+    from grader.report.files import check_writable
+
+    check_writable(out_dir)
 
 
 def out_dir_of(paths: dict[str, Path]) -> Path:
@@ -143,15 +138,18 @@ def out_dir_of(paths: dict[str, Path]) -> Path:
 def _print_summary(batch, paths: dict[str, Path]) -> None:
     import pandas as pd
 
-    scores = pd.read_csv(paths["scores"])
+    from grader.report.escaping import terminal
+
+    # The Parquet copy: typed, and free of the CSV's formula guards; every text escaped for the terminal.
+    scores = pd.read_parquet(paths["parquet"])
     table = Table(title=f"{batch.assignment.name}: {len(scores)} submissions in {batch.seconds:.1f} s")
     for column in ("student", "score", "status", "message"):
         table.add_column(column, overflow="fold")
     for row in scores.itertuples():
         style = STATUS_STYLE.get(row.status, "")
-        message = "" if pd.isna(row.message) else str(row.message)
-        table.add_row(escape(str(row.student)), f"{row.score:g} / {row.max_score:g}",
-                      f"[{style}]{row.status}[/]", escape(message))
+        message = "" if pd.isna(row.message) else row.message
+        table.add_row(terminal(row.student, "student"), f"{row.score:g} / {row.max_score:g}",
+                      f"[{style}]{terminal(row.status, 'student')}[/]", terminal(message, "summary"))
     console.print(table)
     counts = scores.status.value_counts().to_dict()
     console.print("  ".join(f"{status}: {count}" for status, count in counts.items())

@@ -11,7 +11,7 @@ from test_html_report import OPTIONS
 from conftest import EXAMPLES
 from grader import report, roster, submissions
 from grader.grading import Run
-from grader.html_report import write_extras
+from grader.report.html import write_extras
 
 EXPORT = ("export", "canvas")
 TITLE = "A custom linear layer from nn.Module and nn.Parameter"
@@ -67,7 +67,7 @@ def test_export_canvas_writes_what_canvas_imports(graded_with_roster):
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", TITLE]
     assert rows[1] == ["    Points Possible", "", "", "", "", "10"]
     assert rows[2:] == [["Liddell, Alice", "00123", "S-1", "aliddell", "Group A", "10"],
-                        ["Jones, Dave", "456", "", "", "Group B", "3"],
+                        ["Jones, Dave", "456", "", "", "Group B", "4"],
                         ["Zhang, Zoe", "789", "", "", "Group A", "0"]]
     status = {row[0]: row for row in read_csv(folder / "canvas.status.csv")}
     assert status["student"][5] == "status" and status["zoe"][5] == "missing"

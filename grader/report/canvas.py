@@ -5,7 +5,8 @@ Canvas imports a CSV shaped like its own gradebook export: the columns ``Student
 and a second line ``Points Possible`` giving the assignment's points. Canvas finds each student by
 ``ID``, ``SIS User ID`` or ``SIS Login ID`` (the roster's ``lms_id``, ``sis_user_id``,
 ``sis_login_id``). Any other column would become a new assignment, so the status of each student
-(``missing`` included) goes into a second file beside the export, ``NAME.status.csv``.
+(``missing`` included) goes into a second file beside the export, ``NAME.status.csv``. Both are
+written by ``grader.report.files`` with every cell through ``escaping.csv_cell`` (no formulas).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import argparse
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +117,10 @@ def _read_scores(out_dir: Path) -> dict[str, dict[str, str]]:
         raise GraderError(f"cannot read {path}: {error}; grade again to rewrite it") from None
     if rows and not {"student", "score", "max_score", "status"} <= set(rows[0]):
         raise GraderError(f"{path} is not a grader scores.csv (columns student, score, max_score, status)")
+    from grader.report.escaping import from_csv_cell
+
+    rows = [{key: from_csv_cell(value) if isinstance(value, str) else value for key, value in row.items()}
+            for row in rows]
     return {row["student"]: row for row in rows}
 
 
@@ -147,13 +150,13 @@ def _number(text: str | None) -> float:
 
 
 def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    from grader.report.escaping import csv_cell
+    from grader.report.files import atomic_write, check_writable
+
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows([csv_cell(cell) for cell in row] for row in rows)
+    check_writable(path.parent, what=path.name, option="-o")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(buffer.getvalue())
-        os.replace(temporary, path)
+        atomic_write(path, buffer.getvalue())
     except OSError as error:
         raise GraderError(f"cannot write {path}: {error.strerror}; choose another -o") from None

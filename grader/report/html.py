@@ -1,9 +1,12 @@
-"""The instructor's extra outputs: ``scores.parquet``, ``report.html`` and per-student feedback.
+"""The instructor's extra outputs: ``scores.parquet`` and ``report.html``, and per-student feedback.
 
-``report.html`` is one self-contained page (no network: inline CSS, the plot as a base64 PNG) with
-the class summary, the distribution of scores, each test's pass rate, the most frequent diagnoses,
-the submissions that failed or ran slowest, and the run's header. Everything that comes from
-students is escaped (Jinja2's autoescape, pandas' ``to_html(escape=True)``).
+``report.html`` is one self-contained page (no network: inline CSS, the plot as a base64 PNG, a
+Content-Security-Policy that allows nothing else) with the class summary, the gradebook (every
+student, sortable, linking to their feedback; see ``gradebook``), hidden tests' failures with their
+full messages (this page is the instructor's), the cells that raised, an item analysis of each test,
+the distribution of scores, the most frequent diagnoses, the submissions that failed or ran slowest,
+and the run's header. Everything that comes from students is escaped (Jinja2's autoescape, pandas'
+``to_html(escape=True)``).
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ import base64
 import functools
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,11 @@ if TYPE_CHECKING:
 
     from grader.grading import BatchResult
 
+from grader.report.files import atomic_write
+
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 FAILED_STATUSES = ("error", "timeout", "killed", "missing")
 DIAGNOSED_STATUSES = ("graded", "timeout")  # the others fail every test for one reason, shown apart
-HIDDEN_DIAGNOSIS = "hidden test failed"
 TOP_DIAGNOSES = 15
 TOP_SLOWEST = 5
 
@@ -33,40 +36,56 @@ def write_extras(batch: BatchResult, out_dir: Path, scores: pd.DataFrame,
                  results: pd.DataFrame, feedback: bool = True) -> dict[str, Path]:
     """Write scores.parquet, report.html and (with ``feedback``) feedback/ beside the CSV report;
     return their paths."""
-    from grader.feedback import write_feedback
+    from grader.report.feedback import write_feedback
 
     scores = _by_row(scores)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"parquet": out_dir / "scores.parquet", "html": out_dir / "report.html"}
     atomic_write(paths["parquet"], scores.to_parquet(index=False))
-    atomic_write(paths["html"], render_report(batch, scores, results, _header(batch, out_dir)).encode())
-    if feedback:
+    if feedback:  # first: the gradebook links the pages that were written
         paths.update(write_feedback(batch, out_dir / "feedback", scores, results))
+    page = render_report(batch, scores, results, _header(batch, out_dir),
+                         feedback_dir=out_dir / "feedback" if feedback else None)
+    atomic_write(paths["html"], page)
     return paths
 
 
-def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFrame, header: dict) -> str:
+def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFrame, header: dict,
+                  feedback_dir: Path | None = None) -> str:
     """The class report as one HTML page."""
     from markupsafe import Markup
 
+    from grader.report import gradebook
+
     tables = {name: Markup(_table(frame)) if len(frame) else "" for name, frame in (
-        ("tests", pass_rates_by_test(results)), ("diagnoses", frequent_diagnoses(scores, results)),
+        ("tests", gradebook.item_analysis(scores, results)),
+        ("diagnoses", frequent_diagnoses(scores, results)),
         ("failed", failed_submissions(scores)), ("slowest", slowest_submissions(scores)))}
+    book = {"students": gradebook.student_rows(batch, scores, feedback_dir),
+            "hidden": gradebook.hidden_failures(results), "cell_errors": gradebook.cell_errors(batch, scores),
+            "script": Markup(gradebook.SORT_SCRIPT),
+            "csp": f"{CONTENT_SECURITY_POLICY}; script-src {gradebook.script_hash()}"}
     facts = [(key.replace("_", " "), header[key]) for key in (
         "assignment", "assignment_fingerprint", "graded_at", "grader_version", "torch_version", "python",
         "device", "time_limit_seconds", "submissions", "seconds") if key in header]
     return render("report.html.j2", title=batch.assignment.title, header=header,
                   summary=class_summary(scores), plot=distribution_png(scores), tables=tables,
-                  run_facts=facts)
+                  run_facts=facts, book=book)
 
 
 def class_summary(scores: pd.DataFrame) -> dict[str, Any]:
-    """Number of students, mean and median score, pass rate (full marks), and status counts."""
+    """Number of students, mean and median score, pass rate (full marks), and status counts; the
+    scores and rates over the students who handed something in."""
+    students = len(scores)
+    missing = int((scores.status == "missing").sum()) if students else 0
+    scores = scores[scores.status != "missing"]
     count = len(scores)
     max_score = float(scores.max_score.max()) if count else 0.0
     passed = int(((scores.score >= scores.max_score) & (scores.max_score > 0)).sum()) if count else 0
     return {
-        "students": count,
+        "students": students,
+        "handed_in": count,
+        "missing": missing,
         "max_score": f"{max_score:g}",
         "mean": f"{scores.score.mean():.2f}" if count else "-",
         "median": f"{scores.score.median():g}" if count else "-",
@@ -76,21 +95,8 @@ def class_summary(scores: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def pass_rates_by_test(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per test, in the assignment's order: how many students passed it."""
-    import pandas as pd
-
-    rows = []
-    for test, group in results.groupby("test", sort=False):
-        passed = int((group.status == "passed").sum())
-        rows.append({"test": group.description.iloc[0] or test, "name": test,
-                     "visibility": group.visibility.iloc[0], "points": f"{group.max_score.iloc[0]:g}",
-                     "passed": f"{passed} / {len(group)}", "pass rate": f"{100 * passed / len(group):.0f} %"})
-    return pd.DataFrame(rows, columns=["test", "name", "visibility", "points", "passed", "pass rate"])
-
-
 def frequent_diagnoses(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
-    """The first lines of failures, counted; a hidden test's failure counts as "hidden test failed"."""
+    """The first lines of failures, counted (hidden tests' too: this page is the instructor's)."""
     import pandas as pd
 
     diagnosed = set(scores.student[scores.status.isin(DIAGNOSED_STATUSES)])
@@ -99,10 +105,9 @@ def frequent_diagnoses(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFr
     if failed.empty:
         return pd.DataFrame(columns=columns)
     hidden = failed.visibility == "hidden"
-    diagnosis = [HIDDEN_DIAGNOSIS if h else first_line(m) for h, m in zip(hidden, failed.message, strict=True)]
-    # One row per public diagnosis (whichever tests it failed), one per hidden test.
-    keys = [f"hidden:{t}" if h else d for h, t, d in zip(hidden, failed.test, diagnosis, strict=True)]
-    failed = failed.assign(diagnosis=diagnosis, key=keys)
+    diagnosis = [("(hidden) " if h else "") + first_line(m)
+                 for h, m in zip(hidden, failed.message, strict=True)]
+    failed = failed.assign(diagnosis=diagnosis, key=diagnosis)  # one row a diagnosis, whichever tests
     table = failed.groupby("key", sort=False).agg(
         diagnosis=("diagnosis", "first"), students=("student", "nunique"),
         tests=("description", lambda tests: "; ".join(dict.fromkeys(tests))),
@@ -163,20 +168,8 @@ def render(template: str, **context: Any) -> str:
 def _templates():
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    return Environment(loader=PackageLoader("grader", "templates"), autoescape=True,
+    return Environment(loader=PackageLoader("grader.report", "templates"), autoescape=True,
                        undefined=StrictUndefined, keep_trailing_newline=True)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -198,6 +191,6 @@ def _header(batch: BatchResult, out_dir: Path) -> dict:
     try:
         return json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        from grader.report import header
+        from grader.report.tables import header
 
         return header(batch)

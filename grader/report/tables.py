@@ -1,12 +1,15 @@
-"""The score report: pandas tables written to the output folder, and the run's header."""
+"""The score report: pandas tables written to the output folder, and the run's header.
+
+Every text from a submission enters the tables here, bounded (``escaping.bound``: a length cap per
+field, lone surrogates as U+FFFD); the CSV files then get ``escaping.csv_table`` (no cell a
+spreadsheet would read as a formula). ``scores.parquet`` and ``report.html`` keep the text as it is.
+"""
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import platform
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +17,14 @@ import pandas as pd
 
 from grader import __version__
 from grader.grading import BatchResult
-from grader.html_report import write_extras
-from grader.sandbox.isolation import PROTECTIONS
+from grader.report.escaping import bound, csv_table
+from grader.report.files import atomic_write
+from grader.report.html import write_extras
+
+try:  # the sandbox package is being reorganised: where PROTECTIONS lives is moving
+    from grader.sandbox.selftest import PROTECTIONS
+except ImportError:  # pragma: no cover
+    from grader.sandbox.isolation import PROTECTIONS
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
                  "code_seconds", "file"]
@@ -23,18 +32,35 @@ RESULT_COLUMNS = ["student", "test", "description", "score", "max_score", "statu
                   "message"]
 
 
+def student_ids(batch: BatchResult) -> dict[str, str]:
+    """Each submission's id as the report shows it: bounded, and unique (two names that differ only
+    in bytes that are not UTF-8 would otherwise be shown alike)."""
+    shown: dict[str, str] = {}
+    taken: set[str] = set()
+    for run in batch.runs:
+        student = run.submission.student
+        name, number = bound(student, "student"), 1
+        while name in taken:
+            number += 1
+            name = f"{bound(student, 'student')} ({number})"
+        shown[student] = name
+        taken.add(name)
+    return shown
+
+
 def results_table(batch: BatchResult) -> pd.DataFrame:
     """One row per student and test."""
+    ids = student_ids(batch)
     rows = [
         {
-            "student": o.student,
+            "student": ids.get(o.student) or bound(o.student, "student"),
             "test": o.test,
             "description": o.description,
-            "score": o.points if o.passed else 0.0,
+            "score": o.score if getattr(o, "score", None) is not None else (o.points if o.passed else 0.0),
             "max_score": o.points,
             "status": "passed" if o.passed else "failed",
             "visibility": "hidden" if o.hidden else "public",
-            "message": o.message,
+            "message": bound(o.message),
         }
         for o in batch.outcomes
     ]
@@ -45,11 +71,12 @@ def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
     """One row per student, always, whatever happened to their submission."""
     max_score = _max_score(results)
     by_student = results.groupby("student")["score"].sum() if len(results) else pd.Series(dtype=float)
+    ids = student_ids(batch)
     rows = []
     for run in batch.runs:
-        student = run.submission.student
+        student = ids[run.submission.student]
         score = float(by_student.get(student, 0.0))
-        message = run.message
+        message = bound(run.message)
         if run.status == "graded" and not message:
             failed = results[(results.student == student) & (results.status == "failed")]
             message = "all tests passed" if failed.empty else _first_failure(failed)
@@ -59,10 +86,10 @@ def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
             "max_score": max_score,
             "percent": round(100 * score / max_score, 1) if max_score else 0.0,
             "status": run.status,
-            "message": " ".join(message.split())[:300],
+            "message": bound(" ".join(message.split()), "summary"),
             "seconds": round(run.seconds, 3),
             "code_seconds": round(run.code_seconds, 3),
-            "file": str(run.submission.path) if run.submission.path else "",
+            "file": bound(run.submission.path or "", "file"),
         })
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
@@ -126,15 +153,9 @@ def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True) -> di
         "results": out_dir / "results.csv",
         "header": out_dir / "run.json",
     }
-    _atomic_write(paths["scores"], scores.to_csv(index=False))
-    _atomic_write(paths["results"], results.to_csv(index=False))
-    _atomic_write(paths["header"], json.dumps(header(batch), indent=2) + "\n")
+    atomic_write(paths["scores"], csv_table(scores).to_csv(index=False))
+    atomic_write(paths["results"], csv_table(results).to_csv(index=False))
+    atomic_write(paths["header"], json.dumps(header(batch), indent=2) + "\n")
     paths |= write_extras(batch, out_dir, scores, results, feedback=feedback)
     return paths
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)

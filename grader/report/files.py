@@ -1,0 +1,60 @@
+"""Every report file is written here: atomically, readable by the instructor's group, text as UTF-8.
+
+A reader (the instructor, a sync tool, a second ``grader grade``) never sees half a file: the data
+goes to a temporary file in the same folder, then ``os.replace`` puts it in place. ``mkstemp`` makes
+that file 0600; the report is meant to be shared, so it gets the mode a new file would get (0666
+less the umask: 0644 under the usual umask, group-readable under 002).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from grader.errors import GraderError
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text as UTF-8, lone surrogates shown as U+FFFD) to ``path`` through a
+    temporary file in the same folder, so that a reader never sees half a file."""
+    if isinstance(data, str):
+        from grader.report.escaping import clean
+
+        data = clean(data).encode("utf-8")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, new_file_mode())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def new_file_mode() -> int:
+    """0666 less this process's umask (read without changing it where /proc tells it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # pragma: no cover - systems without /proc
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def check_writable(folder: Path, what: str = "the report", option: str = "-o folder") -> None:
+    """Fail now, before grading, with one line, when files cannot be written into ``folder``."""
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise GraderError(f"{folder} is a file: give {option.split()[0]} a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".grader-write-test."):
+            pass
+    except OSError as error:
+        raise GraderError(f"cannot write {what} to {folder}: {error.strerror}; choose another "
+                          f"{option}") from None

@@ -1,0 +1,148 @@
+"""The instructor's gradebook in ``report.html``: every student, hidden failures with their full
+messages, cells that raised, and an item analysis of each test.
+
+This page is the instructor's: unlike feedback, it shows hidden tests' messages. Rates count the
+students who handed something in (status ``missing`` is counted apart). Every text is plain data
+here; the template escapes it (Jinja2's autoescape).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from grader.report.escaping import bound
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from grader.grading import BatchResult
+
+STATUS_WORDS = {"graded": "✓ graded", "error": "✗ error", "timeout": "⏱ timeout", "killed": "✗ killed",
+                "missing": "– missing"}  # a sign and a word: status is never told by colour alone
+MAX_LISTED = 500  # rows of the hidden-failures and cell-errors tables
+MAX_NAMES = 12  # students named in one cell of the item analysis
+
+
+@dataclass
+class StudentRow:
+    student: str
+    score: float
+    max_score: float
+    percent: float
+    status: str
+    status_words: str
+    seconds: float
+    diagnosis: str
+    feedback: str  # a link relative to report.html, or ""
+    notebook: str  # the annotated notebook's link, or ""
+
+
+def handed_in(scores: pd.DataFrame) -> pd.Series:
+    """Which rows of ``scores`` handed something in (every status but ``missing``)."""
+    return scores.status != "missing"
+
+
+def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | None) -> list[StudentRow]:
+    """One row per submission, in the batch's order, with links to the feedback files that exist."""
+    from grader.report.feedback import file_name
+
+    rows = []
+    for run, score in zip(batch.runs, scores.itertuples(), strict=True):
+        links = {"feedback": "", "notebook": ""}
+        if feedback_dir is not None:
+            stem = file_name(run.submission.student)
+            for key, suffix in (("feedback", ".html"), ("notebook", ".notebook.html")):
+                if (feedback_dir / f"{stem}{suffix}").is_file():
+                    links[key] = f"{quote(feedback_dir.name)}/{quote(stem + suffix)}"
+        rows.append(StudentRow(str(score.student), float(score.score), float(score.max_score),
+                               float(score.percent), str(score.status),
+                               STATUS_WORDS.get(score.status, str(score.status)), float(score.seconds),
+                               str(score.message), **links))
+    return rows
+
+
+def hidden_failures(results: pd.DataFrame) -> list[dict[str, str]]:
+    """Every failed hidden test with its full message (the judge's; students never see it)."""
+    failed = results[(results.visibility == "hidden") & (results.status == "failed")]
+    return [{"student": row.student, "test": row.description or row.test, "message": bound(row.message)}
+            for row in failed.head(MAX_LISTED).itertuples()]
+
+
+def cell_errors(batch: BatchResult, scores: pd.DataFrame) -> list[dict[str, str]]:
+    """The submissions whose cells raised while graded, full marks or not."""
+    from grader.report.feedback import error_text
+
+    rows = []
+    for run, score in zip(batch.runs, scores.itertuples(), strict=True):
+        errors = run.load.get("errors") or []
+        if errors and len(rows) < MAX_LISTED:
+            rows.append({"student": str(score.student), "score": f"{score.score:g} / {score.max_score:g}",
+                         "status": str(score.status),
+                         "errors": [error_text(error, run.submission.kind) for error in errors[:20]]
+                         + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])})
+    return rows
+
+
+def item_analysis(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """One row per test, in the assignment's order, over the students who handed something in: how
+    many passed, the most common diagnosis of those who failed (hidden tests' too), and who."""
+    import pandas as pd
+
+    from grader.report.html import first_line
+
+    present = set(scores.student[handed_in(scores)])
+    results = results[results.student.isin(present)]
+    columns = ["test", "name", "visibility", "points", "passed", "pass rate", "most common diagnosis",
+               "failed by"]
+    rows = []
+    for test, group in results.groupby("test", sort=False):
+        passed = int((group.status == "passed").sum())
+        failed = group[group.status == "failed"]
+        common = Counter(first_line(m) for m in failed.message).most_common(1)
+        who = list(failed.student)
+        more = f" and {len(who) - MAX_NAMES} more" if len(who) > MAX_NAMES else ""
+        names = ", ".join(who[:MAX_NAMES]) + more
+        rows.append({"test": group.description.iloc[0] or test, "name": test,
+                     "visibility": group.visibility.iloc[0], "points": f"{group.max_score.iloc[0]:g}",
+                     "passed": f"{passed} / {len(group)}", "pass rate": f"{100 * passed / len(group):.0f} %",
+                     "most common diagnosis": (f"{common[0][0]} ({common[0][1]} of {len(failed)})"
+                                               if common else ""),
+                     "failed by": names})
+    return pd.DataFrame(rows, columns=columns)
+
+
+# Sorting the gradebook: a click on a column's header sorts by it (again: the other way). The page's
+# Content-Security-Policy allows this script only, by its hash.
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("thead th button").forEach(function (button, column) {
+    button.addEventListener("click", function () {
+      var th = button.parentNode, up = th.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      function key(row) {
+        var cell = row.cells[column], value = cell.getAttribute("data-sort");
+        return value === null ? cell.textContent.trim().toLowerCase() : parseFloat(value);
+      }
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b), order = x < y ? -1 : x > y ? 1 : 0;
+        return up ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+
+
+def script_hash(script: str = SORT_SCRIPT) -> str:
+    """The CSP source that allows exactly this inline script."""
+    import base64
+    import hashlib
+
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"

@@ -1,0 +1,194 @@
+"""``feedback/STUDENT.notebook.html``: the student's own notebook with the grader's notes, rendered
+(never run: this is the trusted process) with nbconvert's HTML exporter and JupyterLab's look.
+
+The page is the grader's, whatever the notebook holds: a Content-Security-Policy blocks every
+remote resource and script; the student's Markdown is sanitized (``escaping.student_html``: no
+link target, no remote image, no class of ours) and shown inside a labelled frame, so a cell that
+reads "Grader: all tests passed" cannot pass for one of the grader's notes, which are outside it.
+Rendering is bounded: a notebook over ``MAX_RENDERED_BYTES`` or ``MAX_CELLS`` is not parsed, and a
+page that takes longer than ``RENDER_SECONDS`` is abandoned; either is listed in skipped.txt.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from grader.report.escaping import bound, student_html
+from grader.report.html import CONTENT_SECURITY_POLICY
+
+if TYPE_CHECKING:
+    from grader.grading import Run
+    from grader.report.feedback import Feedback
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MAX_RENDERED_BYTES = 10 * 1024 * 1024
+MAX_CELLS = 2000  # a page of 2,000 cells takes nbconvert about 2 s
+RENDER_SECONDS = 5.0
+STUDENT_LABEL = "Your notebook's text (as you wrote it)"
+
+
+class RenderTimeout(Exception):
+    """A page took longer than ``RENDER_SECONDS`` to render."""
+
+
+def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> str:
+    """The student's notebook (not run, outputs left out) with a summary on top, a note after
+    each cell that raised, and the test results after the last code cell."""
+    import nbformat
+
+    from grader.report.feedback import error_markdown, summary_markdown, tests_markdown
+
+    size = run.submission.path.stat().st_size
+    if size > MAX_RENDERED_BYTES:  # parsing it here, in the judge, would cost too much
+        raise ValueError(f"{size >> 20} MB is more than the {MAX_RENDERED_BYTES >> 20} MB rendered")
+    with time_limit(RENDER_SECONDS):
+        text = run.submission.path.read_bytes().decode("utf-8-sig", errors="replace")
+        notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
+        if len(notebook.get("cells", [])) > MAX_CELLS:
+            raise ValueError(f"{len(notebook['cells'])} cells are more than the {MAX_CELLS} rendered")
+        errors = defaultdict(list)
+        for error in run.load.get("errors", []):
+            errors[error.get("cell")].append(error)
+        cells, number, after_last_code = [_note(summary_markdown(feedback))], 0, None
+        for cell in notebook.get("cells", []):
+            if not isinstance(cell, dict):
+                continue
+            source = cell.get("source", "")
+            source = bound("".join(source) if isinstance(source, list) else source, "cell")
+            if cell.get("cell_type") == "code":  # numbered as grader.notebook numbers them
+                number += 1
+                cells.append(nbformat.v4.new_code_cell(source))
+                cells += [_note(error_markdown(error, number)) for error in errors.pop(number, [])]
+                after_last_code = len(cells)
+            elif cell.get("cell_type") == "markdown":  # metadata dropped: only ours marks a note
+                attachments = cell.get("attachments")
+                extra = {"attachments": attachments} if isinstance(attachments, dict) else {}
+                cells.append(nbformat.v4.new_markdown_cell(source, **extra))
+        leftover = [error for number in sorted(errors, key=str) for error in errors[number]]
+        notes = [_note(error_markdown(error, error.get("cell"))) for error in leftover]
+        notes.append(_note(tests_markdown(feedback)))
+        at = len(cells) if after_last_code is None else after_last_code
+        cells[at:at] = notes
+        page = nbformat.v4.new_notebook(cells=cells, metadata={
+            "language_info": {"name": "python"}, "title": f"{feedback.title}: {feedback.student}"})
+        return renderer.render(page, feedback.student)
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise ``RenderTimeout`` in this thread after ``seconds`` (SIGALRM: the main thread only;
+    elsewhere the size and cell caps are the bound)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise RenderTimeout(f"rendering took more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _note(markdown: str):
+    import nbformat
+
+    return nbformat.v4.new_markdown_cell(markdown, metadata={"grader_feedback": True})
+
+
+class NotebookRenderer:
+    """nbconvert's HTML exporter with JupyterLab's look, set up once a batch.
+
+    The stylesheets, the same on every page, are rendered once and spliced into each page. The
+    pages have no outputs and the students' markdown goes through ``escaping.student_html``, so
+    nbconvert's sanitizer only ever sees highlighted code: ``clean_highlighted`` lets pygments'
+    markup through as it is and sanitizes anything else."""
+
+    MARKER = "<!--grader:notebook-css-->"
+
+    def __init__(self) -> None:
+        from jinja2 import FileSystemLoader
+        from nbconvert import HTMLExporter
+
+        class PageExporter(HTMLExporter):
+            def from_notebook_node(self, nb, resources=None, **kw):
+                """HTMLExporter's, less its last step: a BeautifulSoup pass over the whole page
+                to give images alt text and output areas a tab index (half the time of a page;
+                these pages have no outputs)."""
+                from nbconvert.exporters.templateexporter import TemplateExporter
+                from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+                resources = self._init_resources(resources)  # highlight_code: CodeHighlighter
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+                return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        self.exporter = PageExporter(template_name="lab", template_file="notebook_feedback.html.j2",
+                                     extra_loaders=[FileSystemLoader(str(TEMPLATES))],
+                                     filters={"clean_student_html": student_html,
+                                              "clean_html": clean_highlighted,
+                                              "highlight_code": CodeHighlighter()})
+        empty = self._export(_empty_notebook(), {"grader_css_only": True})
+        self.css = empty[empty.index("<!--grader:css-begin-->") + 23:empty.index("<!--grader:css-end-->")]
+
+    def render(self, notebook, name: str) -> str:
+        page = self._export(notebook, {"metadata": {"name": name}, "grader_csp": CONTENT_SECURITY_POLICY,
+                                       "grader_student_label": STUDENT_LABEL})
+        return page.replace(self.MARKER, self.css, 1)
+
+    def _export(self, notebook, resources: dict) -> str:
+        body, _ = self.exporter.from_notebook_node(notebook, resources=resources)
+        return body
+
+
+def _empty_notebook():
+    import nbformat
+
+    return nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
+
+
+class CodeHighlighter:
+    """nbconvert's ``highlight_code`` filter with one lexer and one formatter for every cell (nbconvert
+    makes both anew for each cell, ~2 ms). IPython's lexer, so that magics are shown as magics."""
+
+    def __init__(self) -> None:
+        from pygments.formatters import HtmlFormatter
+
+        try:
+            from IPython.lib.lexers import IPython3Lexer as Lexer
+        except ImportError:  # pragma: no cover - IPython is a dependency
+            from pygments.lexers import PythonLexer as Lexer
+        self.lexer = Lexer()
+        self.formatter = HtmlFormatter(cssclass=" highlight hl-ipython3")
+
+    def __call__(self, source: str, language: str | None = None, metadata: dict | None = None) -> str:
+        from pygments import highlight
+
+        return highlight(source or " ", self.lexer, self.formatter)
+
+
+PYGMENTS_TAG = re.compile(r'</?(?:div|pre|span)(?: class="[\w -]*")?>|<br>')
+
+
+def clean_highlighted(html: str) -> str:
+    """Code highlighted by pygments (text escaped, tags only ``div``, ``pre`` and ``span`` with a
+    class) as it is: a sanitizer takes milliseconds a cell. Anything else is sanitized by nh3 to
+    those tags."""
+    import nh3
+
+    html = str(html)
+    if "<" not in PYGMENTS_TAG.sub("", html):
+        return html
+    return nh3.clean(html, tags={"div", "pre", "span", "br"}, attributes={"*": {"class"}},
+                     clean_content_tags={"script", "style"}, link_rel=None)
+
