@@ -16,8 +16,6 @@ failure message.
 from __future__ import annotations
 
 import json
-import os
-import re
 import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -34,7 +32,6 @@ VISIBILITY_KEYS = {
     "hidden_tests": "after_published",
     "stdout_visibility": "hidden",  # the grader's own log: for instructors
 }
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 HIDDEN_OUTPUT = "This is a hidden test: it counts towards your grade, but its details are not shown."
 
 
@@ -118,7 +115,7 @@ def github_summary(result: SubmissionResult) -> str:
     """A Markdown job summary: the score, then a table of tests with points and ✅/❌."""
     lines = [f"### {_cell(result.assignment)}: {_cell(result.title)}", "",
              f"**{result.score:g} / {result.max_score:g} points ({result.percent:g}%)** for "
-             f"`{' '.join(result.file.split())}`", ""]
+             f"{_cell(result.file)}", ""]
     if result.status != "graded":
         lines += [f"> **{result.status}**: {_cell(result.message)}", ""]
     elif result.message:
@@ -183,13 +180,17 @@ def _properties(parent: ET.Element, values: dict[str, str]) -> None:
 
 
 def _xml_text(text: str) -> str:
-    """``text`` without the control characters XML 1.0 cannot hold (student output may have them)."""
-    return _XML_INVALID.sub("\ufffd", text)
+    """``text`` for XML 1.0, bounded (student output may hold anything): see grader.report.escaping."""
+    from grader.report.escaping import xml_text
+
+    return xml_text(text)
 
 
 def _cell(text: str) -> str:
-    """Text for one Markdown line or table cell: one line, pipes and HTML tags escaped."""
-    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;")
+    """Text for one Markdown line or table cell: nothing in it links, formats or injects HTML."""
+    from grader.report.escaping import markdown
+
+    return markdown(text)
 
 
 def _command(kind: str, message: str, **properties: str) -> str:
@@ -203,9 +204,7 @@ def _command(kind: str, message: str, **properties: str) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
+    from grader.report.files import atomic_write
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    atomic_write(path, text)
