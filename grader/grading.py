@@ -18,8 +18,8 @@ from grader.assignment import Assignment
 from grader.errors import GraderError
 from grader.journal import Journal, outcomes_of
 from grader.plugin import TestOutcome, judge
-from grader.sandbox.pool import SandboxPool
 from grader.runs import ObservationSource, Run, frames_of, probe_error_text, run_submission
+from grader.sandbox.pool import SandboxPool
 from grader.submissions import Submission
 
 TIMEOUT_FLOOR = 10.0  # seconds: the least any submission gets
@@ -113,10 +113,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
         pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
                            assignment.warm_imports(files), while_starting=lambda: _import_behind(imports))
         try:
-            protections = _protections(pool.namespaces)
-            # The batch's own folder too: where /tmp is not replaced (a venv in /tmp), it holds
-            # other students' observations.
-            hide = (*secret_paths(assignment, submissions, out_dir), str(work))
+            protections = dict(pool.hello.protections)
             reference, reference_seconds = reference_observations(assignment, pool, work, options)
             timeout = options.timeout or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
             if options.timeout is None and assignment.limits.timeout is not None:
@@ -128,7 +125,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                 runs = dask_executor.sandbox_runs(options.scheduler, assignment, submissions, work,
                                                   timeout, memory, options.device)
             else:
-                runs = _local_runs(pool, submissions, work, timeout, memory, options.device, hide,
+                runs = _local_runs(pool, assignment, submissions, work, timeout, memory, options.device,
                                    local_jobs)
             pending: list[Run] = []
             for run in runs:
@@ -161,13 +158,8 @@ def _import_behind(modules: tuple[str, ...]) -> None:
     threading.Thread(target=run, daemon=True).start()
 
 
-def _protections(namespaces: bool) -> dict[str, bool]:
-    return {"namespaces": namespaces, "readonly_fs": namespaces, "hidden_paths": namespaces,
-            "rlimits": True, "scrubbed_env": True, "session": True}
-
-
-def _local_runs(pool: SandboxPool, submissions: list[Submission], work: Path, timeout: float,
-                memory: int, device: str, hide: tuple[str, ...], jobs: int) -> Iterator[Run]:
+def _local_runs(pool: SandboxPool, assignment: Assignment, submissions: list[Submission], work: Path,
+                timeout: float, memory: int, device: str, jobs: int) -> Iterator[Run]:
     """Every submission through this machine's sandbox pool, ``jobs`` at a time, in order.
 
     On CUDA each sandbox sees one GPU, taken from a queue: with several GPUs submissions are
@@ -181,7 +173,7 @@ def _local_runs(pool: SandboxPool, submissions: list[Submission], work: Path, ti
         gpu = gpus.get()
         try:
             return run_submission(submission, pool, work / f"{index}.obs", timeout, memory, device,
-                                  hide, gpu)
+                                  visible_files(assignment, submission), gpu)
         finally:
             gpus.put(gpu)
 
@@ -261,37 +253,14 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
                load=record.get("load", {}), output=record.get("output", ""))
 
 
-def secret_paths(assignment: Assignment, submissions: list[Submission],
-                 out_dir: Path | None) -> tuple[str, ...]:
-    """What no sandbox may read: the tests, the references, every submission, the report, and
-    the folders around them (a course folder often keeps solutions beside the submissions), the
-    user's home and the working folder: each unless the sandbox needs something inside it (the
-    Python installation, the grader package)."""
-    must = {assignment.root, assignment.reference.parent}
-    if out_dir is not None:
-        must.add(out_dir.resolve())
-    folders = {s.path.resolve().parent for s in submissions if s.path is not None}
-    must |= folders
-    checkout = Path(__file__).resolve().parent.parent
-    if (checkout / ".git").exists():
-        must.add(checkout / ".git")
-    nearby = {folder.parent for folder in folders} | {Path.home().resolve(), Path.cwd().resolve()}
-    needed = _needed_by_sandboxes()
-    nearby = {p for p in nearby if not any(n == p or n.is_relative_to(p) for n in needed)}
-    hidden = must | nearby
-    outermost = {p for p in hidden if not any(p != q and p.is_relative_to(q) for q in hidden)}
-    return tuple(sorted(str(p) for p in outermost))
-
-
-def _needed_by_sandboxes() -> set[Path]:
-    """Folders a sandbox reads: Python's installation, its packages, the grader itself."""
-    import site
-    import sys
-
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
-             site.getusersitepackages(), str(Path(__file__).resolve().parent)}
-    paths |= {entry for entry in sys.path if entry and Path(entry).is_dir()}
-    return {Path(p).resolve() for p in paths if p}
+def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:
+    """What a sandbox shows in its working folder, besides the allow-listed installation: the
+    assignment's ``data/`` folder, and a folder submission's other files (its helper modules)."""
+    files = [str(assignment.root / "data")] if (assignment.root / "data").is_dir() else []
+    if submission is not None and submission.path is not None \
+            and submission.path.parent.name == submission.student:  # STUDENT/entry.ipynb
+        files.append(str(submission.path.parent))
+    return tuple(files)
 
 
 def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path,
@@ -299,7 +268,7 @@ def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path
     """The reference's observations for every probe, and its run time; its failure is ours."""
     reference = Submission(f"reference:{assignment.name}", assignment.reference)
     run = run_submission(reference, pool, work / "reference.obs", 120.0,
-                          assignment.limits.memory, options.device, ())
+                          assignment.limits.memory, options.device, visible_files(assignment, None))
     frames = frames_of(run)
     problems = [f"{f.name}: {probe_error_text(f.error)}" for f in frames if f.error]
     load = next((f for f in frames if f.kind == "load"), None)

@@ -17,8 +17,9 @@ from typing import Any
 from grader.errors import GraderError
 from grader.plugin import NoObservation
 from grader.sandbox.pool import SandboxPool, SandboxRequest
+from grader.sandbox.protocol import SandboxEnded
+from grader.sandbox.wire import Frame, WireError, read_frames
 from grader.submissions import Submission
-from grader.sandbox.wire import Frame, WireError, decode_frames
 
 
 @dataclass
@@ -33,17 +34,19 @@ class Run:
     result_path: Path | None = None
     output: str = ""
     load: dict[str, Any] = field(default_factory=dict)
+    tampered: str = ""  # why its results cannot be trusted, when they cannot
 
 
 def run_submission(submission: Submission, pool: SandboxPool, result_path: Path, timeout: float,
-                   memory: int, device: str, hide: tuple[str, ...], gpu: int | None = None) -> Run:
+                   memory: int, device: str, files: tuple[str, ...] = (), gpu: int | None = None) -> Run:
+    """Run one submission in a sandbox of ``pool``; ``files`` are shown in its working folder."""
     run = Run(submission)
     if submission.problem or submission.path is None:
         run.status, run.message = "error", submission.problem or "no file to grade"
         return run
     request = SandboxRequest(
-        source=submission.path.resolve(), kind=submission.kind, name=submission.path.name,
-        result=result_path, timeout=timeout, memory=memory, device=device, hide=hide, gpu=gpu,
+        source=submission.path.absolute(), kind=submission.kind, name=submission.file_name,
+        result=result_path, timeout=timeout, memory=memory, device=device, files=files, gpu=gpu,
     )
     try:
         response = pool.run(request)
@@ -53,12 +56,12 @@ def run_submission(submission: Submission, pool: SandboxPool, result_path: Path,
     return run_from_response(submission, response, result_path, timeout)
 
 
-def run_from_response(submission: Submission, response: dict, result_path: Path,
+def run_from_response(submission: Submission, response: SandboxEnded, result_path: Path,
                       timeout: float) -> Run:
     """The run of a sandbox that answered ``response`` and wrote its frames to ``result_path``."""
     run = Run(submission, result_path=result_path)
-    run.seconds = float(response.get("seconds", 0.0))
-    run.output = response.get("output", "")
+    run.seconds = float(response.seconds or 0.0)
+    run.output = _head_and_tail(str(response.output or ""), MAX_OUTPUT)
     try:
         _classify(run, response, timeout)
     except Exception as error:  # whatever the sandbox wrote, it costs this row only
@@ -67,23 +70,26 @@ def run_from_response(submission: Submission, response: dict, result_path: Path,
     return run
 
 
-def _classify(run: Run, response: dict, timeout: float) -> None:
+def _classify(run: Run, response: SandboxEnded, timeout: float) -> None:
     """Set the run's status and one-line message from how the sandbox ended."""
-    if "refused" in response or "fault" in response:
-        run.status, run.message = "error", response.get("refused") or f"grader fault: {response['fault']}"
+    if response.refused or response.fault:
+        run.status, run.message = "error", response.refused or f"grader fault: {response.fault}"
         return
-    if response.get("setup_failure"):
-        run.status, run.message = "error", f"the sandbox could not start: {response['setup_failure']}"
+    if response.setup_failure:
+        run.status, run.message = "error", f"the sandbox could not start: {response.setup_failure}"
         return
     frames = frames_of(run)
-    load = next((f for f in frames if f.kind == "load"), None)
-    done = next((f for f in frames if f.kind == "done"), None)
+    if run.tampered:
+        run.status, run.message = "error", run.tampered
+        return
+    load = frames[0] if frames and frames[0].kind == "load" else None
+    done = frames[-1] if frames and frames[-1].kind == "done" else None
     finished = done is not None
     if done is not None:
         seconds = done.extra.get("seconds")
         run.code_seconds = float(seconds) if _is_finite_number(seconds) else 0.0
     if load is not None:
-        run.load = load.value if isinstance(load.value, dict) else {}
+        run.load = bounded(load.value) if isinstance(load.value, dict) else {}
         errors = run.load.get("errors")
         run.load["errors"] = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
         notes = run.load.get("notes")
@@ -92,17 +98,22 @@ def _classify(run: Run, response: dict, timeout: float) -> None:
             run.status, run.message = "error", str(load.error.get("message", "cannot be read"))[:500]
             return
     cell_errors = run.load.get("errors", [])
-    if response.get("timed_out"):
+    if response.timed_out:
         where = "while loading" if load is None else "while checking"
         run.status = "timeout"
         run.message = f"stopped after {timeout:.0f} s {where} (time limit): an endless loop or very slow code?"
         return
-    if response.get("too_large"):
+    if response.out_of_memory and not finished:
+        run.status = "killed"
+        run.message = ("killed: it used more memory than the sandbox allows (its processes and files "
+                       "together)")
+        return
+    if response.too_large:
         run.status, run.message = "killed", "stopped: its results were too large"
         return
     if not finished:
         run.status = "killed"
-        run.message = _ended_early(response.get("exit_status"))
+        run.message = _ended_early(response.exit_status)
         return
     if run.submission.kind == "py" and any(e.get("type") in ("SyntaxError", "IndentationError")
                                            for e in cell_errors):
@@ -199,13 +210,51 @@ ASSIGNMENT_BUGS = {"NameError", "UnboundLocalError", "ImportError", "ModuleNotFo
 
 
 def frames_of(run: Run) -> list[Frame]:
-    if run.result_path is None or not run.result_path.exists():
+    """The run's frames, if they are the sandbox's own: one ``load`` first, each probe at most
+    once, ``done`` last. Anything else was written by the submission: ``run.tampered`` says so."""
+    if run.result_path is None or run.tampered or not run.result_path.exists():
         return []
     try:
-        return decode_frames(run.result_path.read_bytes())
+        with open(run.result_path, "rb") as handle:
+            frames = read_frames(handle)
     except WireError as error:
-        run.message = f"unreadable results: {error}"
+        run.tampered = f"unreadable results: {error}"
         return []
+    kinds = [frame.kind for frame in frames]
+    names = [frame.name for frame in frames if frame.kind == "probe"]
+    if (kinds[:1] not in ([], ["load"]) or kinds.count("load") > 1 or "done" in kinds[:-1]
+            or any(kind not in ("load", "probe", "done") for kind in kinds) or len(set(names)) != len(names)):
+        run.tampered = ("its results were forged: the grader's result channel holds a frame the "
+                        "grader did not write (does your code write to file descriptors it did not open?)")
+        return []
+    for frame in frames:
+        frame.error = bounded(frame.error) if frame.error is not None else None
+        frame.extra = bounded(frame.extra)
+    return frames
+
+
+def _head_and_tail(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit // 2] + "\n[...]\n" + text[-(limit // 2):]
+
+
+def bounded(value: Any, depth: int = 0) -> Any:
+    """A copy of data a sandbox sent, cut to size: strings, lists and dicts, at every level."""
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if depth > 8:
+        return None
+    if isinstance(value, list):
+        return [bounded(item, depth + 1) for item in value[:MAX_ITEMS]]
+    if isinstance(value, dict):
+        return {str(k)[:100]: bounded(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}
+    return value
+
+
+MAX_TEXT = 1000  # characters of any text a sandbox sends about itself (messages, type names, lines)
+MAX_OUTPUT = 40_000  # characters of printed output kept (the server keeps 16 KB head and tail)
+MAX_ITEMS = 100  # entries of any list or dict it sends about itself (failing cells, notes)
 
 
 class ObservationSource:

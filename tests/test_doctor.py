@@ -1,4 +1,4 @@
-"""``grader doctor``: a table of the sandbox protections this machine supports, and what
+"""``grader doctor``: the sandbox protections as a real sandbox measured them, and what
 ``grader grade`` will do here; always exit status 0."""
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ import sys
 import pytest
 
 from grader import cli, doctor
-from grader.sandbox import isolation
-
-ROWS = ["running as root", "user namespaces", "mount, PID and network namespaces",
-        "read-only mounts (mount_setattr)", "sandbox set-up (as grader grade tries it)",
-        "student process: own /proc, locked mounts", "cgroup v2 writable", "torch", "CUDA visible"]
+from grader.sandbox import protocol
+from grader.sandbox.pool import measure_sandbox
+from grader.sandbox.selftest import PROTECTIONS
 
 
 def run_doctor(capsys, monkeypatch) -> str:
@@ -25,10 +23,10 @@ def run_doctor(capsys, monkeypatch) -> str:
     return capsys.readouterr().out
 
 
-def test_doctor_shows_every_check_and_exits_0(capsys, monkeypatch):
+def test_doctor_shows_every_protection_and_exits_0(capsys, monkeypatch):
     out = run_doctor(capsys, monkeypatch)
     lines = out.splitlines()
-    for row in ROWS:
+    for row in ["running as root", *doctor.LABELS.values(), "torch", "CUDA visible"]:
         assert any(row in line for line in lines), row
     import torch
 
@@ -36,41 +34,40 @@ def test_doctor_shows_every_check_and_exits_0(capsys, monkeypatch):
 
 
 def test_doctor_says_what_grade_will_do_here(capsys, monkeypatch):
+    """The same set-up as grader grade: the full sandbox where it measured every protection."""
     out = run_doctor(capsys, monkeypatch)
-    supported, _ = isolation.namespaces_supported()
-    if supported:
+    hello = measure_sandbox()
+    if hello.namespaces:
         assert "grader grade will use the full sandbox" in out
-        assert "Missing" not in out
     else:
         assert "grader grade will use the fallback sandbox" in out
+    if all(hello.protections.get(name) for name in PROTECTIONS):
+        assert "Missing" not in out
     root_row = next(line for line in out.splitlines() if "running as root" in line)
     assert (" yes " in root_row) == (os.geteuid() == 0)
 
 
-def test_without_user_namespaces_doctor_explains_the_fallback(capsys, monkeypatch):
-    """As on a kernel that forbids unprivileged user namespaces: the first step fails, the later
-    ones are not tried, and the plan names what the fallback sandbox lacks."""
-    monkeypatch.setattr(doctor, "_in_child", lambda step: "IsolationError: [Errno 1] unshare: Operation "
-                        "not permitted")
-    monkeypatch.setattr(isolation, "namespaces_supported", lambda: (False, "unprivileged user namespaces off"))
+def test_without_namespaces_doctor_explains_the_fallback(capsys, monkeypatch):
+    """As on a kernel that forbids user namespaces: the plan names what the fallback lacks."""
+    fallback = protocol.Hello([], False, "unshare: Operation not permitted",
+                              {name: name not in doctor.NAMESPACE_PROTECTIONS for name in PROTECTIONS},
+                              {name: "measured" for name in PROTECTIONS})
+    monkeypatch.setattr("grader.sandbox.pool.measure_sandbox", lambda: fallback)
     out = run_doctor(capsys, monkeypatch)
     assert "unshare: Operation not permitted" in out
-    assert out.count("not tried: an earlier step failed") == 4
     assert "grader grade will use the fallback sandbox" in out
     assert "dedicated account" in out
-    missing = out[out.index("Missing"):]
+    missing = " ".join(out[out.index("Missing"):].split())
     for name in doctor.NAMESPACE_PROTECTIONS:
-        assert " ".join(isolation.PROTECTIONS[name].split()[:3]) in " ".join(missing.split())
+        assert " ".join(PROTECTIONS[name].split()[:3]) in missing
 
 
-def test_a_failing_lock_is_reported_not_hidden(capsys, monkeypatch):
-    real = doctor._in_child
-    monkeypatch.setattr(doctor, "_in_child", lambda step: "OSError: mount /proc: Operation not permitted"
-                        if step is doctor._student_lock else real(step))
-    out = run_doctor(capsys, monkeypatch)
-    if isolation.namespaces_supported()[0]:
-        assert "mount /proc: Operation not permitted" in out
-        assert "cannot lock it here" in out
+def test_the_fallback_sandbox_measures_what_it_lacks():
+    """--no-namespaces (the fallback): measured, not assumed, from inside its sandbox."""
+    hello = measure_sandbox(namespaces=False)
+    assert not hello.namespaces
+    assert not hello.protections["namespaces"] and not hello.protections["allowlist_fs"]
+    assert hello.protections["rlimits"] and hello.protections["scrubbed_env"]
 
 
 def test_doctor_is_listed_and_light():

@@ -302,7 +302,11 @@ def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeo
                 if not chunk:
                     open_fds.discard(fd)
                 elif len(head) < OUTPUT_KEEP:
-                    head += chunk
+                    room = OUTPUT_KEEP - len(head)
+                    head += chunk[:room]
+                    if chunk[room:]:
+                        tail = (tail + chunk[room:])[-OUTPUT_KEEP:]
+                        dropped += len(chunk) - room
                 else:
                     tail = (tail + chunk)[-OUTPUT_KEEP:]
                     dropped += len(chunk)

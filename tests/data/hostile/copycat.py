@@ -1,11 +1,10 @@
 """Hostile: writes no MyLinear of its own; it looks for a solution on the grading machine and runs it.
 
 Instructors keep solutions near the submissions (``course/solution.py`` beside
-``course/submissions/``); the sandbox hides the submissions folder, the assignment's tests and
-reference, and the report folder. This looks in the folders around the hidden ones (their paths are
-on its own stack: the request the sandbox received) and in the usual homes, for a ``solution*.py``
-file that defines ``class MyLinear``, and executes the first one it finds. (Any other correct file
-that the grader's user can read stays readable: see the README's caveats.)
+``course/submissions/``). This looks in the folders around its own file and the judge's results
+(their host paths are on its own stack: the request the sandbox received), in ``/`` and the usual
+homes, for a ``solution*.py`` file that defines ``class MyLinear``, and executes the first one it
+finds. In the allow-listed sandbox none of those folders exist.
 """
 import os
 import sys
@@ -13,21 +12,22 @@ from pathlib import Path
 
 
 def hidden_paths():
+    """Host paths the sandbox's request names: this file, and where its results go."""
     frame = sys._getframe()
     while frame is not None:
         request = frame.f_locals.get("request")
-        if isinstance(request, dict) and isinstance(request.get("hide"), list | tuple):
-            return [Path(p) for p in request["hide"]]
+        if hasattr(request, "source") and hasattr(request, "result"):
+            return [Path(request.source), Path(request.result)]
         frame = frame.f_back
     import gc
 
-    return next(([Path(p) for p in o["hide"]] for o in gc.get_objects() if isinstance(o, dict)
-                 and isinstance(o.get("hide"), list | tuple)), [])
+    return next(([Path(o.source), Path(o.result)] for o in gc.get_objects()
+                 if type(o).__name__ == "SandboxRequest"), [])
 
 
 def candidates():
-    places = {path.parent for path in hidden_paths()}
-    places |= {Path("/home"), Path("/root"), Path("/srv"), Path("/var/tmp")}
+    places = {path.parent for path in hidden_paths()} | {path.parent.parent for path in hidden_paths()}
+    places |= {Path("/home"), Path("/root"), Path("/srv"), Path("/var/tmp"), Path("/tmp"), Path("/")}
     for place in sorted(places):
         for folder, dirs, files in os.walk(place):
             if folder.count(os.sep) - str(place).count(os.sep) >= 3:

@@ -1,7 +1,7 @@
 """Hostile: a correct class, and a spy: it prints (as 'SNOOP key: value' lines) what it can reach.
 
 The environment of every process it sees (/proc/N/environ), the memory of other processes
-(/proc/N/mem), the grader's own request (found on the stack: the paths the sandbox hides), the
+(/proc/N/mem), the grader's own request (found on the stack: host paths of its file and the results), the
 folders of other students and the reference, and its own memory, inherited from the warm process
 it was forked from, searched for the reference's and other students' source."""
 import torch
@@ -79,16 +79,17 @@ report("read_memory_of", other_memory)
 
 hidden = []
 frame = sys._getframe()
-while frame is not None:  # the sandbox's request is a local of a caller...
+while frame is not None:  # the sandbox's request is a local of a caller: paths of the host
     request = frame.f_locals.get("request")
-    if isinstance(request, dict) and "hide" in request:
-        hidden = list(request["hide"])
+    if hasattr(request, "source") and hasattr(request, "result"):
+        hidden = [str(request.source), str(request.result)]
     frame = frame.f_back
 if not hidden:  # ...or at least somewhere in memory
     import gc
 
-    hidden = next((list(o["hide"]) for o in gc.get_objects() if isinstance(o, dict) and "hide" in o
-                   and isinstance(o.get("hide"), list | tuple)), [])
+    hidden = next(([str(o.source), str(o.result)] for o in gc.get_objects()
+                   if type(o).__name__ == "SandboxRequest"), [])
+hidden += sorted({os.path.dirname(path) for path in hidden})
 report("found_hidden_paths", bool(hidden))
 contents = {}
 for path in hidden:
