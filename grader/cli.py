@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Grade every submission in SUBMISSIONS_DIR and write "
                              "scores.csv, results.csv and run.json into OUT_DIR.")
     grade.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
-    grade.add_argument("submissions", type=Path, help="folder of STUDENT.ipynb, STUDENT.py or STUDENT/")
+    grade.add_argument("submissions", type=Path, help="folder of STUDENT.ipynb, STUDENT.py or STUDENT/, or the "
+                       "LMS's archive (Canvas \"Download Submissions\" .zip, or its unpacked folder)")
     grade.add_argument("-o", "--out", type=Path, required=True, help="folder for the report")
     grade.add_argument("--roster", type=Path, default=None, metavar="CSV",
                        help="class list (student,lms_id,name): listed students with no submission "

@@ -26,11 +26,11 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from grader import grading, report, submissions
+    from grader import grading, lms_archive, report
     from grader import roster as class_roster
 
     assignment = find_assignment(assignment_name)
-    found = submissions.discover(submissions_dir)
+    found = lms_archive.discover(submissions_dir, roster)  # a folder, or the LMS's archive
     if roster is not None:
         found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
         if unlisted:
