@@ -22,7 +22,8 @@ N = 24
 def slow_class(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     for index in range(N):
-        source = (EXAMPLES / "custom_layer" / ("alice.py" if index % 3 else "rupert.py")).read_text()  # 10 and 6 points
+        name = "alice.py" if index % 3 else "rupert.py"  # 10 and 6 points
+        source = (EXAMPLES / "custom_layer" / name).read_text()
         (folder / f"s{index:02d}.py").write_text(source + "\nimport time\ntime.sleep(0.4)\n")
     return folder
 
