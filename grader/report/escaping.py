@@ -72,9 +72,11 @@ def from_csv_cell(value: str) -> str:
 
 def csv_table(frame):
     """A copy of a pandas table with every text cell made safe by :func:`csv_cell`."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
     frame = frame.copy()
     for column in frame.columns:
-        if frame[column].dtype == object or str(frame[column].dtype).startswith("string"):
+        if not (is_numeric_dtype(frame[column]) or is_bool_dtype(frame[column])):  # object or str
             frame[column] = frame[column].map(csv_cell)
     return frame
 
@@ -147,7 +149,7 @@ def student_html(fragment: str) -> str:
 
 MD_SPECIAL = "\\`*_[]|~"  # inline Markdown (GFM): code, emphasis, links, table cells, strikethrough
 MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}  # raw HTML and entities
-_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")  # GFM's autolinks and mentions
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)(?=[\w-])")  # GFM's autolinks and mentions
 _MD_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 

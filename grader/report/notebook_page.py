@@ -31,6 +31,7 @@ MAX_RENDERED_BYTES = 10 * 1024 * 1024
 MAX_CELLS = 2000  # a page of 2,000 cells takes nbconvert about 2 s
 RENDER_SECONDS = 5.0
 STUDENT_LABEL = "Your notebook's text (as you wrote it)"
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
 class RenderTimeout(Exception):
@@ -139,7 +140,8 @@ class NotebookRenderer:
                                               "clean_html": clean_highlighted,
                                               "highlight_code": CodeHighlighter()})
         empty = self._export(_empty_notebook(), {"grader_css_only": True})
-        self.css = empty[empty.index("<!--grader:css-begin-->") + 23:empty.index("<!--grader:css-end-->")]
+        css = empty[empty.index("<!--grader:css-begin-->") + 23:empty.index("<!--grader:css-end-->")]
+        self.css = CSS_COMMENT.sub("", css)  # their credits name web addresses: none may be in a page
 
     def render(self, notebook, name: str) -> str:
         page = self._export(notebook, {"metadata": {"name": name}, "grader_csp": CONTENT_SECURITY_POLICY,
