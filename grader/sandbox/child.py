@@ -28,6 +28,16 @@ class SoftTimeout(BaseException):
     """Raised by the alarm when a cell or a probe runs past its share of the time limit."""
 
 
+def arm_alarm(seconds: float) -> None:
+    """Stop the running code after ``seconds`` of its own CPU time (so that a busy neighbour
+    cannot cost it its result), or ``WALL_FACTOR`` times that of wall time (code that sleeps)."""
+    signal.setitimer(signal.ITIMER_PROF, seconds, ALARM_REPEAT if seconds else 0)
+    signal.setitimer(signal.ITIMER_REAL, seconds * WALL_FACTOR, ALARM_REPEAT if seconds else 0)
+
+
+WALL_FACTOR = 3.0  # as the fork server's hard limit: wall time may be this many times the CPU limit
+
+
 def _on_alarm(signum: int, frame: Any) -> None:
     raise SoftTimeout
 
@@ -49,6 +59,7 @@ def run_submission(
     if device.startswith("cuda") and gpu_memory_fraction:  # one student cannot starve the others
         torch.cuda.set_per_process_memory_fraction(gpu_memory_fraction)
     signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGPROF, _on_alarm)
     started = time.monotonic()
     try:
         cells = cells_of(source, kind, name)
@@ -76,23 +87,23 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
     namespace["get_ipython"] = lambda: shell
     namespace["__builtins__"] = __builtins__
     errors: list[dict] = []
-    deadline = time.monotonic() + budget
+    deadline = time.process_time() + budget  # CPU time: a busy neighbour costs it nothing
     _student_files.update(cell.filename for cell in cells)
     _cache_lines(cells)
     make_plots_headless()
     for cell in cells:
-        remaining = deadline - time.monotonic()
+        remaining = deadline - time.process_time()
         if remaining <= 0:
             errors.append({"cell": cell.number, "type": "SoftTimeout", "not_run": True,
                            "message": "not run: the time limit was used up by earlier cells"})
             continue
         try:
             code = compile(cell.code_text(), cell.filename, "exec")
-            signal.setitimer(signal.ITIMER_REAL, remaining, ALARM_REPEAT)
+            arm_alarm(remaining)
             try:
                 exec(code, namespace)
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                arm_alarm(0)
         except BaseException as error:  # noqa: B036 - student code may raise anything
             errors.append({"cell": cell.number, **describe_exception(error),
                            "defines": defined_names(cell.source)})
@@ -118,12 +129,12 @@ def run_probe(name: str, probe: Callable, namespace: dict, device: Any, budget: 
     _seed(device)
     try:
         if budget is not None:
-            signal.setitimer(signal.ITIMER_REAL, budget, ALARM_REPEAT)
+            arm_alarm(budget)
         try:
             value = probe(namespace, device)
         finally:
             if budget is not None:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                arm_alarm(0)
         return encode_frame("probe", name, value)
     except WireError as error:
         return encode_frame("probe", name, error={"type": "WireError", "message": str(error)})

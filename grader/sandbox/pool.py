@@ -39,7 +39,7 @@ class ForkServer:
               preload: tuple[str, ...] = (), while_starting: Callable[[], None] | None = None) -> ForkServer:
         """Start a server; ``while_starting`` runs once its process is spawned, before it is ready."""
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)  # holds grader/
         # Plots render headless; matplotlib's font cache is built once and kept between runs.
         env["MPLBACKEND"] = "Agg"
         env["MPLCONFIGDIR"] = str(Path(tempfile.gettempdir()) / f"grader-matplotlib-{os.getuid()}")
