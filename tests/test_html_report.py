@@ -16,11 +16,7 @@ import pytest
 from conftest import EXAMPLES
 from grader import grading, report
 from grader.report.html import write_extras
-
-try:  # the sandbox package is being reorganised: where PROTECTIONS lives is moving
-    from grader.sandbox.selftest import PROTECTIONS
-except ImportError:  # pragma: no cover
-    from grader.sandbox.isolation import PROTECTIONS
+from grader.sandbox.selftest import PROTECTIONS
 
 OPTIONS = {"timeout": 6, "memory": 512 * 1024**2}
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"  # a legal file name on Linux, so a legal student id

@@ -52,13 +52,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from grader.report.escaping import visible
+
     export = export_canvas(args.out_dir, args.output, args.roster, title=args.title, missing=args.missing)
-    print(f"Wrote {export.csv_path} ({len(export.rows)} students, column {export.title!r}, "
+    print(f"Wrote {export.csv_path} ({len(export.rows)} students, column {visible(repr(export.title))}, "
           f"{export.points:g} points) and {export.status_path}")
     if export.missing:
-        print(f"missing (no submission): {', '.join(export.missing)}")
-    if export.unlisted:
-        print(f"warning: not in the roster, so left out: {', '.join(export.unlisted)}")
+        print(f"missing (no submission): {visible(', '.join(export.missing))}")
+    if export.unlisted:  # ids from scores.csv: file names the students chose, shown with escapes visible
+        print(f"warning: not in the roster, so left out: {visible(', '.join(export.unlisted))}")
     return 0
 
 

@@ -20,11 +20,7 @@ from grader.grading import BatchResult
 from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write
 from grader.report.html import write_extras
-
-try:  # the sandbox package is being reorganised: where PROTECTIONS lives is moving
-    from grader.sandbox.selftest import PROTECTIONS
-except ImportError:  # pragma: no cover
-    from grader.sandbox.isolation import PROTECTIONS
+from grader.sandbox.selftest import PROTECTIONS
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
                  "code_seconds", "file"]
