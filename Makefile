@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= out/custom_layer
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean releases
 
 $(BIN)/grader: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; run: make PYTHON=python3 ..."; exit 1; }
@@ -20,6 +20,12 @@ $(BIN)/grader: pyproject.toml
 demo: $(BIN)/grader
 	$(BIN)/grader grade custom_layer examples/custom_layer -o $(OUT)
 	@echo "The report is in $(OUT)/: scores.csv, results.csv, run.json, report.html, feedback/"
+
+# The student releases the wheel carries (no reference, no hidden test): run after changing an
+# assignment; tests/test_release.py fails while one is stale.
+ASSIGNMENTS := $(notdir $(wildcard assignments/*))
+releases: $(BIN)/grader
+	@for name in $(ASSIGNMENTS); do $(BIN)/grader release $$name -o releases/$$name || exit 1; done
 
 test: $(BIN)/grader
 	$(BIN)/ruff check grader tests bench

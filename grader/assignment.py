@@ -103,6 +103,8 @@ def parse_size(text: str | int) -> int:
 def list_assignments() -> list[Assignment]:
     """The bundled assignments, sorted by name."""
     folder = bundled_root() / "assignments"
+    if not folder.is_dir():  # an installed grader carries student releases only
+        return []
     found = [load_assignment(p) for p in sorted(folder.iterdir()) if (p / "assignment.toml").is_file()]
     return found
 
@@ -119,6 +121,12 @@ def find_assignment(name_or_path: str) -> Assignment:
     bundled = bundled_root() / "assignments" / name_or_path
     if (bundled / "assignment.toml").is_file():
         return load_assignment(bundled)
+    from grader.release import bundled_releases
+
+    if (bundled_releases() / name_or_path / "release.json").is_file():
+        raise GraderError(f"{name_or_path} is installed as a student release only (public tests, no "
+                          f"reference): `grader check {name_or_path} FILE` checks a notebook; to grade, "
+                          "run the grader from its checkout or give the assignment's folder")
     names = ", ".join(a.name for a in list_assignments()) or "none"
     raise GraderError(
         f"unknown assignment {name_or_path!r}: give a bundled name ({names}) "

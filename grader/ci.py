@@ -1,11 +1,15 @@
-"""The CI door: ``grader ci ASSIGNMENT SUBMISSION --format gradescope|junit|github``.
+"""The CI door: ``grader ci ASSIGNMENT SUBMISSION --format gradescope|junit|github|classroom50``.
 
 Grades one submission with every test, public and hidden (CI grading is the real grade), and
 writes machine-readable results (the writers are in :mod:`grader.ci_formats`). Hidden tests count
 for the score, but what CI writes is student-facing: they show their name and points only.
 
+A submission that is missing, renamed or unreadable still gets a results file in every format:
+every test with 0 points and the reason, so the CI system shows why.
+
 Exit status: 0 when grading ran, whatever the score; 1 when ``--fail-under PERCENT`` is given and
-the score is below it; 2 for a mistake in the call (an unknown assignment, a missing file).
+the score is below it, or when the submission could not be graded at all (missing, unreadable:
+the results file says so); 2 for a mistake in the call (an unknown assignment, an unwritable -o).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 
 from grader.errors import GraderError
 
-FORMATS = ("gradescope", "junit", "github")
+FORMATS = ("gradescope", "junit", "github", "classroom50")
 GRADESCOPE_HOME = Path("/autograder")
 
 
@@ -42,7 +46,7 @@ class SubmissionResult:
     assignment: str
     title: str
     file: str  # as given on the command line
-    status: str  # graded, error, timeout or killed
+    status: str  # graded, error, timeout, killed, or missing (the file could not be graded at all)
     message: str  # the run's one-line message (a failing cell, a time-out), or ""
     seconds: float
     tests: tuple[TestResult, ...]
@@ -82,11 +86,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
     ci.add_argument("submission", type=Path, help="the notebook (.ipynb) or module (.py) to grade")
     ci.add_argument("--format", required=True, choices=FORMATS,
                     help="gradescope: results.json; junit: JUnit XML; github: a job summary "
-                    "(Markdown) and workflow annotations")
+                    "(Markdown) and workflow annotations; classroom50: Classroom 50's result.json")
     ci.add_argument("-o", "--out", type=Path, default=None, metavar="FILE",
                     help="where to write (default: gradescope /autograder/results/results.json "
-                    "on Gradescope, else results.json; junit report.xml; github: appended to "
-                    "$GITHUB_STEP_SUMMARY, else printed)")
+                    "on Gradescope, else results.json; junit report.xml; classroom50 result.json; "
+                    "github: appended to $GITHUB_STEP_SUMMARY, else printed)")
     ci.add_argument("--fail-under", type=_percent, default=None, metavar="PERCENT",
                     help="exit with status 1 when the score is below PERCENT of the points")
     add_run_options(ci)
@@ -108,16 +112,44 @@ def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under:
 
     assignment = find_assignment(assignment_name)
     settings = gradescope_settings(assignment.root / "assignment.toml")
-    submission = submissions.single(file)
     target = output_path(fmt, out)
     if target is not None:
         ci_formats.check_writable(target)
-    batch = grading.grade(assignment, [submission], options)
-    result = summarize(batch, str(file), settings)
+    try:
+        submission = submissions.single(file)
+        problem = submission.problem
+    except GraderError as error:
+        submission, problem = None, str(error)
+    if submission is None or problem:
+        result = not_graded(assignment, str(file), problem or "no file to grade", settings)
+    else:
+        result = summarize(grading.grade(assignment, [submission], options), str(file), settings)
+    write(result, fmt, target)
+    if result.status == "missing":
+        print(f"grader: {result.message}; {fmt} results with 0 points "
+              f"{'in ' + str(target) if target else 'printed'}", file=sys.stderr)
+        return 1
+    if fmt != "github":
+        print(f"{result.headline()}; {fmt} results in {target}")
+    if fail_under is not None and result.below(fail_under):
+        print(f"grader: the score {result.percent:g}% is below --fail-under {fail_under:g}%",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def write(result: SubmissionResult, fmt: str, target: Path | None) -> None:
+    """Write ``result`` in ``fmt`` to ``target`` (github: annotations on stdout, the summary there)."""
+    from grader import ci_formats
+
     if fmt == "gradescope":
         ci_formats.write_gradescope(result, target)
     elif fmt == "junit":
         ci_formats.write_junit(result, target)
+    elif fmt == "classroom50":
+        from grader.classroom50 import write_classroom50
+
+        write_classroom50(result, target)
     else:
         for line in ci_formats.github_annotations(result):
             print(line)
@@ -127,13 +159,24 @@ def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under:
         else:
             with target.open("a", encoding="utf-8") as stream:
                 stream.write(summary)
-    if fmt != "github":
-        print(f"{result.headline()}; {fmt} results in {target}")
-    if fail_under is not None and result.below(fail_under):
-        print(f"grader: the score {result.percent:g}% is below --fail-under {fail_under:g}%",
-              file=sys.stderr)
-        return 1
-    return 0
+
+
+def not_graded(assignment, file: str, reason: str, settings: dict | None = None) -> SubmissionResult:
+    """The result of a submission that could not be run: every test, 0 points, and why."""
+    from grader.release import split_public
+
+    reason = _clean(reason)
+    tests = []
+    for path in assignment.test_files:
+        part = split_public(path)
+        for name, hidden in [*((n, False) for n in part.public_tests), *((n, True) for n in part.hidden_tests)]:
+            points = (part.hidden_points if hidden else part.public_points)[name]
+            tests.append(TestResult(test=name, description=part.descriptions.get(name, name), score=0.0,
+                                    max_score=points, passed=False, hidden=hidden,
+                                    message=f"not graded: {reason}"))
+    return SubmissionResult(assignment=assignment.name, title=assignment.title, file=file,
+                            status="missing", message=reason, seconds=0.0, tests=tuple(tests),
+                            settings=settings or {})
 
 
 def output_path(fmt: str, out: Path | None) -> Path | None:
@@ -146,6 +189,8 @@ def output_path(fmt: str, out: Path | None) -> Path | None:
         return Path("results.json")
     if fmt == "junit":
         return Path("report.xml")
+    if fmt == "classroom50":
+        return Path("result.json")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     return Path(summary) if summary else None
 

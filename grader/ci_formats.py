@@ -4,9 +4,12 @@ Every format is student-facing: a hidden test shows its description and points, 
 failure message.
 
 - Gradescope: the documented fields of results.json
-  (https://gradescope-autograders.readthedocs.io/en/latest/specs/). The total a submission can
-  score is not a documented top-level field (Gradescope takes it from the assignment's settings),
-  so it goes into ``extra_data.max_score``.
+  (https://gradescope-autograders.readthedocs.io/en/latest/specs/): per test ``status`` (passed or
+  failed), ``output`` in Markdown (``output_format``/``test_output_format`` "md"; failure messages
+  in fenced code blocks, so student text renders as text) and ``stdout_visibility``. The spec has
+  no top-level status or total: the run's status and the total a submission can score go into
+  ``extra_data``.
+- Classroom 50: ``result.json`` (classroom50/result/v1), written by :mod:`grader.classroom50`.
 - JUnit: one ``<testsuite>`` (in ``<testsuites>``), one ``<testcase>`` per test with
   ``classname`` = the assignment and ``name`` = the test; points are ``<property>`` elements.
 - GitHub: a Markdown table for the job summary, and workflow commands (``::error``, ``::notice``)
@@ -16,6 +19,7 @@ failure message.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
@@ -59,14 +63,18 @@ def gradescope_results(result: SubmissionResult) -> dict:
             "max_score": test.max_score,
             "status": "passed" if test.passed else "failed",
             "visibility": settings["hidden_tests" if test.hidden else "public_tests"],
-            "output": _student_message(test),
+            "output": _fenced(_student_message(test)),
+            "output_format": "md",
             "extra_data": {"test": test.test, "hidden": test.hidden},
         }
         tests.append(entry)
     return {
         "score": result.score,
         "execution_time": round(result.seconds),
-        "output": _overview(result),
+        "output": _fenced(_overview(result)),
+        "output_format": "md",
+        "test_output_format": "md",
+        "test_name_format": "text",
         "visibility": settings["visibility"],
         "stdout_visibility": settings["stdout_visibility"],
         "extra_data": {"assignment": result.assignment, "max_score": result.max_score,
@@ -153,6 +161,14 @@ def _student_message(test: TestResult) -> str:
     if test.passed:
         return ""
     return HIDDEN_OUTPUT if test.hidden else (test.message or "failed")
+
+
+def _fenced(text: str) -> str:
+    """``text`` as a Markdown code block (shown as written), fenced longer than any backtick run."""
+    if not text:
+        return ""
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    return f"{fence}\n{text}\n{fence}"
 
 
 def _gist(message: str) -> str:

@@ -15,14 +15,15 @@ subparsers (kept on the ``export`` parser as its ``targets`` attribute).
 The zip Gradescope builds its image from holds:
 
 - ``setup.sh``: installs Python 3.11 when the image lacks it, a virtual environment in
-  ``/autograder/venv``, ``torch==2.13.0`` first (pinned), then the grader's wheel, and deletes
-  the wheel, so that student code cannot read the tests and references inside it (the installed
-  copies are hidden from the sandbox when grading);
+  ``/autograder/venv``, CPU-only ``torch==2.13.0`` first (pinned, from PyTorch's CPU index: a
+  plain ``pip install torch`` on Linux also pulls several GB of CUDA libraries), then the
+  grader's wheel (which holds student releases only, no solutions);
 - ``run_autograder``: finds the one notebook (else module) in ``/autograder/submission`` and runs
   ``grader ci ASSIGNMENT FILE --format gradescope -o /autograder/results/results.json``;
 - ``grader-VERSION-py3-none-any.whl``, built from this checkout with ``pip wheel --no-deps``;
-- for an assignment given as a folder rather than a bundled name: ``assignments/NAME/`` and
-  ``reference/NAME.py``. Nothing else (no examples, no other files of the checkout).
+- ``assignments/NAME/`` and ``reference/NAME.py``: the assignment with its hidden tests and its
+  reference, which the installed wheel does not carry; the sandbox hides both from student code.
+  Nothing else (no examples, no other files of the checkout).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from grader.errors import GraderError
 
 EXECUTABLE = 0o100755 << 16  # a zip member's Unix mode: a regular file, rwxr-xr-x
 VENV = "/autograder/venv"
+# The one line that installs torch without a GPU (students, CI, Gradescope): PyTorch's CPU wheels.
+TORCH_CPU = "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
 def export_targets(verbs: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -77,29 +80,21 @@ def run_export_gradescope(args: argparse.Namespace) -> int:
 
 def export_gradescope(assignment_name: str, out: Path, ci_arguments: Sequence[str] = ()) -> list[str]:
     """Write the autograder zip to ``out``; the names of its top-level members."""
-    from grader.assignment import bundled_root, find_assignment
+    from grader.assignment import find_assignment
 
     assignment = find_assignment(assignment_name)
-    bundled = assignment.root.parent == (bundled_root() / "assignments").resolve()
     _check_writable(out)
     with tempfile.TemporaryDirectory(prefix="grader-export-") as work:
         wheel = build_wheel(Path(work))
-        if bundled:
-            with zipfile.ZipFile(wheel) as built:
-                wanted = f"grader/_bundled/assignments/{assignment.root.name}/assignment.toml"
-                if wanted not in built.namelist():
-                    raise GraderError(f"the wheel built from {_checkout()} lacks {assignment.name}: "
-                                      "is the assignment inside assignments/ of the checkout?")
-        target = assignment.name if bundled else f"/autograder/source/assignments/{assignment.root.name}"
+        target = f"/autograder/source/assignments/{assignment.root.name}"
         partial = out.with_name(f".{out.name}.partial")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
             _add_script(bundle, "setup.sh", setup_script(wheel.name))
             _add_script(bundle, "run_autograder", run_autograder_script(target, ci_arguments))
             bundle.write(wheel, wheel.name)
-            if not bundled:
-                _add_assignment(bundle, assignment)
+            _add_assignment(bundle, assignment)
         partial.replace(out)
-    return ["setup.sh", "run_autograder", wheel.name] + ([] if bundled else ["assignments/", "reference/"])
+    return ["setup.sh", "run_autograder", wheel.name, "assignments/", "reference/"]
 
 
 def build_wheel(folder: Path) -> Path:
@@ -132,12 +127,11 @@ if ! python3.11 -c "import ensurepip, venv" >/dev/null 2>&1; then
 fi
 python3.11 -m venv {VENV}
 {VENV}/bin/python -m pip install --upgrade pip
-# torch first, pinned: a looser requirement would let pip fetch a multi-GB CUDA build
-{VENV}/bin/python -m pip install torch==2.13.0
+# torch first, pinned and CPU-only: a plain `pip install torch` also pulls GBs of CUDA libraries
+{VENV}/bin/python -m pip install {TORCH_CPU}
 {VENV}/bin/python -m pip install /autograder/source/{wheel}
-# The wheel holds the tests and references: student code must not find a copy to read.
 rm -f /autograder/source/{wheel}
-{VENV}/bin/grader list
+{VENV}/bin/grader --version
 """
 
 

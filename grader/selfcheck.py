@@ -1,52 +1,156 @@
-"""``check("custom_layer")`` inside a student's notebook: the public tests on the live objects.
+"""The student's self-check: the public tests of a release, in a notebook or from the command line.
 
-The probes run here, in the student's own kernel, on the notebook's namespace (no saved file
-needed). Their observations go, as data, to a separate process (``python -m grader.selfcheck``),
-which runs the reference in a sandbox and judges; the result comes back as a table. The score
-shown counts the public tests only: hidden tests count when the work is graded.
+``check("custom_layer")`` / ``check(".")`` inside a notebook runs the public probes on the
+notebook's live objects (no saved file needed) and sends their observations, as data, to a judge
+process that compares them with the release's reference observations and returns a table. The
+judge stays warm for the kernel's life, and the release's probes stay loaded: a second call costs
+the probes and a judging, not a Python start. ``grader check RELEASE FILE`` runs the file's cells
+and the probes in the sandbox (Linux) or in a plain time-limited process (macOS, Windows: see
+:mod:`grader.platforms`), then judges here.
+
+What counts is a *release* (:mod:`grader.release`): a folder, or a bundled one by name. Given an
+assignment folder (an instructor's checkout), the release is made once and cached. The score shown
+counts the public tests only: hidden tests count when the work is graded.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
 
+JUDGE_TIMEOUT = 300.0  # seconds for one judging in the warm judge
+
+
+# --- finding the release --------------------------------------------------------------------------
+
+
+def resolve(name_or_path: str):
+    """The release to check against: a release folder, a bundled release, or one made (once, and
+    cached) from an assignment folder or a checkout's assignment."""
+    from grader.release import find_release
+
+    found = find_release(name_or_path)
+    if found is not None:
+        return found
+    from grader.assignment import find_assignment
+    from grader.platforms import sandbox_unavailable
+    from grader.release import is_release, load_release, make_release
+
+    assignment = find_assignment(name_or_path)
+    cached = _cache_dir() / f"{assignment.name}-{assignment.fingerprint}"
+    if is_release(cached):
+        return load_release(cached)
+    if sandbox_unavailable():
+        raise GraderError(f"{assignment.name} is an assignment folder, not a release, and its "
+                          "reference can only run in the sandbox (Linux): check against its "
+                          "release (`grader release` writes one)")
+    return make_release(str(assignment.root), cached)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    folder = Path(base) / "grader" / "releases"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    except OSError:
+        folder = Path(tempfile.gettempdir()) / f"grader-releases-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+
+# --- probes, run where the student's code is ----------------------------------------------------
+
+
+_probe_cache: dict[tuple, dict[str, Any]] = {}
+
+
+def load_probes(test_files: tuple[Path, ...]) -> dict[str, Any]:
+    """The probes the test files define, by name (imported once per file version)."""
+    import importlib.util
+
+    from grader.api import probes_of
+
+    key = tuple((str(p), p.stat().st_mtime_ns) for p in test_files)
+    if key in _probe_cache:
+        return _probe_cache[key]
+    probes: dict[str, Any] = {}
+    for index, path in enumerate(test_files):
+        spec = importlib.util.spec_from_file_location(f"grader_public_probes_{index}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        probes.update(probes_of(module))
+    _probe_cache[key] = probes
+    return probes
+
+
+def run_probe(name: str, probe: Any, namespace: dict, device: Any) -> bytes:
+    """One probe's frame: its observation, or what went wrong (seeded as the reference was)."""
+    import torch
+
+    from grader.sandbox.wire import WireError, encode_frame
+
+    if getattr(device, "type", "cpu") != "cpu" or torch.cuda.is_initialized():
+        torch.manual_seed(0)
+    else:
+        torch.default_generator.manual_seed(0)
+    try:
+        return encode_frame("probe", name, probe(namespace, device))
+    except WireError as error:
+        return encode_frame("probe", name, error={"type": "WireError", "message": str(error)})
+    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+        return encode_frame("probe", name, error=_describe(error))
+
+
+def _describe(error: BaseException) -> dict[str, Any]:
+    try:
+        from grader.sandbox.child import describe_exception
+
+        return describe_exception(error)
+    except Exception:  # noqa: BLE001 - a platform where the sandbox's modules cannot load
+        try:
+            return {"type": type(error).__name__, "message": str(error)[:2000]}
+        except Exception:  # noqa: BLE001 - a hostile __str__
+            return {"type": type(error).__name__, "message": "unprintable"}
+
+
+# --- check() in a notebook -------------------------------------------------------------------------
+
 
 def check(assignment: str, namespace: dict[str, Any] | None = None, device: str = "cpu") -> Any:
-    """Run ``assignment``'s public tests on this notebook's objects and show the results."""
+    """Run the public tests of ``assignment`` (a release folder, or a name) on this notebook's
+    objects and show the results."""
     if os.environ.get("GRADER_SANDBOX"):  # the notebook is being graded: the grader checks it
         return None
-    from grader.assignment import find_assignment
-    from grader.sandbox.child import run_probe
-    from grader.sandbox.forkserver import load_probes
+    import torch
+
     from grader.sandbox.wire import encode_frame
 
     namespace = namespace if namespace is not None else _notebook_namespace()
-    found = find_assignment(assignment)
-    probes = load_probes([str(path) for path in found.test_files])
+    release = resolve(assignment)
+    probes = load_probes(release.test_files)
     with tempfile.TemporaryDirectory(prefix="grader-check-") as folder:
         frames = Path(folder) / "observations.bin"
-        import torch
-
         with open(frames, "wb") as handle, torch.random.fork_rng(devices=[]):  # keep their RNG
             handle.write(encode_frame("load", value={"cells": 1, "errors": [], "notes": []}))
+            started = time.monotonic()
             for name, probe in sorted(probes.items()):
-                handle.write(run_probe(name, probe, namespace, torch.device(device), None))
-            handle.write(encode_frame("done", seconds=0.0))
-        judged = subprocess.run(
-            [sys.executable, "-m", "grader.selfcheck", str(found.root), str(frames), device],
-            capture_output=True, text=True, timeout=600,
-        )
-    if judged.returncode != 0:
-        raise GraderError(f"the self-check could not judge: {judged.stderr.strip()[-500:]}")
-    return _show(json.loads(judged.stdout))
+                handle.write(run_probe(name, probe, namespace, torch.device(device)))
+            handle.write(encode_frame("done", seconds=time.monotonic() - started))
+        report = _warm_judge().judge(str(release.root), str(frames))
+    from grader.platforms import sandbox_unavailable
+
+    return CheckResult(report, notes=[] if sandbox_unavailable() is None else
+                       ["the probes ran in this kernel, not in a sandbox"])
 
 
 def _notebook_namespace() -> dict[str, Any]:
@@ -63,55 +167,302 @@ def _notebook_namespace() -> dict[str, Any]:
     return vars(__main__)
 
 
-class CheckResult:
-    """What ``check`` returns: shows itself as a table in Jupyter and as text elsewhere."""
+class WarmJudge:
+    """``python -m grader.selfcheck serve``: a judge process kept for the kernel's life."""
 
-    def __init__(self, report: dict[str, Any]) -> None:
+    def __init__(self) -> None:
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.selfcheck", "serve"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log, text=True, encoding="utf-8")
+        atexit.register(self.close)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def judge(self, release: str, frames: str) -> dict:
+        try:
+            self.process.stdin.write(json.dumps({"release": release, "frames": frames}) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        except OSError:
+            line = ""
+        if not line:
+            self.log.seek(0)
+            detail = self.log.read().strip()[-500:]
+            raise GraderError(f"the self-check's judge stopped: {detail or 'no message'}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise GraderError(answer["error"])
+        return answer
+
+    def close(self) -> None:
+        if self.alive():
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+
+
+_judge: WarmJudge | None = None
+
+
+def _warm_judge() -> WarmJudge:
+    global _judge
+    if _judge is None or not _judge.alive():
+        _judge = WarmJudge()
+    return _judge
+
+
+def serve() -> None:
+    """The warm judge's loop: one JSON request a line on stdin, one JSON answer a line."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # what the tests print cannot reach the protocol
+    from grader.release import load_release
+
+    releases: dict[str, Any] = {}
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            root = request["release"]
+            if root not in releases:
+                releases[root] = load_release(Path(root))
+            answer = report_of(releases[root], judge_frames(releases[root], Path(request["frames"])))
+        except GraderError as error:
+            answer = {"error": str(error)}
+        except Exception as error:  # noqa: BLE001 - a bug here must not hang the notebook
+            answer = {"error": f"the self-check failed ({type(error).__name__}: {error})"}
+        protocol.write(json.dumps(answer) + "\n")
+        protocol.flush()
+
+
+# --- judging -----------------------------------------------------------------------------------------
+
+
+def judge_frames(release, frames: Path, run=None):
+    """The public tests' outcomes for the observations in ``frames``."""
+    from grader.plugin import judge
+    from grader.runs import ObservationSource, Run
+    from grader.submissions import Submission
+
+    run = run or Run(Submission("notebook", frames), result_path=frames)
+    source = ObservationSource(release.reference, {run.submission.student: run})
+    return judge(release.test_files, source, [run.submission.student], public_only=True)
+
+
+def report_of(release, outcomes) -> dict:
+    tests = [{"test": o.test, "description": o.description, "score": o.points if o.passed else 0.0,
+              "max_score": o.points, "passed": o.passed, "message": o.message} for o in outcomes]
+    return {"title": release.title, "name": release.name, "tests": tests,
+            "hidden_points": release.hidden_points}
+
+
+# --- grader check RELEASE FILE ---------------------------------------------------------------------
+
+
+def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
+    """Run ``file`` against ``release``: (the run, the report, notes for the student)."""
+    from grader import submissions
+    from grader.platforms import sandbox_unavailable
+
+    submission = submissions.single(file)
+    timeout = options.timeout or release.timeout
+    memory = options.memory or release.memory
+    off = sandbox_unavailable()
+    with tempfile.TemporaryDirectory(prefix="grader-check-") as work:
+        frames = Path(work) / "student.obs"
+        if off is None:
+            run = _sandboxed(release, submission, Path(work), frames, timeout, memory, options)
+        else:
+            run = _plain(release, submission, frames, timeout, options.device)
+        outcomes = judge_frames(release, frames, run)
+        return run, report_of(release, outcomes), [off] if off else []
+
+
+def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, memory: int, options):
+    from grader.runs import run_submission
+    from grader.sandbox.pool import SandboxPool
+
+    pool = SandboxPool(release.test_files, 1, work, options.namespaces)
+    try:
+        return run_submission(submission, pool, frames, timeout, memory, options.device, ())
+    finally:
+        pool.close()
+
+
+def _plain(release, submission, frames: Path, timeout: float, device: str):
+    """Where the sandbox cannot run: the file and the probes in a plain process, time-limited."""
+    from grader.runs import Run, run_from_response
+
+    if submission.problem or submission.path is None:
+        return Run(submission, status="error", message=submission.problem or "no file to check")
+    command = [sys.executable, "-m", "grader.selfcheck", "run", str(submission.path), str(frames),
+               device, *map(str, release.test_files)]
+    env = {**os.environ, "MPLBACKEND": "Agg", "GRADER_SANDBOX": "plain"}
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              errors="replace", timeout=timeout, env=env,
+                              cwd=submission.path.parent)
+        ended: dict[str, Any] = {"output": (done.stdout + done.stderr)[-4000:]}
+    except subprocess.TimeoutExpired:
+        ended = {"timed_out": True}
+    return run_from_response(submission, _ended(ended), frames, timeout)
+
+
+def _ended(fields: dict[str, Any]) -> Any:
+    """How the plain process ended, as the sandbox's typed message says it (a dict before it)."""
+    try:
+        from grader.sandbox.protocol import SandboxEnded
+    except ImportError:
+        return fields
+    return SandboxEnded(**fields)
+
+
+def run_plain(file: Path, frames: Path, device: str, test_files: list[Path]) -> None:
+    """``python -m grader.selfcheck run FILE FRAMES DEVICE TEST...``: load, probe, write frames."""
+    import types
+
+    import torch
+
+    from grader.notebook import NotebookError, Shell, cells_of
+    from grader.sandbox.wire import encode_frame
+
+    kind = "ipynb" if file.suffix == ".ipynb" else "py"
+    with open(frames, "wb") as out:
+        started = time.monotonic()
+        try:
+            cells = cells_of(file.read_bytes(), kind, file.name)
+        except NotebookError as error:
+            out.write(encode_frame("load", error={"type": "NotebookError", "message": str(error)}))
+            return
+        module = types.ModuleType("__main__" if kind == "ipynb" else "submission")
+        sys.modules[module.__name__] = module
+        namespace = module.__dict__
+        shell = Shell(namespace)
+        namespace["get_ipython"] = lambda: shell
+        errors = []
+        for cell in cells:
+            try:
+                exec(compile(cell.source, cell.filename, "exec"), namespace)
+            except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+                errors.append({"cell": cell.number, **_describe(error)})
+        out.write(encode_frame("load", value={"cells": len(cells), "errors": errors, "notes": shell.notes}))
+        out.flush()
+        for name, probe in sorted(load_probes(tuple(test_files)).items()):
+            out.write(run_probe(name, probe, namespace, torch.device(device)))
+            out.flush()
+        out.write(encode_frame("done", seconds=time.monotonic() - started))
+
+
+def check_command(name_or_path: str, file: Path, options) -> int:
+    """``grader check RELEASE FILE``: print the table; exit status 0 only when every check passed."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    release = resolve(name_or_path)
+    run, report, notes = check_file(release, file, options)
+    console = Console(highlight=False)
+    table = Table(title=f"{release.title}: public checks on {file.name}", show_lines=True)
+    for column in ("test", "points", "result", "why"):
+        table.add_column(column, overflow="fold")
+    for t in report["tests"]:
+        mark = "[green]passed[/]" if t["passed"] else "[red]failed[/]"
+        table.add_row(escape(t["description"]), f"{t['score']:g} / {t['max_score']:g}", mark,
+                      escape(t["message"]))
+    console.print(table)
+    if run.status != "graded" or run.message:
+        console.print(f"[red]{run.status}[/]: {escape(run.message)}")
+    for note in [*notes, *run.load.get("notes", [])]:
+        console.print(f"[dim]note: {escape(str(note))}[/]")
+    console.print(escape(_footer(report)))
+    return 0 if CheckResult(report).passed else 1
+
+
+# --- what the student sees ----------------------------------------------------------------------------
+
+
+class CheckResult:
+    """What ``check`` returns: a styled table in Jupyter, text elsewhere."""
+
+    def __init__(self, report: dict[str, Any], notes: list[str] | None = None) -> None:
         self.report = report
+        self.notes = notes or []
         self.score = sum(t["score"] for t in report["tests"])
         self.max_score = sum(t["max_score"] for t in report["tests"])
 
-    def _repr_html_(self) -> str:
-        from html import escape
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["tests"]) and all(t["passed"] for t in self.report["tests"])
 
-        rows = "".join(
-            f"<tr><td>{escape(t['description'])}</td><td>{t['score']:g} / {t['max_score']:g}</td>"
-            f"<td>{'✅' if t['passed'] else '❌'}</td><td><pre>{escape(t['message'])}</pre></td></tr>"
-            for t in self.report["tests"]
-        )
-        return (f"<h4>{escape(self.report['title'])}: public tests</h4><table><tr><th>test</th>"
-                f"<th>points</th><th>passed</th><th>why</th></tr>{rows}</table>"
-                f"<p><b>{self.score:g} / {self.max_score:g}</b> points. Hidden tests also count "
-                "towards your grade; they are run when your work is graded.</p>")
+    def _repr_html_(self) -> str:
+        return render_html(self.report, self.notes)
 
     def __repr__(self) -> str:
-        lines = [f"{self.report['title']}: public tests"]
-        for t in self.report["tests"]:
-            mark = "passed" if t["passed"] else "FAILED"
-            lines.append(f"  [{mark}] {t['description']} ({t['score']:g}/{t['max_score']:g})")
-            lines += [f"      {line}" for line in t["message"].splitlines()]
-        lines.append(f"{self.score:g} / {self.max_score:g} points. Hidden tests also count "
-                     "towards your grade; they are run when your work is graded.")
-        return "\n".join(lines)
+        return render_text(self.report, self.notes)
 
 
-def _show(report: dict[str, Any]) -> CheckResult:
-    return CheckResult(report)
+def _footer(report: dict) -> str:
+    tests = report["tests"]
+    score = sum(t["score"] for t in tests)
+    total = sum(t["max_score"] for t in tests)
+    hidden = report.get("hidden_points") or 0
+    worth = f" (worth {hidden:g} more points)" if hidden else ""
+    return (f"Public checks: {score:g} / {total:g} points. These are not your grade: hidden "
+            f"tests{worth} also count, and they run when your work is graded.")
 
 
-def main() -> None:
-    """``python -m grader.selfcheck ASSIGNMENT_DIR OBSERVATIONS DEVICE``: judge, print JSON."""
-    from grader.assignment import find_assignment
-    from grader.grading import GradeOptions, judge_observed
+def render_text(report: dict, notes: list[str]) -> str:
+    lines = [f"{report['title']}: public checks"]
+    for t in report["tests"]:
+        mark = "passed" if t["passed"] else "FAILED"
+        lines.append(f"  [{mark}] {t['description']} ({t['score']:g}/{t['max_score']:g})")
+        lines += [f"      {line}" for line in t["message"].splitlines()]
+    lines += [f"note: {note}" for note in notes]
+    lines.append(_footer(report))
+    return "\n".join(lines)
 
-    assignment_dir, frames, device = sys.argv[1:4]
-    assignment = find_assignment(assignment_dir)
-    batch = judge_observed(assignment, "notebook", Path(frames),
-                           GradeOptions(jobs=1, device=device, public_only=True))
-    tests = [{"description": o.description, "score": o.points if o.passed else 0.0,
-              "max_score": o.points, "passed": o.passed, "message": o.message}
-             for o in batch.outcomes]
-    print(json.dumps({"title": assignment.title, "tests": tests}))
+
+# Colours that read on light and dark notebook themes: text keeps the theme's colour, the verdict
+# has a translucent background and a saturated word.
+PASSED_STYLE = "background:rgba(46,160,67,.18);color:#2da44e;font-weight:600"
+FAILED_STYLE = "background:rgba(248,81,73,.18);color:#e5534b;font-weight:600"
+CELL_STYLE = "text-align:left;vertical-align:top;padding:4px 8px;border:1px solid rgba(128,128,128,.35)"
+
+
+def render_html(report: dict, notes: list[str]) -> str:
+    from html import escape
+
+    rows = []
+    for t in report["tests"]:
+        verdict = ("passed", PASSED_STYLE) if t["passed"] else ("failed", FAILED_STYLE)
+        why = (f'<pre style="white-space:pre-wrap;overflow-wrap:anywhere;margin:0;'
+               f'background:transparent;color:inherit">{escape(t["message"])}</pre>') if t["message"] else ""
+        rows.append(f'<tr><td style="{CELL_STYLE}">{escape(t["description"])}</td>'
+                    f'<td style="{CELL_STYLE};white-space:nowrap">{t["score"]:g} / {t["max_score"]:g}</td>'
+                    f'<td style="{CELL_STYLE};{verdict[1]}">{verdict[0]}</td>'
+                    f'<td style="{CELL_STYLE}">{why}</td></tr>')
+    head = "".join(f'<th style="{CELL_STYLE}">{name}</th>' for name in ("test", "points", "result", "why"))
+    note_html = "".join(f"<p><i>note: {escape(n)}</i></p>" for n in notes)
+    return (f'<div class="grader-check" style="max-width:100%">'
+            f"<h4>{escape(report['title'])}: public checks</h4>"
+            f'<table style="table-layout:fixed;width:100%;border-collapse:collapse">'
+            f'<colgroup><col style="width:34%"><col style="width:9%"><col style="width:8%">'
+            f'<col style="width:49%"></colgroup><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>{note_html}"
+            f"<p><b>{escape(_footer(report))}</b></p></div>")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        serve()
+    elif argv[:1] == ["run"] and len(argv) >= 5:
+        run_plain(Path(argv[1]), Path(argv[2]), argv[3], [Path(p) for p in argv[4:]])
+    else:
+        print("usage: python -m grader.selfcheck serve | run FILE FRAMES DEVICE TEST...", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ Gradescope bundle of `grader export gradescope`."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,10 +14,13 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
+from grader.assignment import find_assignment
+from grader.release import split_public
 
 GRADER = [sys.executable, "-m", "grader"]
 CLASS = EXAMPLES / "custom_layer"
-PUBLIC = {"test_parameters_registered", "test_no_bias_parameter", "test_forward_values", "test_batch_shapes"}
+PUBLIC = {"test_parameters_registered", "test_no_bias_parameter", "test_forward_values", "test_batch_shapes",
+          "test_names_as_asked"}
 HIDDEN = {"test_forward_without_bias", "test_gradients", "test_to_moves_parameters"}
 # https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format
 GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_output_format",
@@ -24,6 +28,7 @@ GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_ou
 GRADESCOPE_TEST = {"score", "max_score", "status", "name", "name_format", "number", "output",
                    "output_format", "tags", "visibility", "extra_data"}
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
+COUNT = len(split_public(find_assignment("custom_layer").test_files[0]).descriptions)  # its tests
 
 
 def grader(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -45,6 +50,7 @@ def runs(tmp_path_factory):
         "rupert_github": ["custom_layer", str(CLASS / "rupert.py"), "--format", "github"],
         "alice_gradescope": ["custom_layer", str(CLASS / "alice.py"), "--format", "gradescope", "-o",
                              "alice.json", "--fail-under", "100"],
+        "rupert_classroom50": ["custom_layer", str(CLASS / "rupert.py"), "--format", "classroom50"],
     }
 
     def run(name: str) -> tuple[str, subprocess.CompletedProcess, Path]:
@@ -64,7 +70,7 @@ def test_junit_has_one_testcase_per_test_and_the_failures(runs):
     suites = ET.parse(folder / "out" / "report.xml").getroot()
     (suite,) = suites.findall("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == 7 and suite.get("tests") == "7" and suite.get("failures") == "3"
+    assert len(cases) == COUNT == 8 and suite.get("tests") == "8" and suite.get("failures") == "3"
     assert {c.get("name") for c in cases} == PUBLIC | HIDDEN
     assert {c.get("classname") for c in cases} == {"custom_layer"}
     failed = {c.get("name"): c.find("failure") for c in cases if c.find("failure") is not None}
@@ -75,7 +81,7 @@ def test_junit_has_one_testcase_per_test_and_the_failures(runs):
         assert "details are not shown" in failed[name].text
         assert "expected" not in failed[name].text and "differ" not in failed[name].text
     points = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in cases}
-    assert sum(float(p["points"]) for p in points.values()) == 5
+    assert sum(float(p["points"]) for p in points.values()) == 6
     assert sum(float(p["max_points"]) for p in points.values()) == 10
     assert points["test_forward_values"]["max_points"] == "2"
 
@@ -89,24 +95,27 @@ def test_gradescope_results_follow_the_documented_format(runs):
     data = json.loads(path.read_text())
     assert set(data) <= GRADESCOPE_TOP
     assert isinstance(data["score"], float) and isinstance(data["execution_time"], int)
-    assert isinstance(data["output"], str) and "5 / 10 points" in data["output"]
+    assert isinstance(data["output"], str) and "6 / 10 points" in data["output"]
     assert data["visibility"] in VISIBILITIES and data["stdout_visibility"] in VISIBILITIES
+    assert data["output_format"] == data["test_output_format"] == "md" and data["test_name_format"] == "text"
+    assert data["extra_data"]["status"] == "graded"  # the spec has no top-level status
     assert data["extra_data"]["max_score"] == 10
     tests = data["tests"]
-    assert len(tests) == 7
+    assert len(tests) == COUNT
     for test in tests:
         assert set(test) <= GRADESCOPE_TEST
         assert isinstance(test["name"], str) and test["name"]
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
-        assert test["status"] in {"passed", "failed"}
+        assert test["status"] in {"passed", "failed"} and test["output_format"] == "md"
         assert test["visibility"] in VISIBILITIES
         assert test["score"] == (test["max_score"] if test["status"] == "passed" else 0)
-    assert data["score"] == sum(t["score"] for t in tests) == 5
+    assert data["score"] == sum(t["score"] for t in tests) == 6
     by_test = {t["extra_data"]["test"]: t for t in tests}
     assert {n for n, t in by_test.items() if t["visibility"] == "visible"} == PUBLIC
     assert {n for n, t in by_test.items() if t["visibility"] == "after_published"} == HIDDEN
     forward = by_test["test_forward_values"]
     assert forward["status"] == "failed" and "missing or wrong bias" in forward["output"]
+    assert forward["output"].startswith("```\n") and forward["output"].endswith("\n```")
     assert forward["name"].startswith("forward(x) returns x @ weights + bias")
     for name in ("test_gradients", "test_to_moves_parameters"):
         hidden = by_test[name]
@@ -131,7 +140,7 @@ def test_github_summary_and_annotations(runs):
     assert summary.startswith("## an earlier step\n")  # appended, as GitHub expects
     assert "| test | points | passed | why |" in summary
     assert "| forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input) | 0 / 2 | ❌ |" in summary
-    assert "| 2 / 2 | ✅ |" in summary and "**5 / 10**" in summary
+    assert "| 2 / 2 | ✅ |" in summary and "**6 / 10**" in summary
     hidden_row = ("| backward() gives the right gradients for weights and bias *(hidden)* | 0 / 2 | ❌ "
                   "| details hidden |")
     assert hidden_row in summary
@@ -140,12 +149,11 @@ def test_github_summary_and_annotations(runs):
     assert len(errors) == 1  # the failed public test; hidden ones get no annotation
     assert "title=forward(x) returns x @ weights + bias" in errors[0] and "rupert.py" in errors[0]
     assert "%0A" in errors[0] and "\n" not in errors[0]  # one line, escaped as GitHub reads it
-    assert "::notice title=Score::custom_layer: 5 / 10 points (50%25); 2 hidden tests failed" in lines
+    assert "::notice title=Score::custom_layer: 6 / 10 points (60%25); 2 hidden tests failed" in lines
 
 
 @pytest.mark.parametrize("args, words", [
     (["no_such_assignment", "EXAMPLE", "--format", "junit"], "unknown assignment 'no_such_assignment'"),
-    (["custom_layer", "/no/such/file.ipynb", "--format", "gradescope"], "does not exist"),
     (["custom_layer", "EXAMPLE", "--format", "junit", "-o", "/"], "is a folder"),
 ])
 def test_bad_input_exits_2_with_one_line(args, words):
@@ -154,6 +162,48 @@ def test_bad_input_exits_2_with_one_line(args, words):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("grader: error: ") and words in lines[0], result.stderr
+
+
+def test_classroom50_result_follows_the_v1_contract(runs):
+    """https://github.com/foundation50/classroom50/wiki/Advanced-Autograding#the-resultjson-contract"""
+    result, folder = runs["rupert_classroom50"]
+    assert result.returncode == 0, result.stderr
+    data = json.loads((folder / "result.json").read_text())
+    assert data["schema"] == "classroom50/result/v1"
+    for key in ("classroom", "assignment", "submission", "commit", "release", "review", "datetime",
+                "graded_at"):
+        assert isinstance(data[key], str), key
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", data["datetime"])
+    assert data["max-score"] == 10 and isinstance(data["score"], int) and 0 < data["score"] < 10
+    assert len(data["tests"]) == COUNT and sum(t["score"] for t in data["tests"]) == data["score"]
+    for test in data["tests"]:
+        assert {"test-name", "passed", "score", "max-score"} <= set(test)
+        assert isinstance(test["passed"], bool) and test["score"] in {0, test["max-score"]}
+    hidden = [t for t in data["tests"] if t["visibility"] == "hidden" and not t["passed"]]
+    assert hidden and all("details are not shown" in t["message"] for t in hidden)
+
+
+@pytest.mark.parametrize("fmt, name", [("gradescope", "results.json"), ("junit", "report.xml"),
+                                       ("classroom50", "result.json"), ("github", "summary.md")])
+def test_a_missing_submission_still_writes_results_with_the_reason(fmt, name, tmp_path):
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    result = grader("ci", "custom_layer", "renamed.ipynb", "--format", fmt, cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "renamed.ipynb does not exist" in lines[0] and "0 points" in lines[0]
+    text = (tmp_path / name).read_text()
+    assert "renamed.ipynb does not exist" in text
+    if fmt == "gradescope":
+        data = json.loads(text)
+        assert data["score"] == 0 and data["extra_data"]["status"] == "missing" and len(data["tests"]) == COUNT
+    elif fmt == "classroom50":
+        data = json.loads(text)
+        assert data["score"] == 0 and data["max-score"] == 10 and not any(t["passed"] for t in data["tests"])
+    elif fmt == "junit":
+        suite = ET.fromstring(text).find("testsuite")
+        assert suite.get("tests") == suite.get("failures") == str(COUNT)
+    else:
+        assert "**0 / 10 points (0%)**" in text and "**missing**" in text
 
 
 @pytest.fixture(scope="module")
@@ -170,19 +220,22 @@ def bundle(tmp_path_factory):
 def test_gradescope_bundle_members(bundle):
     names = bundle.namelist()
     (wheel,) = [n for n in names if n.startswith("grader-") and n.endswith(".whl")]
-    assert sorted(names) == sorted(["setup.sh", "run_autograder", wheel])
+    assert {"setup.sh", "run_autograder", wheel, "reference/custom_layer.py", "assignments/custom_layer/"
+            "assignment.toml", "assignments/custom_layer/test_custom_layer.py"} <= set(names)
+    assert all(n.startswith(("assignments/custom_layer/", "reference/")) for n in names
+               if n not in {"setup.sh", "run_autograder", wheel})
     assert bundle.getinfo("run_autograder").external_attr >> 16 & 0o111 == 0o111
     setup = bundle.read("setup.sh").decode()
-    assert setup.startswith("#!") and setup.index("pip install torch==2.13.0") < setup.index(wheel)
-    assert f"rm -f /autograder/source/{wheel}" in setup
+    cpu_torch = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+    assert setup.startswith("#!") and setup.index(cpu_torch) < setup.index(wheel)
     script = bundle.read("run_autograder").decode()
-    assert "grader ci custom_layer \"$submission\" --format gradescope" in script
+    assert ('grader ci /autograder/source/assignments/custom_layer "$submission" --format gradescope'
+            in script)
     assert "-o /autograder/results/results.json --timeout 30" in script
     with bundle.open(wheel) as stream, zipfile.ZipFile(stream) as built:
         inside = built.namelist()
-    assert "grader/_bundled/assignments/custom_layer/assignment.toml" in inside
-    assert "grader/_bundled/assignments/custom_layer/test_custom_layer.py" in inside
-    assert "grader/_bundled/reference/custom_layer.py" in inside
+    assert "grader/_bundled/releases/custom_layer/release.json" in inside
+    assert not [n for n in inside if "_bundled/assignments" in n or "_bundled/reference" in n]
 
 
 @pytest.mark.parametrize("files, chosen", [
@@ -206,4 +259,5 @@ def test_run_autograder_picks_the_submission(bundle, tmp_path, files, chosen):
     assert result.returncode == 0, result.stderr
     args = (tmp_path / "args").read_text().splitlines()
     submission = str(home / "submission" / chosen).rstrip("/")
-    assert args[:5] == ["ci", "custom_layer", submission, "--format", "gradescope"]
+    assert args[:5] == ["ci", f"{home}/source/assignments/custom_layer", submission, "--format",
+                        "gradescope"]

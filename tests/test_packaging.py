@@ -1,4 +1,5 @@
-"""A non-editable install carries the bundled assignments and references, and grades with them."""
+"""A non-editable install carries the bundled assignments as student releases only: no reference, no
+hidden test; students check with them, and grading says where it happens."""
 
 import subprocess
 import sys
@@ -22,20 +23,24 @@ def wheel(tmp_path_factory):
     return unpacked
 
 
-def test_wheel_bundles_assignments_and_references(wheel):
+def test_wheel_carries_releases_and_no_solutions(wheel):
     bundled = wheel / "grader" / "_bundled"
-    assert (bundled / "assignments" / "custom_layer" / "assignment.toml").is_file()
-    assert (bundled / "reference" / "custom_layer.py").is_file()
+    assert (bundled / "releases" / "custom_layer" / "release.json").is_file()
+    assert not (bundled / "assignments").exists() and not (bundled / "reference").exists()
+    everything = b"".join(p.read_bytes() for p in wheel.rglob("*") if p.is_file())
+    assert (ROOT / "reference" / "custom_layer.py").read_bytes() not in everything
+    assert b"def test_gradients" not in everything  # a hidden test of custom_layer
 
 
-def test_installed_grader_finds_and_grades_by_name(wheel, tmp_path):
-    (tmp_path / "class").mkdir()
-    (tmp_path / "class" / "alice.py").write_bytes((EXAMPLES / "custom_layer" / "alice.py").read_bytes())
+def test_installed_grader_checks_with_a_bundled_release(wheel, tmp_path):
+    (tmp_path / "work.py").write_bytes((EXAMPLES / "custom_layer" / "alice.py").read_bytes())
     env = {"PYTHONPATH": str(wheel), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", "custom_layer", str(tmp_path / "class"),
-         "-o", str(tmp_path / "out"), "-j", "1"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "alice" in (tmp_path / "out" / "scores.csv").read_text()
-    assert ",10.0,10.0,100.0,graded," in (tmp_path / "out" / "scores.csv").read_text()
+    checked = subprocess.run([sys.executable, "-m", "grader", "check", "custom_layer", "work.py"],
+                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert checked.returncode == 0, checked.stderr
+    assert "not your grade" in " ".join(checked.stdout.split())
+    (tmp_path / "class").mkdir()
+    graded = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "custom_layer", str(tmp_path / "class"), "-o",
+         str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert graded.returncode == 2 and "installed as a student release only" in graded.stderr

@@ -1,0 +1,407 @@
+"""``grader release ASSIGNMENT -o DIR``: what students get, and nothing they must not see.
+
+A release is a folder::
+
+    release.json        the manifest: name, title, the assignment's fingerprint, limits, files
+    starter.ipynb       the starter notebook, its first cell naming the command for this release
+    test_NAME.py        the public tests: public judge tests and the probes (and helpers) they use
+    reference.obs       the reference's observations for those probes only (data, in the format
+                        of grader.sandbox.wire: JSON and tensor bytes, never code)
+    data/               the assignment's public data files, when it has a data/ folder
+
+It holds no reference code, no hidden test and no hidden probe: the public test files are rebuilt
+from the syntax tree of the assignment's tests, keeping only the ``test_*`` functions without
+``@hidden`` and the module-level definitions they reach (comments dropped), and the release is
+refused when a hidden test's name is still mentioned in it.
+
+``grader check DIR FILE`` and ``check(DIR)`` judge from a release offline: the student's probes
+run (in the sandbox on Linux, in a plain time-limited process elsewhere) and the judge compares
+them with ``reference.obs``. Public checks are not the grade: hidden tests run on the
+instructor's side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError
+
+MANIFEST = "release.json"
+FORMAT = "grader-release/1"
+OBSERVATIONS = "reference.obs"
+DATA_DIR = "data"
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release folder, read from its manifest."""
+
+    root: Path
+    name: str
+    title: str
+    fingerprint: str
+    test_files: tuple[Path, ...]
+    probes: tuple[str, ...]
+    starter: Path | None
+    timeout: float
+    memory: int
+    public_points: float
+    hidden_points: float
+
+    @cached_property
+    def reference(self) -> dict[str, Any]:
+        """The reference's observations, by probe name."""
+        from grader.sandbox.wire import WireError, decode_frames
+
+        path = self.root / OBSERVATIONS
+        try:
+            frames = decode_frames(path.read_bytes())
+        except (OSError, WireError) as error:
+            raise GraderError(f"cannot read {path} ({error}): download the release again") from None
+        return {f.name: f.value for f in frames if f.kind == "probe"}
+
+
+def is_release(folder: Path) -> bool:
+    return (folder / MANIFEST).is_file()
+
+
+def bundled_releases() -> Path:
+    """Where an installed grader keeps the releases of its bundled assignments."""
+    return Path(__file__).resolve().parent / "_bundled" / "releases"
+
+
+def find_release(name_or_path: str) -> Release | None:
+    """A release folder by path, or a bundled release by name; None when it is neither."""
+    as_path = Path(name_or_path)
+    if is_release(as_path):
+        return load_release(as_path)
+    if not as_path.is_dir() and re.fullmatch(r"[A-Za-z0-9_.-]+", name_or_path):
+        bundled = bundled_releases() / name_or_path
+        if is_release(bundled):
+            return load_release(bundled)
+    return None
+
+
+def load_release(folder: Path) -> Release:
+    folder = folder.resolve()
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT:
+            raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT!r}")
+        tests = tuple(folder / _plain_name(name) for name in manifest["tests"])
+        missing = [p.name for p in tests if not p.is_file()]
+        if missing or not tests:
+            raise ValueError(f"missing test files: {', '.join(missing) or 'none listed'}")
+        starter = manifest.get("starter")
+        return Release(
+            root=folder, name=str(manifest["name"]), title=str(manifest.get("title", manifest["name"])),
+            fingerprint=str(manifest["fingerprint"]), test_files=tests,
+            probes=tuple(map(str, manifest.get("probes", []))),
+            starter=folder / _plain_name(starter) if starter else None,
+            timeout=float(manifest.get("limits", {}).get("timeout", 60.0)),
+            memory=int(manifest.get("limits", {}).get("memory", 2 * 1024**3)),
+            public_points=float(manifest.get("public_points", 0.0)),
+            hidden_points=float(manifest.get("hidden_points", 0.0)),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise GraderError(f"{folder} is not a usable release ({error}): make it again with "
+                          "`grader release ASSIGNMENT -o DIR`") from None
+
+
+def _plain_name(name: str) -> str:
+    """A file name from a manifest: one path part, no way out of the release folder."""
+    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        raise ValueError(f"bad file name {name!r}")
+    return name
+
+
+# --- making a release (instructor side) ----------------------------------------------------------
+
+
+def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Release:
+    """Write ``assignment_name``'s release into ``out`` (replacing an earlier release there)."""
+    from grader.assignment import find_assignment
+
+    assignment = find_assignment(assignment_name)
+    out = out.resolve()
+    if out == assignment.root or assignment.root.is_relative_to(out):
+        raise GraderError(f"-o {out} would overwrite the assignment itself: choose another folder")
+    if out.exists() and any(out.iterdir()) and not is_release(out):
+        raise GraderError(f"{out} exists and is not a release: give an empty or new folder")
+    partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=_parent_of(out)))
+    try:
+        split = [split_public(path) for path in assignment.test_files]
+        hidden_names = [name for part in split for name in part.hidden_tests]
+        test_names = []
+        for path, part in zip(assignment.test_files, split, strict=True):
+            if part.public_tests:
+                (partial / path.name).write_text(part.source, encoding="utf-8")
+                test_names.append(path.name)
+        if not test_names:
+            raise GraderError(f"{assignment.name} has no public tests: a release would check nothing")
+        public_files = tuple(partial / name for name in test_names)
+        reference, seconds = _reference_observations(assignment, public_files, device)
+        probes = sorted(reference)
+        _write_observations(partial / OBSERVATIONS, reference)
+        starter = None
+        if assignment.starter is not None and assignment.starter.is_file():
+            starter = assignment.starter.name
+            _write_starter(assignment.starter, partial / starter, assignment.name, out.name)
+        data = _copy_data(assignment.root, partial)
+        public_points = sum(p for part in split for p in part.public_points.values())
+        manifest = {
+            "format": FORMAT, "name": assignment.name, "title": assignment.title,
+            "version": assignment.version, "fingerprint": assignment.fingerprint,
+            "grader": _grader_version(), "tests": test_names, "probes": probes,
+            "observations": OBSERVATIONS, "starter": starter, "data": data, "device": device,
+            "limits": {"timeout": _student_timeout(assignment.limits.timeout, seconds),
+                       "memory": assignment.limits.memory},
+            "public_points": public_points,
+            "hidden_points": sum(p for part in split for p in part.hidden_points.values()),
+            "note": "Public checks only: hidden tests count towards the grade and are run when "
+                    "the work is graded.",
+        }
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        leaks = mentions(partial, hidden_names)
+        if leaks:
+            raise GraderError(f"the release would still name hidden tests ({'; '.join(leaks)}): "
+                              "remove those mentions from the public tests or the starter")
+        for cache in list(partial.rglob("__pycache__")):
+            shutil.rmtree(cache, ignore_errors=True)
+        partial.chmod(0o755)
+        if out.exists():
+            shutil.rmtree(out)
+        partial.rename(out)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return load_release(out)
+
+
+def _parent_of(out: Path) -> Path:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise GraderError(f"cannot create {out.parent}: {error.strerror}; choose another -o") from None
+    return out.parent
+
+
+def _grader_version() -> str:
+    from grader import __version__
+
+    return __version__
+
+
+def _student_timeout(configured: float | None, reference_seconds: float) -> float:
+    from grader.grading import TIMEOUT_FACTOR, TIMEOUT_FLOOR
+
+    return configured or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
+
+
+def _reference_observations(assignment, public_files: tuple[Path, ...],
+                            device: str) -> tuple[dict[str, Any], float]:
+    """The reference's observations of the public probes only (its probes run in a sandbox)."""
+    from grader.grading import GradeOptions, reference_observations
+    from grader.sandbox.pool import SandboxPool
+
+    public = dataclasses.replace(assignment, test_files=public_files)
+    with tempfile.TemporaryDirectory(prefix="grader-release-") as work:
+        pool = SandboxPool(public_files, 1, Path(work), True, public.warm_imports())
+        try:
+            return reference_observations(public, pool, Path(work), GradeOptions(jobs=1, device=device))
+        finally:
+            pool.close()
+
+
+def _write_observations(path: Path, observations: dict[str, Any]) -> None:
+    from grader.sandbox.wire import encode_frame
+
+    with open(path, "wb") as handle:
+        for name in sorted(observations):
+            handle.write(encode_frame("probe", name, observations[name]))
+
+
+def _copy_data(root: Path, partial: Path) -> list[str]:
+    """The assignment's ``data/`` folder (its public data files), without hidden or cache files."""
+    source = root / DATA_DIR
+    if not source.is_dir():
+        return []
+    copied = []
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and not path.is_symlink() and not any(
+                part.startswith(".") or part == "__pycache__" for part in relative.parts):
+            target = partial / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(relative.as_posix())
+    return copied
+
+
+def _write_starter(source: Path, target: Path, name: str, folder: str) -> None:
+    """The starter, its first cell telling students the commands that work with this release."""
+    try:
+        notebook = json.loads(source.read_text(encoding="utf-8"))
+        cells = notebook["cells"]
+    except (OSError, ValueError, KeyError) as error:
+        raise GraderError(f"cannot read the starter {source}: {error}") from None
+    note = (f"**Checking your work with this release** (the folder `{folder}`): in a terminal in "
+            f"this folder, run `grader check . {source.name}`; in this notebook, run "
+            "`from grader import check; check(\".\")`. These are the public checks only: they are "
+            "not your grade. Hidden tests count too; they run when your work is graded.\n\n")
+    first = cells[0] if cells else None
+    if first is not None and first.get("cell_type") == "markdown":
+        text = "".join(first["source"]) if isinstance(first["source"], list) else first["source"]
+        text = re.sub(rf"grader check {re.escape(name)}\b", "grader check .", text)
+        text = text.replace(f'check("{name}")', 'check(".")').replace(f"check('{name}')", 'check(".")')
+        first["source"] = note + text
+    else:
+        cells.insert(0, {"cell_type": "markdown", "metadata": {}, "source": note.strip()})
+    target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def mentions(folder: Path, names: list[str]) -> list[str]:
+    """``file: name`` for every name (as a whole word) found in a file of ``folder``."""
+    if not names:
+        return []
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(n.encode()) for n in names) + rb")\b")
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            for match in sorted(set(pattern.findall(path.read_bytes()))):
+                found.append(f"{path.relative_to(folder)}: {match.decode()}")
+    return found
+
+
+# --- the public part of a test file ------------------------------------------------------------
+
+
+@dataclass
+class PublicPart:
+    source: str  # the public test file's text
+    public_tests: list[str]
+    hidden_tests: list[str]
+    public_points: dict[str, float]
+    hidden_points: dict[str, float]
+    descriptions: dict[str, str]  # every test's docstring's first line, by name
+    removed: list[str]  # module-level names left out (hidden tests, hidden probes, their helpers)
+
+
+def split_public(path: Path) -> PublicPart:
+    """The public part of an assignment's test file: its public ``test_*`` functions and every
+    module-level definition they reach; imports and other statements stay, comments go."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError) as error:
+        raise GraderError(f"cannot read the tests {path}: {error}") from None
+    defined: dict[str, list[ast.stmt]] = {}
+    for node in tree.body:
+        for name in _defines(node):
+            defined.setdefault(name, []).append(node)
+    tests = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+             and n.name.startswith("test")]
+    hidden = [n for n in tests if _is_hidden(n)]
+    public = [n for n in tests if n not in hidden]
+    kept: set[int] = set()
+    queue: list[ast.stmt] = list(public)
+    queue += [n for n in tree.body if not _defines(n) or _always_kept(n)]
+    while queue:
+        node = queue.pop()
+        if id(node) in kept or node in hidden:
+            continue
+        kept.add(id(node))
+        for used in _names_used(node):
+            queue += [n for n in defined.get(used, []) if n not in hidden]
+    body = [n for n in tree.body if id(n) in kept]
+    removed = sorted({name for n in tree.body if id(n) not in kept for name in _defines(n)})
+    source = ast.unparse(ast.Module(body=body, type_ignores=[])) + "\n"
+    header = ("# The public tests of this assignment (made by `grader release`): hidden tests and\n"
+              "# what only they use are not in this file.\n")
+    return PublicPart(header + source, [n.name for n in public], [n.name for n in hidden],
+                      {n.name: _points(n) for n in public}, {n.name: _points(n) for n in hidden},
+                      {n.name: _first_line(n) for n in tests}, removed)
+
+
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    lines = (ast.get_docstring(node) or "").strip().splitlines()
+    return lines[0] if lines else node.name
+
+
+def _defines(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return []
+
+
+def _always_kept(node: ast.stmt) -> bool:
+    """Module settings pytest reads (``pytestmark``) and dunders stay."""
+    return any(name == "pytestmark" or name.startswith("__") for name in _defines(node))
+
+
+def _names_used(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    names = []
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Attribute):
+            names.append(target.attr)
+        elif isinstance(target, ast.Name):
+            names.append(target.id)
+    return names
+
+
+def _is_hidden(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return "hidden" in _decorator_names(node)
+
+
+def _points(node: ast.FunctionDef | ast.AsyncFunctionDef) -> float:
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call):
+            target = decorator.func
+            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if name == "points" and decorator.args and isinstance(decorator.args[0], ast.Constant):
+                value = decorator.args[0].value
+                if isinstance(value, int | float):
+                    return float(value)
+    return 1.0
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    release = verbs.add_parser(
+        "release", help="write what students get: the starter and the public tests, no solutions",
+        description="Write ASSIGNMENT's student release into DIR: the starter notebook, the public "
+        "tests, the reference's observations for the public probes (data, not code), the public "
+        "data files and a manifest. No reference code, no hidden test. Students check their work "
+        "with `grader check DIR NOTEBOOK`, offline.")
+    release.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
+    release.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
+                         help="the release folder to write (replaced when it holds an older release)")
+    release.set_defaults(command=run_release)
+
+
+def run_release(args: argparse.Namespace) -> int:
+    made = make_release(args.assignment, args.out)
+    print(f"Wrote {made.root}: {len(made.test_files)} public test files, {len(made.probes)} public "
+          f"probes, {made.public_points:g} of {made.public_points + made.hidden_points:g} points "
+          f"checkable by students (fingerprint {made.fingerprint}). Students run: "
+          f"grader check {made.root.name} NOTEBOOK")
+    return 0

@@ -1,0 +1,89 @@
+# The public tests of this assignment (made by `grader release`): hidden tests and
+# what only they use are not in this file.
+"""Tests for custom_layer: MyLinear(in_features, out_features, bias=True), x @ weights + bias.
+
+Each probe runs in the sandbox on the student's namespace and on the reference; each test
+compares the two. Ten points in all.
+"""
+import torch
+from torch import nn
+from grader import hidden, points, probe
+from grader.api import ProbeFailure
+from grader.compare import assert_close, fail
+from grader.probing import construct, defined, require_method
+W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
+B = torch.tensor([0.5, -1.0])
+
+def fixed_layer(ns, device, in_features=3, out_features=2, bias=True, weights=W, bias_values=B):
+    """The student's MyLinear with the given weights (and bias) set in place."""
+    MyLinear = defined(ns, 'MyLinear')
+    layer = construct(MyLinear, in_features, out_features, bias=bias)
+    require_method(layer, 'forward', nn.Module)
+    params = dict(layer.named_parameters())
+    for name, values in (('weights', weights), ('bias', bias_values if bias else None)):
+        if values is None:
+            continue
+        target = params.get(name, getattr(layer, name, None))
+        if not isinstance(target, torch.Tensor):
+            raise ProbeFailure(f'MyLinear has no {name!r} tensor (found {type(target).__name__}): create it as nn.Parameter(...) in __init__')
+        if tuple(target.shape) != tuple(values.shape):
+            expected = '(in_features, out_features)' if name == 'weights' else '(out_features,)'
+            raise ProbeFailure(f'MyLinear({in_features}, {out_features}).{name} has shape {tuple(target.shape)}; the task asks for {expected} = {tuple(values.shape)}')
+        with torch.no_grad():
+            target.copy_(values)
+    return layer.to(device)
+
+@probe
+def registration(ns, device):
+    MyLinear = defined(ns, 'MyLinear')
+    report = {}
+    for bias in (True, False):
+        layer = construct(MyLinear, 4, 3, bias=bias)
+        report[f'bias={bias}'] = {'parameters': {name: list(p.shape) for name, p in layer.named_parameters()}, 'plain_tensors': sorted((name for name, value in vars(layer).items() if isinstance(value, torch.Tensor)))}
+    return report
+
+@probe
+def forward_values(ns, device):
+    x = torch.linspace(-1, 1, 12).reshape(4, 3)
+    layer = fixed_layer(ns, device)
+    return {'out': layer(x.to(device))}
+
+@probe
+def batch_shapes(ns, device):
+    layer = fixed_layer(ns, device, 3, 2)
+    shapes = {}
+    for shape in ((1, 3), (7, 3), (2, 5, 3)):
+        shapes[str(shape)] = list(layer(torch.ones(shape, device=device)).shape)
+    return shapes
+
+def _registered(report, bias):
+    found = report[f'bias={bias}']
+    if not found['parameters']:
+        plain = ', '.join(found['plain_tensors'])
+        extra = f' ({plain} are plain tensors)' if plain else ''
+        fail(f'MyLinear(4, 3, bias={bias}) has no parameters{extra}: wrap weights and bias in nn.Parameter so that model.parameters() and optimizers see them')
+    return found['parameters']
+
+@points(2)
+def test_parameters_registered(observe):
+    """MyLinear(4, 3) registers weights (4, 3) and bias (3,) as nn.Parameter"""
+    got, want = observe(registration)
+    assert_close(_registered(got, True), want['bias=True']['parameters'], what='MyLinear(4, 3).named_parameters() shapes')
+
+@points(1)
+def test_no_bias_parameter(observe):
+    """MyLinear(4, 3, bias=False) has weights and no bias parameter"""
+    got, want = observe(registration)
+    assert_close(_registered(got, False), want['bias=False']['parameters'], what='MyLinear(4, 3, bias=False).named_parameters() shapes')
+
+@points(2)
+def test_forward_values(observe):
+    """forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input)"""
+    got, want = observe(forward_values)
+    assert_close(got['out'], want['out'], what='MyLinear(3, 2)(x)')
+
+@points(1)
+def test_batch_shapes(observe):
+    """inputs (1, 3), (7, 3) and (2, 5, 3) give outputs (1, 2), (7, 2) and (2, 5, 2)"""
+    got, want = observe(batch_shapes)
+    assert_close(got, want, what='output shapes by input shape')
