@@ -154,8 +154,8 @@ def test_overrides_and_late_policy_reach_every_report_file(course):
                         "-o", str(out), "--roster", str(course / "roster.csv"), "--no-feedback")
     assert result.returncode == 0, result.stderr
     scores = pd.read_csv(out / "scores.csv").set_index("student").score.to_dict()
-    # alice: 10, 2 days late, 20% off; dave: 3 + 1; rupert: 5 + 0.5; bob on time (the deadline's zone)
-    assert scores == {"alice": 8.0, "bob": 10.0, "dave": 4.0, "rupert": 5.5}
+    # alice: 10, 2 days late, 20% off; dave: 4 + 1; rupert: 6 + 0.5; bob on time (the deadline's zone)
+    assert scores == {"alice": 8.0, "bob": 10.0, "dave": 5.0, "rupert": 6.5}
     header = json.loads((out / "run.json").read_text())
     assert [(a["student"], a["test"], a["kind"]) for a in header["adjustments"]] == [
         ("alice", "late", "late"), ("dave", "test_forward_values", "override"),
