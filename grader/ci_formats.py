@@ -130,9 +130,9 @@ def github_summary(result: SubmissionResult) -> str:
         lines += [f"> {_cell(result.message)}", ""]
     lines += ["| test | points | passed | why |", "| --- | ---: | :---: | --- |"]
     for test in result.tests:
-        name = test.description + (" *(hidden)*" if test.hidden else "")
+        name = _cell(test.description) + (" *(hidden)*" if test.hidden else "")  # the grader's own mark
         why = "" if test.passed else "details hidden" if test.hidden else _gist(test.message)
-        lines.append(f"| {_cell(name)} | {test.score:g} / {test.max_score:g} | "
+        lines.append(f"| {name} | {test.score:g} / {test.max_score:g} | "
                      f"{'✅' if test.passed else '❌'} | {_cell(why)} |")
     lines.append(f"| **total** | **{result.score:g} / {result.max_score:g}** | | |")
     return "\n".join(lines) + "\n\n"

@@ -6,12 +6,12 @@ import dataclasses
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from grader.assignment import find_assignment
 from grader.errors import GraderError
 from grader.grading import GradeOptions
+from grader.report.escaping import terminal
 
 console = Console(stderr=False, highlight=False)
 STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "killed": "magenta",
@@ -23,7 +23,6 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
           late_from_mtime: bool = False, similarity: bool = False) -> int:
     """Grade a folder; exit status 0 when the batch completed, whatever the students scored.
     Overrides and the late policy are applied before any report file is written."""
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from grader import grading, lms_archive, report
@@ -35,7 +34,7 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
         found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
         if unlisted:
             console.print(f"[yellow]warning: not in the roster (graded anyway): "
-                          f"{escape(', '.join(unlisted))}[/]")
+                          f"{terminal(', '.join(unlisted))}[/]")
     _check_writable(out_dir)
     from grader import adjust
 
@@ -62,21 +61,20 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     if similarity:
         from grader import similarity as similar
 
-        console.print(escape(similar.summary(similar.write_similarity(out_dir, assignment.starter))))
+        console.print(terminal(similar.summary(similar.write_similarity(out_dir, assignment.starter))))
     return 0
 
 
 def _print_adjustments(adjusted: dict) -> None:
     for record in adjusted["adjustments"]:
-        console.print(f"{record['kind']}: {escape(record['student'])} {escape(record['test'])} "
-                      f"{record['original']:g} -> {record['new']:g} ({escape(record['reason'])}, "
-                      f"{escape(record['who'])})")
+        console.print(f"{record['kind']}: {terminal(record['student'])} {terminal(record['test'])} "
+                      f"{record['original']:g} -> {record['new']:g} ({terminal(record['reason'])}, "
+                      f"{terminal(record['who'])})")
     unknown = adjusted.get("late_policy", {}).get("no_submission_time", [])
     if unknown:
         console.print(f"[yellow]warning: no submission time for {len(unknown)} students (counted "
-                      f"on time): {escape(', '.join(unknown[:10]))}; give the roster a "
+                      f"on time): {terminal(', '.join(unknown[:10]))}; give the roster a "
                       "submitted_at column, or --late-from-mtime[/]")
-
 
 
 # The report's libraries, imported while the sandbox servers start (this process waits for them).
@@ -105,12 +103,12 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     for row in results.itertuples():
         mark = "[green]yes[/]" if row.status == "passed" else "[red]no[/]"
         points = f"{row.score:g} / {row.max_score:g}"
-        table.add_row(escape(row.description), points, mark, escape(row.message))
+        table.add_row(terminal(row.description), points, mark, terminal(row.message))
     console.print(table)
     if run.status != "graded" or run.message:
-        console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {escape(run.message)}")
+        console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {terminal(run.message)}")
     for note in run.load.get("notes", []):
-        console.print(f"[dim]note: {escape(note)}[/]")
+        console.print(f"[dim]note: {terminal(note)}[/]")
     score, total = float(results.score.sum()), float(results.max_score.sum())
     console.print(f"Public tests: [bold]{score:g} / {total:g}[/] points. Hidden tests also count "
                   "towards your grade; they are run when your work is graded.")
@@ -126,7 +124,7 @@ def list_assignments() -> int:
     table.add_column("starter notebook", overflow="fold")
     for assignment in bundled():
         starter = str(assignment.starter) if assignment.starter else ""
-        table.add_row(assignment.name, escape(assignment.title), escape(starter))
+        table.add_row(assignment.name, terminal(assignment.title), terminal(starter))
     console.print(table)
     return 0
 

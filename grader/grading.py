@@ -239,10 +239,9 @@ def _journal_key(assignment: Assignment, options: GradeOptions) -> dict[str, Any
 
 
 def _run_record(run: Run) -> dict[str, Any]:
-    # "timeout": the limit this run actually had, once runs.py records it on the Run.
     return {"status": run.status, "message": run.message, "seconds": run.seconds,
             "code_seconds": run.code_seconds, "load": run.load, "output": run.output[-4000:],
-            "timeout": getattr(run, "timeout", None)}
+            "timeout": run.timeout}
 
 
 def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
@@ -250,7 +249,8 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
     record = entry.get("run", {})
     return Run(submission, status=record.get("status", "error"), message=record.get("message", ""),
                seconds=record.get("seconds", 0.0), code_seconds=record.get("code_seconds", 0.0),
-               load=record.get("load", {}), output=record.get("output", ""))
+               load=record.get("load", {}), output=record.get("output", ""),
+               timeout=record.get("timeout"))
 
 
 def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:

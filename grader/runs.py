@@ -35,6 +35,7 @@ class Run:
     output: str = ""
     load: dict[str, Any] = field(default_factory=dict)
     tampered: str = ""  # why its results cannot be trusted, when they cannot
+    timeout: float | None = None  # the time limit it ran under (seconds)
 
 
 def run_submission(submission: Submission, pool: SandboxPool, result_path: Path, timeout: float,
@@ -59,7 +60,7 @@ def run_submission(submission: Submission, pool: SandboxPool, result_path: Path,
 def run_from_response(submission: Submission, response: SandboxEnded, result_path: Path,
                       timeout: float) -> Run:
     """The run of a sandbox that answered ``response`` and wrote its frames to ``result_path``."""
-    run = Run(submission, result_path=result_path)
+    run = Run(submission, result_path=result_path, timeout=timeout)
     run.seconds = float(response.seconds or 0.0)
     run.output = _head_and_tail(str(response.output or ""), MAX_OUTPUT)
     try:

@@ -72,9 +72,9 @@ def test_grade_writes_the_report(small_class, tmp_path):
     assert set(scores.index) == {"alice", "rupert", "ivan", "ghost", "notes.txt"}
     assert {"student", "score", "max_score", "status", "message"} <= set(scores.reset_index().columns)
     assert {"student", "test", "score", "max_score", "status", "message"} <= set(results.columns)
-    assert scores.loc["alice", "score"] == 10 and scores.loc["rupert", "score"] == 5
+    assert scores.loc["alice", "score"] == 10 and scores.loc["rupert", "score"] == 6
     assert scores.loc["ghost", "status"] == "error"
-    assert "link to a file outside the submissions folder" in scores.loc["ghost", "message"]
+    assert "link to a file outside your submission" in scores.loc["ghost", "message"]
     assert "not a .ipynb or .py" in scores.loc["notes.txt", "message"]
     assert (tmp_path / "out" / "run.json").exists()
     assert "Report:" in result.stdout
@@ -84,7 +84,7 @@ def test_check_passes_a_correct_notebook():
     """Run as the starter notebooks tell students to: from the notebook's folder, a relative path."""
     result = grader("check", "custom_layer", "bob.ipynb", cwd=EXAMPLES / "custom_layer")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 / 6" in result.stdout and "Hidden tests also count" in result.stdout
+    assert "7 / 7" in result.stdout and "Hidden tests also count" in result.stdout
     assert "skipped %matplotlib inline" in result.stdout
 
 

@@ -22,7 +22,7 @@ EXPECTED = {
     "no_last_batch": (9, "graded", ["gave 2 batches, expected 3", "last batch of 2 samples is "
                                     "missing", "range(0, n, bs)"]),
     "off_by_one_len": (6, "graded", ["with 5 samples is 4: off by one", "len(self.labels)",
-                                     "got 2 items, expected 3 items (off by one)"]),
+                                     "got 2 items, expected 3 items"]),
     "tuple_item": (5, "graded", ["dataset[0] returned a tuple", '"Text"', '"Class"']),
     "wrong_keys": (5, "graded", ["missing 'Class', 'Text'", "unexpected 'label', 'text'"]),
 }

@@ -61,5 +61,5 @@ def test_a_worker_killed_mid_batch_loses_no_submission(cluster, tmp_path):
     scores = report.scores_table(batch, report.results_table(batch)).set_index("student")
     assert killed
     assert sorted(scores.index) == [f"s{i}" for i in range(8)]
-    assert scores.score.to_dict() == {f"s{i}": (10.0 if i % 2 else 5.0) for i in range(8)}
+    assert scores.score.to_dict() == {f"s{i}": (10.0 if i % 2 else 6.0) for i in range(8)}
     assert (scores.status == "graded").all()

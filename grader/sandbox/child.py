@@ -164,7 +164,7 @@ def describe_exception(error: BaseException) -> dict[str, Any]:
         message = str(error)[:500]
     except BaseException:  # noqa: B036
         message = "(unprintable message)"
-    described: dict[str, Any] = {"type": type(error).__name__, "message": message}
+    described: dict[str, Any] = {"type": type(error).__name__[:100], "message": message}
     if isinstance(error, SoftTimeout):
         described["message"] = "ran too long and was stopped"
     elif isinstance(error, MemoryError) or (isinstance(error, RuntimeError)
@@ -173,7 +173,7 @@ def describe_exception(error: BaseException) -> dict[str, Any]:
     elif isinstance(error, Exception):
         translated = plain_words(error, message)
         if translated:
-            described.update(type=translated[0], message=translated[1], original=type(error).__name__)
+            described.update(type=translated[0], message=translated[1], original=type(error).__name__[:100])
     if isinstance(getattr(error, "missing_name", None), str):  # a ProbeFailure of grader.probing.defined
         described["missing"] = error.missing_name[:200]
     if isinstance(error, SyntaxError) and error.filename in _student_files:

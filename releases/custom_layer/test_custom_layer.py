@@ -9,38 +9,50 @@ import torch
 from torch import nn
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import construct, defined, require_method
+from grader.compare import assert_close, assert_names_as_asked, fail
+from grader.probing import accepts_keyword, construct, defined, load_tensor, names_used, require_method
 W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
 B = torch.tensor([0.5, -1.0])
 
 def fixed_layer(ns, device, in_features=3, out_features=2, bias=True, weights=W, bias_values=B):
-    """The student's MyLinear with the given weights (and bias) set in place."""
-    MyLinear = defined(ns, 'MyLinear')
-    layer = construct(MyLinear, in_features, out_features, bias=bias)
+    """The student's MyLinear with the given weights (and bias) set in place. Weights in
+    nn.Linear's (out_features, in_features) layout are loaded transposed (only the layout test
+    fails for them); an __init__ without a bias argument fails only what needs bias=False."""
+    MyLinear = defined(ns, 'MyLinear', like=nn.Module)
+    if not bias and (not accepts_keyword(MyLinear, 'bias')):
+        raise ProbeFailure(f'MyLinear({in_features}, {out_features}, bias=False) cannot be made: __init__ has no bias parameter (the task asks for bias=True by default)')
+    layer = construct(MyLinear, in_features, out_features, flexible=True, bias=bias)
     require_method(layer, 'forward', nn.Module)
     params = dict(layer.named_parameters())
+    layer.transposed = False
     for name, values in (('weights', weights), ('bias', bias_values if bias else None)):
         if values is None:
             continue
         target = params.get(name, getattr(layer, name, None))
-        if not isinstance(target, torch.Tensor):
-            raise ProbeFailure(f'MyLinear has no {name!r} tensor (found {type(target).__name__}): create it as nn.Parameter(...) in __init__')
-        if tuple(target.shape) != tuple(values.shape):
-            expected = '(in_features, out_features)' if name == 'weights' else '(out_features,)'
-            raise ProbeFailure(f'MyLinear({in_features}, {out_features}).{name} has shape {tuple(target.shape)}; the task asks for {expected} = {tuple(values.shape)}')
-        with torch.no_grad():
-            target.copy_(values)
+        expected = '(in_features, out_features)' if name == 'weights' else '(out_features,)'
+        flipped = load_tensor(target, values, f'MyLinear({in_features}, {out_features}).{name}', expected)
+        layer.transposed = layer.transposed or flipped
     return layer.to(device)
 
 @probe
 def registration(ns, device):
-    MyLinear = defined(ns, 'MyLinear')
+    MyLinear = defined(ns, 'MyLinear', like=nn.Module)
     report = {}
     for bias in (True, False):
-        layer = construct(MyLinear, 4, 3, bias=bias)
+        if not bias and (not accepts_keyword(MyLinear, 'bias')):
+            report['bias=False'] = 'no bias parameter'
+            continue
+        layer = construct(MyLinear, 4, 3, flexible=True, bias=bias)
         report[f'bias={bias}'] = {'parameters': {name: list(p.shape) for name, p in layer.named_parameters()}, 'plain_tensors': sorted((name for name, value in vars(layer).items() if isinstance(value, torch.Tensor)))}
     return report
+
+@probe
+def names(ns, device):
+    try:
+        defined(ns, 'MyLinear', like=nn.Module)
+    except ProbeFailure:
+        pass
+    return names_used(ns, ['MyLinear'])
 
 @probe
 def forward_values(ns, device):
@@ -58,6 +70,8 @@ def batch_shapes(ns, device):
 
 def _registered(report, bias):
     found = report[f'bias={bias}']
+    if isinstance(found, str):
+        fail(f'MyLinear(4, 3, bias={bias}) cannot be made: __init__ has no bias parameter; add bias=True to __init__ and create no bias parameter when it is False')
     if not found['parameters']:
         plain = ', '.join(found['plain_tensors'])
         extra = f' ({plain} are plain tensors)' if plain else ''
@@ -68,13 +82,16 @@ def _registered(report, bias):
 def test_parameters_registered(observe):
     """MyLinear(4, 3) registers weights (4, 3) and bias (3,) as nn.Parameter"""
     got, want = observe(registration)
-    assert_close(_registered(got, True), want['bias=True']['parameters'], what='MyLinear(4, 3).named_parameters() shapes')
+    found = _registered(got, True)
+    if found.get('weights') == [3, 4] and want['bias=True']['parameters']['weights'] == [4, 3]:
+        fail("MyLinear(4, 3).weights has shape (3, 4): nn.Linear's (out_features, in_features) layout; the task asks for (in_features, out_features) = (4, 3), used as x @ weights (the other tests loaded your weights transposed)")
+    assert_close(found, want['bias=True']['parameters'], what='MyLinear(4, 3).named_parameters() shapes')
 
 @points(1)
 def test_no_bias_parameter(observe):
     """MyLinear(4, 3, bias=False) has weights and no bias parameter"""
     got, want = observe(registration)
-    assert_close(_registered(got, False), want['bias=False']['parameters'], what='MyLinear(4, 3, bias=False).named_parameters() shapes')
+    assert_close(sorted(_registered(got, False)), sorted(want['bias=False']['parameters']), what='MyLinear(4, 3, bias=False) parameter names')
 
 @points(2)
 def test_forward_values(observe):
@@ -87,3 +104,9 @@ def test_batch_shapes(observe):
     """inputs (1, 3), (7, 3) and (2, 5, 3) give outputs (1, 2), (7, 2) and (2, 5, 2)"""
     got, want = observe(batch_shapes)
     assert_close(got, want, what='output shapes by input shape')
+
+@points(1)
+def test_names_as_asked(observe):
+    """the layer is named MyLinear, as the task asks"""
+    got, _ = observe(names)
+    assert_names_as_asked(got)

@@ -29,6 +29,9 @@ def _scalar(value: Any, what: str) -> float:
         return float(value.detach())
     if isinstance(value, int | float) and (not isinstance(value, bool)):
         return float(value)
+    if value is None:
+        attribute = what.rsplit('.', 1)[-1].split()[0]
+        raise ProbeFailure(f'{what} is missing (or None): set self.{attribute} in __init__')
     shape = f'a tensor of shape {tuple(value.shape)}' if isinstance(value, torch.Tensor) else f'a {type(value).__name__}'
     raise ProbeFailure(f'{what} should be a single number, got {shape}')
 
