@@ -96,7 +96,8 @@ def test_no_dtype_fix_suggested_when_it_would_not_pass():
     with pytest.raises(Mismatch) as caught:
         assert_close(torch.tensor([1.0, 5.0], dtype=torch.float64), torch.tensor([1.0, 2.0]), what="t")
     assert "convert with" not in str(caught.value)
-    assert str(caught.value).startswith("t: dtype torch.float64, expected torch.float32, and the values differ too")
+    assert str(caught.value).startswith(
+        "t: dtype torch.float64, expected torch.float32, and the values differ too")
 
 
 def test_equal_rows_are_not_called_a_missing_bias():
