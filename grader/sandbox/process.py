@@ -78,7 +78,8 @@ def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes, probes: di
                                   visible_files(request.files))
         pid = os.fork()
         if pid == 0:
-            student_process(walls, request, source, probes, scratch, result_w, output_w, student)
+            student_process(walls, request, source, probes, scratch, result_w, output_w, student,
+                            cpu_counted=group is not None)
         os.close(result_w), os.close(output_w)
         os.write(control_w, f"pid {pid}\n".encode())
         _, status = os.waitpid(pid, 0)
@@ -90,10 +91,15 @@ def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes, probes: di
 
 
 def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes: dict, scratch: str,
-                    result_w: int, output_w: int, student: Any = None) -> None:  # pragma: no cover
-    """The student's process (PID 1 of its namespace): lock down, then run the submission."""
+                    result_w: int, output_w: int, student: Any = None,
+                    cpu_counted: bool = False) -> None:  # pragma: no cover
+    """The student's process (PID 1 of its namespace): lock down, then run the submission.
+    ``cpu_counted``: its cgroup's CPU time is what the server's hard limit counts (else wall time)."""
+    from grader.sandbox import child
     from grader.sandbox.child import run_submission
 
+    if not cpu_counted:  # the server kills at the wall-time limit: the alarms must come first
+        child.WALL_FACTOR = 1.0
     code = 0
     try:
         isolation.die_with_parent()
