@@ -157,7 +157,8 @@ class SandboxPool:
             return server.run(request)
 
     def close(self) -> None:
-        for server in self.servers:
+        """Clones first: the first server waits for them before it removes the batch's cgroups."""
+        for server in reversed(self.servers):
             server.close()
 
 
