@@ -13,6 +13,7 @@ assignment under the same name or path.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
@@ -21,9 +22,10 @@ from pathlib import Path
 
 from grader.assignment import Assignment, find_assignment
 from grader.errors import GraderError
+from grader.notebook import MAX_SOURCE_BYTES
 from grader.runs import Run, run_from_response
 from grader.sandbox.pool import SandboxPool, SandboxRequest
-from grader.submissions import Submission
+from grader.submissions import Submission, open_source
 
 _pools: dict[tuple, SandboxPool] = {}
 _lock = threading.Lock()
@@ -50,7 +52,8 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
                 yield Run(submission, status="error", message=submission.problem or "no file to grade")
                 continue
             try:
-                source = submission.path.read_bytes()
+                with os.fdopen(open_source(submission.path), "rb") as handle:
+                    source = handle.read(MAX_SOURCE_BYTES + 1)
             except OSError as error:
                 yield Run(submission, status="error", message=f"cannot read it: {error.strerror}")
                 continue

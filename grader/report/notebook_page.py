@@ -11,6 +11,7 @@ page that takes longer than ``RENDER_SECONDS`` is abandoned; either is listed in
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import threading
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from grader.report.escaping import bound, student_html
 from grader.report.html import CONTENT_SECURITY_POLICY
+from grader.submissions import open_source
 
 if TYPE_CHECKING:
     from grader.grading import Run
@@ -45,11 +47,12 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
 
     from grader.report.feedback import error_markdown, summary_markdown, tests_markdown
 
-    size = run.submission.path.stat().st_size
-    if size > MAX_RENDERED_BYTES:  # parsing it here, in the judge, would cost too much
-        raise ValueError(f"{size >> 20} MB is more than the {MAX_RENDERED_BYTES >> 20} MB rendered")
+    with os.fdopen(open_source(run.submission.path), "rb") as handle:  # never through a link
+        raw = handle.read(MAX_RENDERED_BYTES + 1)
+    if len(raw) > MAX_RENDERED_BYTES:  # parsing it here, in the judge, would cost too much
+        raise ValueError(f"more than the {MAX_RENDERED_BYTES >> 20} MB rendered")
     with time_limit(RENDER_SECONDS):
-        text = run.submission.path.read_bytes().decode("utf-8-sig", errors="replace")
+        text = raw.decode("utf-8-sig", errors="replace")
         notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
         if len(notebook.get("cells", [])) > MAX_CELLS:
             raise ValueError(f"{len(notebook['cells'])} cells are more than the {MAX_CELLS} rendered")

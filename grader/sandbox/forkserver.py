@@ -32,6 +32,7 @@ from grader.sandbox.policy import python_paths, sandbox_policy
 from grader.sandbox.probes import load_probes
 from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
 from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
+from grader.submissions import open_source
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
 RESULT_CAP = 64 * 1024 * 1024  # bytes of results a sandbox may write; past it, it is killed
@@ -164,10 +165,7 @@ class Server:
         """Run one submission in a fresh sandbox; say how it ended."""
         name = Path(request.source).name
         try:
-            fd = os.open(request.source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-            with os.fdopen(fd, "rb") as handle:
-                if not os.path.isfile(f"/proc/self/fd/{handle.fileno()}"):
-                    return SandboxEnded(refused=f"{name} is not a regular file")
+            with os.fdopen(open_source(request.source), "rb") as handle:
                 source = handle.read(MAX_SOURCE_BYTES + 1)
         except OSError as error:
             if error.errno == 40:  # ELOOP: a link
