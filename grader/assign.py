@@ -6,7 +6,9 @@ Markers in the solution notebook:
 - Code between a ``# BEGIN SOLUTION`` line and a ``# END SOLUTION`` line is the solution: the
   starter gets ``raise NotImplementedError`` in its place (at the marker's indentation), or the code
   after ``placeholder=`` when the marker says ``# BEGIN SOLUTION placeholder=self.weights = ...``.
-  The reference keeps the code and drops the marker lines.
+  The reference keeps the code, and the marker lines as comments; before each cell's code it has
+  a ``# %% cell N`` line (N counts code cells, as a notebook's errors do), so that ``grader audit``
+  mutates only the solution regions and names the notebook's cells and lines.
 - A code cell whose first line is ``# TEST points=2 name=forward_values`` (add ``hidden`` for a
   hidden test, ``description="..."`` for what students read; or tag the cell ``test`` and put the
   same keys in the cell's ``metadata.grader``) is a test. Its code runs as a probe with the
@@ -38,6 +40,8 @@ from grader.errors import GraderError
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)#+\s*BEGIN SOLUTION\b(?P<rest>.*)$")
 END = re.compile(r"^[ \t]*#+\s*END SOLUTION\b")
+CELL_HEADER_TEXT = "# %% cell {number}"  # the reference's line before each solution notebook code cell
+CELL_HEADER = re.compile(r"^# %% cell (?P<number>\d+)$")
 TEST_HEADER = re.compile(r"^\s*#\s*TEST\b(?P<rest>.*)$")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 RESERVED = {"torch", "hidden", "points", "probe", "assert_close", "fail"}
@@ -81,16 +85,20 @@ def author(path: Path, folder_name: str) -> Authored:
                           "set metadata.grader.name in the notebook or choose another -o folder")
     starter, tests, reference = copy.deepcopy(notebook), [], []
     starter.cells = []
-    for number, cell in enumerate(notebook.cells, 1):
+    code_cells = 0
+    for cell in notebook.cells:
         if cell.cell_type != "code":
             starter.cells.append(cell)
             continue
-        test = _test_cell(cell, number)
+        code_cells += 1
+        test = _test_cell(cell, code_cells)
         if test is not None:
             tests.append(test)
             continue
-        code, hollow = _split_solution(cell.source, number)
-        reference.append(_plain_python(code, number))
+        _, hollow = _split_solution(cell.source, code_cells)
+        code = _plain_python(cell.source, code_cells)
+        if code.strip():
+            reference.append(f"{CELL_HEADER_TEXT.format(number=code_cells)}\n{code}")
         starter_cell = copy.deepcopy(cell)
         starter_cell.source, starter_cell.outputs, starter_cell.execution_count = hollow, [], None
         starter.cells.append(starter_cell)

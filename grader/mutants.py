@@ -19,7 +19,7 @@ stays as written and each mutant's diff is one line.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -63,15 +63,26 @@ class _Edit:
     replacement: ast.AST | str  # a node, or statement text ("pass")
 
 
-def generate(source: str, max_mutants: int = 200) -> list[Mutant]:
+def generate(source: str, max_mutants: int = 200,
+             regions: Sequence[tuple[int, int]] | None = None) -> list[Mutant]:
     """Distinct, compilable mutants of ``source``; at most ``max_mutants``, taken in turn from each
-    kind so that every kind is represented, numbered in the order of the source."""
+    kind so that every kind is represented, numbered in the order of the source.
+
+    With ``regions`` (pairs of first and last line, inclusive: the solution regions), only code
+    wholly inside a region is mutated. Without, the whole source is, except demo code at the top
+    level (``print(model)``, a training run, ``if __name__ == "__main__":``): only definitions,
+    and assignments of module-level names that a definition uses, are mutated."""
     tree = ast.parse(source)
     original = ast.dump(tree)
     seen = {original}
     by_kind: dict[str, list[Mutant]] = {kind: [] for kind in KINDS}
     parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    solution = _solution_nodes(tree) if regions is None else None
     for edit in _edits(tree):
+        if solution is not None and id(edit.node) not in solution:
+            continue
+        if regions is not None and not _inside(edit.node, regions):
+            continue
         mutant = _apply(source, edit, parents.get(id(edit.node)))
         if mutant is None:
             continue
@@ -85,6 +96,28 @@ def generate(source: str, max_mutants: int = 200) -> list[Mutant]:
     chosen = [m for group in zip_longest(*by_kind.values()) for m in group if m is not None]
     chosen = sorted(chosen[:max_mutants], key=lambda m: (m.line, KINDS.index(m.kind)))
     return [_numbered(m, i) for i, m in enumerate(chosen, 1)]
+
+
+def _inside(node: ast.AST, regions: Sequence[tuple[int, int]]) -> bool:
+    first, last = node.lineno, node.end_lineno or node.lineno  # type: ignore[attr-defined]
+    return any(start <= first and last <= end for start, end in regions)
+
+
+def _solution_nodes(tree: ast.Module) -> set[int]:
+    """The nodes of a plain reference that hold its solution: definitions (functions, classes) and
+    top-level assignments of names a definition reads (``EPS = 1e-8``); not the top-level demo code
+    students' scripts and references alike carry (``print(net)``, ``net(x)``, a plot, a loop)."""
+    definitions = [n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    used = {n.id for d in definitions for n in ast.walk(d)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    chosen: list[ast.AST] = list(definitions)
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if names & used:
+                chosen.append(statement)
+    return {id(n) for statement in chosen for n in ast.walk(statement)}
 
 
 def _numbered(mutant: Mutant, number: int) -> Mutant:

@@ -82,7 +82,10 @@ def test_assign_writes_starter_reference_tests_and_toml(course, capsys):
     assert "grader" not in starter.metadata
     reference = (root / "reference" / "my_linear.py").read_text()
     assert "return x @ self.weights + self.bias" in reference
-    assert "SOLUTION" not in reference and "observe(" not in reference
+    assert "observe(" not in reference
+    # the markers stay as comments, after a line naming the code cell, for grader audit
+    assert "# %% cell 2\nclass MyLinear(nn.Module):" in reference
+    assert "        # BEGIN SOLUTION\n        return x @ self.weights + self.bias\n" in reference
     tests = (folder / "test_my_linear.py").read_text()
     assert "@points(2)\ndef test_forward_values(observe):" in tests
     assert "@hidden\n@points(1)\ndef test_gradients(observe):" in tests
@@ -144,7 +147,7 @@ def test_reference_beside_the_assignment_without_a_reference_folder(tmp_path):
     (LAYER, (), "has no test cells"),
     (LAYER, ("# TEST points=two\nobserve(x=1)",), "points='two' is not a number"),
     (LAYER, ("# TEST points=1\nx = 1",), "observes nothing"),
-    (LAYER, ("# TEST name=forward\nobserve(x=1)",), "test cell 4 does not say its points"),
+    (LAYER, ("# TEST name=forward\nobserve(x=1)",), "test cell 3 does not say its points"),
     (LAYER, (VISIBLE_TEST, VISIBLE_TEST), "several test cells are named forward_values"),
 ])
 def test_mistakes_in_the_solution_notebook_are_one_line_errors(tmp_path, layer, tests, message):

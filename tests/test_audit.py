@@ -118,3 +118,77 @@ def test_audit_stops_when_the_reference_fails_its_own_tests(weak, tmp_path):
     """))
     with pytest.raises(GraderError, match="not full marks .*test_parameters_registered fails"):
         audit(str(broken), GradeOptions(jobs=2, **OPTIONS), max_mutants=1)
+
+
+SOLVED_CELL = """class MyLinear(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        # BEGIN SOLUTION placeholder=self.weights = self.bias = None
+        self.weights = nn.Parameter(torch.randn(n_in, n_out))
+        self.bias = nn.Parameter(torch.zeros(n_out))
+        # END SOLUTION
+
+    def forward(self, x):
+        # BEGIN SOLUTION
+        return x @ self.weights + self.bias
+        # END SOLUTION
+"""
+DEMO_CELL = """layer = MyLinear(2, 3)
+print(layer, layer(torch.ones(1, 2)) - 1)
+"""
+SHAPES_TEST = """# TEST points=1 name=shapes
+layer = MyLinear(4, 3)
+observe(weights=torch.tensor(layer.weights.shape), bias=torch.tensor(layer.bias.shape))
+"""
+
+
+def _solution(path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    notebook = new_notebook()
+    notebook.metadata["grader"] = {"name": "weak_notebook", "title": "A layer", "memory": "1G"}
+    notebook.cells = [new_markdown_cell("# A layer"), new_code_cell("import torch\nfrom torch import nn"),
+                      new_markdown_cell("Write it:"), new_code_cell(SOLVED_CELL), new_code_cell(DEMO_CELL),
+                      new_code_cell(SHAPES_TEST)]
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def test_assigned_reference_mutants_stay_in_the_solution_regions_and_name_notebook_cells(tmp_path):
+    from grader.assign import author
+    from grader.audit import solution_map
+
+    authored = author(_solution(tmp_path / "solution.ipynb"), "weak_notebook")
+    where = solution_map(authored.reference)
+    assert where.regions is not None and len(where.regions) == 2
+    mutants = generate(authored.reference, regions=where.regions)
+    assert len(mutants) >= 4
+    cell_lines = SOLVED_CELL.splitlines()
+    allowed = {5, 6, 11}  # the solution notebook's code cell 2: the lines between the markers
+    for mutant in mutants:
+        cell, line = where.where(mutant.line)
+        assert (cell, line in allowed) == (2, True), mutant
+        assert " ".join(cell_lines[line - 1].split()) == mutant.original
+    assert not any("print" in m.original or "super()" in m.original for m in mutants)
+    # without the markers (an older reference), only the top-level demo code is spared
+    plain = "\n".join(line for line in authored.reference.splitlines() if "SOLUTION" not in line)
+    demo_lines = {m.original for m in generate(plain)}
+    assert "return x @ self.weights + self.bias" in demo_lines
+    assert not any("print" in line or "layer = " in line for line in demo_lines)
+
+
+def test_audit_of_an_assigned_notebook_names_cells_and_lines(tmp_path, capsys):
+    from grader.assign import author, write
+
+    authored = author(_solution(tmp_path / "solution.ipynb"), "weak_notebook")
+    folder = tmp_path / "assignments" / "weak_notebook"
+    write(authored, folder, "solution.ipynb")
+    result = audit(str(folder), GradeOptions(jobs=2, **OPTIONS), max_mutants=6)
+    assert len(result.mutants) == 6 and (result.mutants.cell == 2).all()
+    assert set(result.mutants.line) <= {5, 6, 11}
+    forward = result.survivors[result.survivors.line == 11]
+    assert len(forward) >= 1  # the shapes test never runs forward
+    print_audit(result)
+    out = capsys.readouterr().out
+    assert "cell 2, line 11" in out and "Mutated: the 2 solution regions" in out
