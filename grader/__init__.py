@@ -9,6 +9,21 @@ Heavy modules (torch, pytest) are imported lazily so that ``grader --help`` stay
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what type checkers and editors see of the lazy names below (fail: NoReturn)
+    from grader.api import ProbeFailure as ProbeFailure
+    from grader.api import hidden as hidden
+    from grader.api import points as points
+    from grader.api import probe as probe
+    from grader.compare import assert_close as assert_close
+    from grader.compare import fail as fail
+    from grader.errors import GraderError as GraderError
+    from grader.probing import construct as construct
+    from grader.probing import defined as defined
+    from grader.probing import require_method as require_method
+    from grader.selfcheck import check as check
+
 __version__ = "0.1.0"
 
 # name -> the module that defines it (imported on first use)

@@ -9,7 +9,7 @@ recognisable. In hidden tests expected values are never shown.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -32,6 +32,11 @@ class Mismatch(AssertionError):
     """The student's observation differs from the reference; the message says how."""
 
 
+class ToleranceError(TypeError, ValueError):
+    """A test gave ``rtol`` without ``atol`` or the reverse: the author's mistake, not the student's.
+    A ``TypeError`` (a wrong call), and a ``ValueError`` as ``torch.testing.assert_close`` raises."""
+
+
 def tolerance_for(dtype: torch.dtype, device: str) -> tuple[float, float, str]:
     """(rtol, atol, where the numbers come from)."""
     if device.startswith("cuda") and dtype in GPU_TOLERANCES:
@@ -43,7 +48,17 @@ def tolerance_for(dtype: torch.dtype, device: str) -> tuple[float, float, str]:
 def assert_close(actual: Any, expected: Any, *, what: str, rtol: float | None = None,
                  atol: float | None = None, check_dtype: bool = True, check_device: bool = True,
                  hidden: bool = False) -> None:
-    """Fail with a diagnosis unless ``actual`` matches ``expected`` (tensors, numbers, or nested)."""
+    """Fail with a diagnosis unless ``actual`` matches ``expected`` (tensors, numbers, or nested).
+
+    ``rtol`` and ``atol`` go together, as in ``torch.testing.assert_close``: give both or neither
+    (each dtype's defaults); one alone raises :class:`ToleranceError`, since the other's default
+    would silently decide the test."""
+    if (rtol is None) != (atol is None):
+        given, missing = ("rtol", "atol") if atol is None else ("atol", "rtol")
+        raise ToleranceError(
+            f"assert_close(what={what!r}) got {given}={rtol if atol is None else atol!r} but no "
+            f"{missing}: give both rtol and atol, or neither (the dtype's defaults), as "
+            "torch.testing.assert_close requires")
     _compare(actual, expected, what, rtol, atol, check_dtype, check_device, hidden)
 
 
@@ -251,6 +266,6 @@ def assert_names_as_asked(used: dict[str, Any]) -> None:
                            f"`{name}`; rename it to get this test's points")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Fail the current test with ``message``, as a student should read it."""
     raise Mismatch(message)

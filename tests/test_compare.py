@@ -112,3 +112,30 @@ def test_graced_name_is_named():
         assert_names_as_asked({"MyLinear": {"used": "MyLiner", "graced": True}})
     assert str(caught.value).startswith("graded your `MyLiner` as `MyLinear`")
     assert_names_as_asked({"MyLinear": {"used": "MyLinear", "graced": False}})
+
+
+@pytest.mark.parametrize("tolerance", [{"rtol": 1e-3}, {"atol": 1e-3}])
+def test_one_tolerance_without_the_other_is_refused_as_torch_does(tolerance):
+    from grader.compare import ToleranceError
+
+    given, missing = ("rtol", "atol") if "rtol" in tolerance else ("atol", "rtol")
+    with pytest.raises(TypeError, match=f"got {given}=0.001 but no {missing}: give both rtol and atol"):
+        assert_close(EXPECTED, EXPECTED, what="x", **tolerance)  # even when the values match
+    with pytest.raises(ValueError):  # what torch.testing.assert_close raises for the same call
+        assert_close(EXPECTED, EXPECTED * 2, what="x", **tolerance)
+    assert issubclass(ToleranceError, TypeError) and not issubclass(ToleranceError, Mismatch)
+    with pytest.raises(ValueError, match="Both 'rtol' and 'atol' must be either specified or omitted"):
+        torch.testing.assert_close(EXPECTED, EXPECTED, **tolerance)
+    assert_close(EXPECTED * (1 + 5e-4), EXPECTED, what="x", rtol=1e-3, atol=0.0)
+
+
+def test_fail_is_typed_never_returning():
+    import typing
+
+    import grader
+    from grader.compare import fail
+
+    assert typing.get_type_hints(fail)["return"] is typing.NoReturn
+    assert grader.fail is fail
+    with pytest.raises(Mismatch, match="^your loss is a tensor, not a float$"):
+        fail("your loss is a tensor, not a float")
