@@ -51,6 +51,14 @@ class Assignment:
     version: str = "1"
     preload: tuple[str, ...] | None = None  # None: chosen by warm_imports from the class's code
     starter: Path | None = None  # the notebook students start from
+    entry: str | None = None  # [submission] entry: the file a folder submission is run from
+    requires: tuple[str, ...] = ()  # [environment] requires: packages the grading needs
+
+    @property
+    def data(self) -> Path | None:
+        """The assignment's ``data/`` folder (shown in the sandbox's working folder), if any."""
+        folder = self.root / "data"
+        return folder if folder.is_dir() else None
 
     @property
     def fingerprint(self) -> str:
@@ -58,6 +66,11 @@ class Assignment:
         digest = hashlib.sha256(self.version.encode())
         for path in (*self.test_files, self.reference, self.root / "assignment.toml"):
             digest.update(path.read_bytes())
+        if self.data is not None:  # what the student's code reads is part of the grade too
+            for path in sorted(self.data.rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    digest.update(path.relative_to(self.data).as_posix().encode() + b"\0")
+                    digest.update(path.read_bytes())
         return digest.hexdigest()[:16]
 
     def warm_imports(self, submissions: Iterable[Path] = (), everything: bool = False) -> tuple[str, ...]:
@@ -161,7 +174,30 @@ def load_assignment(folder: Path) -> Assignment:
         version=str(config.get("version", "1")),
         preload=_preload(config.get("sandbox", {})),
         starter=(folder / config["starter"]) if config.get("starter") else None,
+        entry=_entry(config.get("submission", {})),
+        requires=_requires(config.get("environment", {})),
     )
+
+
+def _entry(submission: object) -> str | None:
+    """``[submission] entry = "main.py"``: the file a folder submission is run from."""
+    entry = submission.get("entry") if isinstance(submission, dict) else None
+    if entry is None:
+        return None
+    if not isinstance(entry, str) or not entry.endswith((".py", ".ipynb")) or entry.startswith("/") \
+            or ".." in Path(entry).parts:
+        raise GraderError('[submission] entry must name a .py or .ipynb file inside the student\'s '
+                          'folder, e.g. entry = "main.py"')
+    return entry
+
+
+def _requires(environment: object) -> tuple[str, ...]:
+    """``[environment] requires = ["torchvision", ...]``: what must be importable to grade."""
+    requires = environment.get("requires", []) if isinstance(environment, dict) else []
+    if not isinstance(requires, list) or not all(isinstance(r, str) and r for r in requires):
+        raise GraderError('[environment] requires must be a list of package names, e.g. '
+                          'requires = ["torchvision"]')
+    return tuple(requires)
 
 
 def _preload(sandbox: dict) -> tuple[str, ...] | None:

@@ -116,7 +116,7 @@ def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under:
     if target is not None:
         ci_formats.check_writable(target)
     try:
-        submission = submissions.single(file)
+        submission = submissions.single(file, assignment.entry)
         problem = submission.problem
     except GraderError as error:
         submission, problem = None, str(error)

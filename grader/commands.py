@@ -29,7 +29,8 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     from grader import roster as class_roster
 
     assignment = find_assignment(assignment_name)
-    found = lms_archive.discover(submissions_dir, roster)  # a folder, or the LMS's archive
+    grading.check_environment(assignment)  # before anything is read or written
+    found = lms_archive.discover(submissions_dir, roster, assignment.entry)  # or an LMS archive
     if roster is not None:
         found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
         if unlisted:
@@ -93,7 +94,7 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     from grader import grading, report, submissions
 
     assignment = find_assignment(assignment_name)
-    submission = submissions.single(file)
+    submission = submissions.single(file, assignment.entry)
     batch = grading.grade(assignment, [submission], options)
     results = report.results_table(batch)
     run = batch.runs[0]

@@ -66,6 +66,7 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     """Grade ``submissions``. With ``out_dir`` (where the report goes, hidden from the sandboxes),
     every judged submission is journaled there, and unchanged ones graded before are reused."""
     started = time.monotonic()
+    check_environment(assignment)
     journal = Journal(out_dir, _journal_key(assignment, options)) if out_dir is not None else None
     reused = journal.completed(submissions) if journal and not options.regrade else {}
     if options.only:
@@ -256,11 +257,30 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
 def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:
     """What a sandbox shows in its working folder, besides the allow-listed installation: the
     assignment's ``data/`` folder, and a folder submission's other files (its helper modules)."""
-    files = [str(assignment.root / "data")] if (assignment.root / "data").is_dir() else []
-    if submission is not None and submission.path is not None \
-            and submission.path.parent.name == submission.student:  # STUDENT/entry.ipynb
-        files.append(str(submission.path.parent))
+    files = [str(assignment.data)] if assignment.data is not None else []
+    if submission is not None and submission.folder is not None:  # STUDENT/entry.ipynb
+        files.append(str(submission.folder))
     return tuple(files)
+
+
+def check_environment(assignment: Assignment) -> None:
+    """``[environment] requires``: every package (by the name it is imported as) must be
+    installed here (the sandbox runs this same Python), else the batch stops before it starts, in
+    one line. Only the top-level package is looked up: nothing is imported."""
+    import importlib.util
+
+    missing = []
+    for package in assignment.requires:
+        try:
+            found = importlib.util.find_spec(package.split(".")[0]) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(package)
+    if missing:
+        names = " ".join(missing)
+        raise GraderError(f"assignment {assignment.name} needs the package(s) {', '.join(missing)}, "
+                          f"which are not installed here: pip install {names}")
 
 
 def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path,

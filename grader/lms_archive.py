@@ -61,7 +61,7 @@ class Upload:
     time: datetime | None = None
 
 
-def discover(source: Path, roster: Path | None = None) -> list[Submission]:
+def discover(source: Path, roster: Path | None = None, entry: str | None = None) -> list[Submission]:
     """The submissions in ``source``: a folder of ``STUDENT.ipynb`` files, a Canvas zip, or a
     folder unpacked from one (every file named as Canvas names them)."""
     if source.is_file() and source.suffix.lower() == ".zip":
@@ -70,7 +70,7 @@ def discover(source: Path, roster: Path | None = None) -> list[Submission]:
         uploads = [_upload(name, source / name, None) for name in sorted(os.listdir(source))
                    if not name.startswith((".", "_"))]
         return _submissions([u for u in uploads if u is not None], [], roster)
-    return submissions.discover(source)
+    return submissions.discover(source, entry)
 
 
 def _is_canvas_folder(folder: Path) -> bool:

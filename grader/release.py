@@ -57,6 +57,7 @@ class Release:
     memory: int
     public_points: float
     hidden_points: float
+    entry: str | None = None  # [submission] entry: the file a folder submission is run from
 
     @cached_property
     def reference(self) -> dict[str, Any]:
@@ -113,10 +114,18 @@ def load_release(folder: Path) -> Release:
             memory=int(manifest.get("limits", {}).get("memory", 2 * 1024**3)),
             public_points=float(manifest.get("public_points", 0.0)),
             hidden_points=float(manifest.get("hidden_points", 0.0)),
+            entry=_plain_path(manifest["entry"]) if manifest.get("entry") else None,
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise GraderError(f"{folder} is not a usable release ({error}): make it again with "
                           "`grader release ASSIGNMENT -o DIR`") from None
+
+
+def _plain_path(name: str) -> str:
+    """A path inside a student's folder from a manifest: relative, never leaving it."""
+    if not isinstance(name, str) or name.startswith("/") or ".." in Path(name).parts:
+        raise ValueError(f"bad entry {name!r}")
+    return name
 
 
 def _plain_name(name: str) -> str:
@@ -132,8 +141,10 @@ def _plain_name(name: str) -> str:
 def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Release:
     """Write ``assignment_name``'s release into ``out`` (replacing an earlier release there)."""
     from grader.assignment import find_assignment
+    from grader.grading import check_environment
 
     assignment = find_assignment(assignment_name)
+    check_environment(assignment)
     out = out.resolve()
     if out == assignment.root or assignment.root.is_relative_to(out):
         raise GraderError(f"-o {out} would overwrite the assignment itself: choose another folder")
@@ -165,6 +176,8 @@ def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Releas
             "version": assignment.version, "fingerprint": assignment.fingerprint,
             "grader": _grader_version(), "tests": test_names, "probes": probes,
             "observations": OBSERVATIONS, "starter": starter, "data": data, "device": device,
+            **({"entry": assignment.entry} if assignment.entry else {}),
+            **({"names": names} if (names := _names_settings(assignment.root)) else {}),
             "limits": {"timeout": _student_timeout(assignment.limits.timeout, seconds),
                        "memory": assignment.limits.memory},
             "public_points": public_points,
@@ -221,6 +234,18 @@ def _reference_observations(assignment, public_files: tuple[Path, ...],
             return reference_observations(public, pool, Path(work), GradeOptions(jobs=1, device=device))
         finally:
             pool.close()
+
+
+def _names_settings(root: Path) -> dict[str, Any]:
+    """The assignment's ``[names]`` table (aliases, grace), which the public probes read from the
+    manifest as they read it from ``assignment.toml``."""
+    import tomllib
+
+    try:
+        names = tomllib.loads((root / "assignment.toml").read_text(encoding="utf-8")).get("names", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return names if isinstance(names, dict) else {}
 
 
 def _write_observations(path: Path, observations: dict[str, Any]) -> None:

@@ -266,7 +266,7 @@ def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
     from grader import submissions
     from grader.platforms import sandbox_unavailable
 
-    submission = submissions.single(file)
+    submission = submissions.single(file, release.entry)
     timeout = options.timeout or release.timeout
     memory = options.memory or release.memory
     off = sandbox_unavailable()
@@ -286,9 +286,22 @@ def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, me
 
     pool = SandboxPool(release.test_files, 1, work, options.namespaces)
     try:
-        return run_submission(submission, pool, frames, timeout, memory, options.device, ())
+        return run_submission(submission, pool, frames, timeout, memory, options.device,
+                              visible_files(release, submission))
     finally:
         pool.close()
+
+
+def visible_files(release, submission) -> tuple[str, ...]:
+    """What the sandbox shows in its working folder, as when graded: the release's ``data/``
+    folder and a folder submission's other files (as :func:`grader.grading.visible_files`)."""
+    from grader.release import DATA_DIR
+
+    files = [str(release.root / DATA_DIR)] if (release.root / DATA_DIR).is_dir() else []
+    if submission.folder is not None:
+        files.append(str(submission.folder))
+    return tuple(files)
+
 
 
 def _plain(release, submission, frames: Path, timeout: float, device: str):

@@ -40,6 +40,9 @@ class Submission:
     problem: str | None = None
     submitted_at: datetime | None = None
     late: bool | None = None
+    folder: Path | None = None
+    """For a folder submission, the folder of its entry: its other files (helper modules, data)
+    are shown beside the entry in the sandbox's working folder."""
 
     @property
     def kind(self) -> str:
@@ -60,8 +63,9 @@ def shown(name: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def discover(folder: Path) -> list[Submission]:
-    """Every student in ``folder``: ``ID.ipynb``, ``ID.py`` or a folder ``ID/`` holding one."""
+def discover(folder: Path, entry: str | None = None) -> list[Submission]:
+    """Every student in ``folder``: ``ID.ipynb``, ``ID.py`` or a folder ``ID/`` holding one
+    (``entry``: the assignment's ``[submission] entry``, the file a folder is run from)."""
     if not folder.exists():
         raise GraderError(f"submissions folder {folder} does not exist: check the path")
     if not folder.is_dir():
@@ -74,7 +78,7 @@ def discover(folder: Path) -> list[Submission]:
     for name in names:
         if name.startswith((".", "_")) or name.lower() in IGNORED_NAMES:
             continue
-        submission = _from_entry(folder.absolute() / name, top_level=True)
+        submission = _from_entry(folder.absolute() / name, entry)
         by_stem[submission.student].append(submission)
     if not by_stem:
         raise GraderError(
@@ -100,14 +104,14 @@ def student_ids(stems: list[str]) -> dict[str, str]:
     return ids
 
 
-def single(path: Path) -> Submission:
+def single(path: Path, entry: str | None = None) -> Submission:
     """One file (or folder) given on the command line (``grader check``, ``grader ci``)."""
     if not os.path.lexists(path):
         raise GraderError(f"{path} does not exist: check the file name")
     for part in _relative_parents(path):  # a repository's folder may be a link too
         if os.path.islink(part):
             return Submission(_stem(path.name), None, f"{shown(str(part))}/ {LINK_PROBLEM}")
-    submission = _from_entry(path.absolute(), top_level=True)
+    submission = _from_entry(path.absolute(), entry)
     return replace(submission, student=shown(submission.student))
 
 
@@ -123,7 +127,7 @@ def _stem(name: str) -> str:
     return name[: -len(suffix)] if suffix in SOURCE_SUFFIXES else name
 
 
-def _from_entry(entry: Path, top_level: bool) -> Submission:
+def _from_entry(entry: Path, entry_name: str | None = None) -> Submission:
     """The submission of one top-level entry; its ``student`` is still the raw stem."""
     student = _stem(entry.name)
     try:
@@ -133,7 +137,7 @@ def _from_entry(entry: Path, top_level: bool) -> Submission:
     if stat.S_ISLNK(info.st_mode):
         return Submission(student, None, f"{shown(entry.name)} {LINK_PROBLEM}")
     if stat.S_ISDIR(info.st_mode):
-        return _from_folder(entry)
+        return _from_folder(entry, entry_name)
     if not stat.S_ISREG(info.st_mode):
         return Submission(student, None, f"{shown(entry.name)} is not a regular file: upload the "
                           "file itself")
@@ -142,8 +146,10 @@ def _from_entry(entry: Path, top_level: bool) -> Submission:
     return Submission(student, entry)
 
 
-def _from_folder(folder: Path) -> Submission:
-    """A folder's one notebook (or module), found without following any link."""
+def _from_folder(folder: Path, entry: str | None = None) -> Submission:
+    """A folder's entry, found without following any link: the file ``entry`` names (the
+    assignment's ``[submission] entry``) when the folder holds it, else its one notebook (beside
+    any number of helper modules), else its one module. The entry's other files stay beside it."""
     label = shown(folder.name)
     sources: list[Path] = []
     try:
@@ -160,16 +166,26 @@ def _from_folder(folder: Path) -> Submission:
     except OSError as error:
         return Submission(folder.name, None, f"cannot read folder {label}/: {error.strerror}")
     sources.sort()
+    named = _named_entry(folder, sources, entry) if entry else []
     notebooks = [p for p in sources if p.suffix == ".ipynb"]
-    chosen = notebooks or sources
+    chosen = named or notebooks or sources
     if len(chosen) == 1:
-        return Submission(folder.name, chosen[0])
+        return Submission(folder.name, chosen[0], folder=chosen[0].parent)
     if not chosen:
         problem = f"folder {label}/ holds no .ipynb or .py file"
     else:
         names = ", ".join(shown(str(p.relative_to(folder))) for p in chosen)
-        problem = f"folder {label}/ holds several candidates ({names}): keep exactly one"
+        what = "files named " + entry if named else "notebooks" if notebooks else "modules"
+        asked = ("keep one" if named else f"none is {entry}, the file this assignment runs"
+                 if entry else "keep one notebook (helper modules may stay beside it)")
+        problem = f"folder {label}/ holds several {what} ({names}): {asked}"
     return Submission(folder.name, None, problem)
+
+
+def _named_entry(folder: Path, sources: list[Path], entry: str) -> list[Path]:
+    """The sources matching ``entry``: by its path inside the folder, else by its file name."""
+    exact = [p for p in sources if p.relative_to(folder).as_posix() == entry]
+    return exact or [p for p in sources if p.name == Path(entry).name]
 
 
 class _TooMany(Exception):

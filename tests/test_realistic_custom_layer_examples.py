@@ -8,6 +8,8 @@ from conftest import EXAMPLES
 FOLDER = EXAMPLES / "realistic_custom_layer"
 
 EXPECTED = {
+    # a folder: exercise.ipynb does `from config import HIDDEN` and `from model import MyLinear`
+    "helper_modules": (10, "graded", ["all tests passed"]),
     "linear_layer": (9, "graded", ["graded your `LinearLayer` as `MyLinear`"]),
     "linear_layout": (8, "graded", ["nn.Linear's (out_features, in_features) layout",
                                     "loaded your weights transposed"]),

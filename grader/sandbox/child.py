@@ -181,10 +181,11 @@ def describe_exception(error: BaseException) -> dict[str, Any]:
                          text=(error.text or "").strip()[:200])
         return described
     frames = list(traceback.walk_tb(error.__traceback__))
-    student_frames = [(f, line) for f, line in frames if f.f_code.co_filename in _student_files]
+    student_frames = [(f, line) for f, line in frames if _students(f.f_code.co_filename)]
     if student_frames:
         frame, line = student_frames[-1]
-        described.update(where=frame.f_code.co_filename, line=line,
+        where = frame.f_code.co_filename
+        described.update(where=where if where in _student_files else os.path.basename(where), line=line,
                          text=linecache.getline(frame.f_code.co_filename, line).strip()[:200])
     elif frames and isinstance(error, Exception) and type(error).__name__ != "ProbeFailure":
         frame, line = frames[-1]
@@ -200,6 +201,12 @@ PROBE_MODULE_PREFIX = "grader_probes_"  # the forkserver's names for the assignm
 
 
 _student_files: set[str] = set()  # the filenames the student's cells were compiled under
+HELPER_FOLDER = ""  # the working folder: a folder submission's helper modules are imported from it
+
+
+def _students(filename: str) -> bool:
+    """Whether code compiled from ``filename`` is the student's: a cell, or a helper module."""
+    return filename in _student_files or bool(HELPER_FOLDER) and os.path.dirname(filename) == HELPER_FOLDER
 
 
 def _write(fd: int, data: bytes) -> None:

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from grader.notebook import MAX_SOURCE_BYTES
 from grader.sandbox import cgroups, isolation, protocol, seccomp, selftest
-from grader.sandbox.policy import python_paths, sandbox_policy
+from grader.sandbox.policy import python_paths, sandbox_policy, visible_files
 from grader.sandbox.probes import load_probes
 from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
 from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
@@ -191,6 +191,8 @@ class Server:
             scratch = tempfile.mkdtemp(prefix="grader-scratch-")
             if os.geteuid() == 0:
                 os.chown(scratch, walls.student_uid, walls.student_uid)
+            for host, inside in visible_files(request.files):  # links stand in for the binds
+                os.symlink(host, os.path.join(scratch, os.path.basename(inside)))
         runs_instead = student(group) if student is not None else None
         result_r, result_w = os.pipe()
         output_r, output_w = os.pipe()

@@ -106,6 +106,21 @@ def visible_files(paths: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     return [(host, f"{WORKDIR}/{name}") for name, host in shown.items()]
 
 
+def data_hint(paths: list[str] | tuple[str, ...], limit: int = 6) -> str:
+    """Where an assignment's ``data/`` folder (among ``paths``) is shown, for a failed download's
+    message; empty when there is none."""
+    for path in paths:
+        if os.path.basename(path.rstrip("/")) == "data" and os.path.isdir(path) \
+                and not os.path.islink(path):
+            shown = [f"{host.rsplit('/', 1)[-1]}{'/' if os.path.isdir(host) else ''}"
+                     for host, _ in visible_files([path])]
+            if shown:
+                more = ", ..." if len(shown) > limit else ""
+                return (f"the assignment's data files are in the working folder, opened by name: "
+                        f"{', '.join(shown[:limit])}{more}")
+    return ""
+
+
 def _grader_packages() -> set[str]:
     """This grader's package folder, and any installed copy in the site-packages shown."""
     found = {os.path.realpath(Path(__file__).resolve().parent.parent)}

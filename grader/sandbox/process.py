@@ -18,7 +18,7 @@ from typing import Any
 
 from grader.sandbox import filesystem, isolation
 from grader.sandbox.cgroups import SandboxGroup
-from grader.sandbox.policy import WORKDIR, Policy, visible_files
+from grader.sandbox.policy import WORKDIR, Policy, data_hint, visible_files
 from grader.sandbox.protocol import SandboxRequest
 
 SANDBOX_ENV = {
@@ -103,6 +103,10 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
     code = 0
     try:
         isolation.die_with_parent()
+        if request.files:  # read on the host's side of the root, for a failed download's message
+            from grader import headless
+
+            headless.DATA_FOLDER_HINT = data_hint(request.files)
         if walls.namespaces:
             filesystem.enter_root(walls.root)
             home = WORKDIR
@@ -134,6 +138,7 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
         if walls.seccomp is not None:
             walls.seccomp.load()
         sys.path.insert(0, home)  # a folder submission's helper modules, the assignment's data
+        child.HELPER_FOLDER = home
         if student is not None:
             student(result_w)
         else:
