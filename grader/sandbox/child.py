@@ -98,7 +98,7 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
                            "message": "not run: the time limit was used up by earlier cells"})
             continue
         try:
-            code = compile(cell.code_text(), cell.filename, "exec")
+            code = _compile(cell.code_text(), cell.filename)
             arm_alarm(remaining)
             try:
                 exec(code, namespace)
@@ -108,6 +108,14 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
             errors.append({"cell": cell.number, **describe_exception(error),
                            "defines": defined_names(cell.source)})
     return namespace, shell.notes, errors
+
+
+def _compile(source: str, filename: str) -> Any:
+    """``compile``, with null bytes a SyntaxError on every Python 3.11 (3.11.2 raises ValueError)."""
+    try:
+        return compile(source, filename, "exec")
+    except ValueError as error:
+        raise SyntaxError(f"{error} (is this file text?)", (filename, 1, 0, "")) from None
 
 
 def _cache_lines(cells: list[Cell]) -> None:
