@@ -120,6 +120,9 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
 
     import pandas as pd
 
+    from grader.report.escaping import csv_table
+    from grader.report.html import refresh_similarity
+
     started = time.monotonic()
     scores_path, results_path = out_dir / "scores.csv", out_dir / "results.csv"
     if not scores_path.is_file():
@@ -155,7 +158,8 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
                      "shared_tests": " ".join(pair.shared_tests), "flagged": pair.flagged(threshold),
                      "page": page})
     csv_path = out_dir / FILE_NAME
-    _atomic_write(csv_path, pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False))
+    _atomic_write(csv_path, csv_table(pd.DataFrame(rows, columns=COLUMNS)).to_csv(index=False))
+    refresh_similarity(out_dir)  # report.html's table of pairs, when the report is there
     return SimilarityResult(csv_path, listed, sum(r["flagged"] for r in rows), len(students),
                             time.monotonic() - started, threshold)
 
@@ -271,12 +275,17 @@ def ranked_rows(out_dir: Path, limit: int = 50) -> list[dict[str, Any]]:
     raw text: escape them where they land."""
     import csv
 
+    from grader.report.escaping import from_csv_cell
+
     path = out_dir / FILE_NAME
     if not path.is_file():
         return []
     with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return rows[:limit]
+        rows = list(csv.DictReader(handle))[:limit]
+    for row in rows:  # as written by csv_table: an id starting with "=" got a leading quote
+        for column in ("student_a", "student_b", "shared_tests"):
+            row[column] = from_csv_cell(row.get(column) or "")
+    return rows
 
 
 def pair_page(pair: Pair, codes: dict[str, str], rank: int) -> str:

@@ -205,3 +205,85 @@ def test_rates_count_only_students_who_handed_something_in(grade, tmp_path):
     assert f"<td>{(forward.status == 'passed').sum()} / {len(forward)}</td>" in items
     assert "xavier" in gradebook_rows(html) and "– missing" in gradebook_rows(html)["xavier"]
     assert "feedback</a>" not in html  # --no-feedback: nothing to link
+
+
+def test_adjustments_are_listed_with_their_reasons_and_left_out_of_the_item_analysis(grade, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from grader.adjust import adjust_batch
+    from grader.late import policy_of
+    from grader.overrides import read_overrides
+
+    graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
+    failed = graded.results[(graded.results.student == "rupert") & (graded.results.status == "failed")]
+    test = failed.test.iloc[0]
+    (tmp_path / "overrides.csv").write_text(
+        "student,test,points,reason,who\n"
+        f"rupert,{test},+1,regrade <b>request</b>,TA Kim\nalice,total,-2,shared code,prof\n")
+    deadline = datetime(2025, 3, 14, 23, 59, tzinfo=UTC)
+    policy = policy_of({"late": {"deadline": deadline.isoformat(), "per_day": 10}}, "assignment.toml")
+    batch, _ = adjust_batch(graded.batch, read_overrides(tmp_path / "overrides.csv"), policy,
+                            {"heidi": deadline + timedelta(days=2)})
+    results = report.results_table(batch)
+    write_extras(batch, tmp_path, report.scores_table(batch, results), results, feedback=False)
+    html = (tmp_path / "report.html").read_text()
+    table = re.search(r'<h2 id="adjustments">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    assert len(rows) == 3
+    regraded = next(r for r in rows if "<td>rupert</td>" in r)
+    assert "<td>override</td>" in regraded and f"<td>{failed.description.iloc[0]}</td>" in regraded
+    assert "Override by TA Kim: regrade &lt;b&gt;request&lt;/b&gt;" in regraded  # escaped
+    late = next(r for r in rows if "<td>heidi</td>" in r)
+    assert "<td>late</td>" in late and "2 days after the deadline" in late
+    total = next(r for r in rows if "<td>alice</td>" in r)
+    assert '<td data-sort="-2">-2</td>' in total and "shared code (prof: 10 -&gt; 8 points)" in total
+    # the rows adjustments add are no test: not in the item analysis, its rates or the diagnoses
+    items = re.search(r'<h2 id="items">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    assert items.count("<tr>") == graded.results.test.nunique()
+    assert "late penalty" not in items and "override of the total" not in items
+    forward = graded.results[graded.results.test == "test_forward_values"]
+    assert f"<td>{(forward.status == 'passed').sum()} / {len(forward)}</td>" in items
+    diagnoses = re.search(r"<h2>Most frequent diagnoses</h2>(.*?)<h2", html, re.S).group(1)
+    assert "after the deadline" not in diagnoses
+
+
+def test_report_shows_similar_pairs_escaped_and_linked(grade, tmp_path):
+    from grader.report.html import refresh_similarity
+    from grader.similarity import write_similarity
+
+    graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
+    batch = hostile_batch(graded.batch, tmp_path)
+    report.write_report(batch, tmp_path, feedback=False)
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="similarity"' not in html  # no similarity.csv yet: no section
+    write_similarity(tmp_path, find_starter("custom_layer"), threshold=0.3)  # rewrites the section
+    html = (tmp_path / "report.html").read_text()
+    section = re.search(r'<h2 id="similarity">(.*?)</table>', html, re.S).group(1)
+    csv_rows = pd.read_csv(tmp_path / "similarity.csv", dtype=str, keep_default_na=False)
+    assert section.count("<tr>") == min(len(csv_rows), 50) + 1 > 1
+    links = re.findall(r'<a href="([^"]+)">compare</a>', section)
+    assert links and all(re.fullmatch(r"similarity/pair-\d+\.html", link) for link in links)
+    assert all((tmp_path / link).is_file() for link in links)
+    # what the section does with a hostile row: ids escaped, a page link only to a page we wrote
+    pd.DataFrame([
+        {"rank": 1, "student_a": HOSTILE_NAME, "student_b": "'=HYPERLINK(\"x\")", "code_similarity": 0.9,
+         "code_a": 0.9, "code_b": 0.9, "shared_wrong": 1, "shared_tests": "test_bias", "flagged": True,
+         "page": links[0]},
+        {"rank": 2, "student_a": "eve", "student_b": "mallory", "code_similarity": 0.8, "code_a": 0.8,
+         "code_b": 0.8, "shared_wrong": 0, "shared_tests": "", "flagged": True,
+         "page": "javascript:alert(1)"},
+    ]).to_csv(tmp_path / "similarity.csv", index=False)
+    assert refresh_similarity(tmp_path)
+    html = (tmp_path / "report.html").read_text()
+    section = re.search(r'<h2 id="similarity">(.*?)</table>', html, re.S).group(1)
+    assert HOSTILE_NAME not in html and "&lt;img src=x onerror=alert(1)&gt;" in section
+    assert "=HYPERLINK(&#34;x&#34;)" in section and "'=HYPERLINK" not in section  # the CSV's quote undone
+    assert "javascript:" not in section and section.count("compare</a>") == 1
+    assert "⚑ flagged" in section and "1 (test_bias)" in section
+    assert html.count('<h2 id="similarity">') == 1 and html.count("<!-- similarity: end -->") == 1
+
+
+def find_starter(name):
+    from grader.assignment import find_assignment
+
+    return find_assignment(name).starter

@@ -1,20 +1,27 @@
 """The instructor's gradebook in ``report.html``: every student, hidden failures with their full
-messages, cells that raised, and an item analysis of each test.
+messages, cells that raised, the adjustments (overrides, late penalties) with their reasons, an item
+analysis of each test, and the similar pairs of ``similarity.csv``.
 
 This page is the instructor's: unlike feedback, it shows hidden tests' messages. Rates count the
-students who handed something in (status ``missing`` is counted apart). Every text is plain data
-here; the template escapes it (Jinja2's autoescape).
+students who handed something in (status ``missing`` is counted apart), and tests only: the rows an
+adjustment adds (``late``, ``total``, worth 0 points) are no test. Every text is plain data here; the
+template escapes it (Jinja2's autoescape), and student ids are escaped with
+:func:`grader.report.escaping.html` where they are put together in Python.
 """
 
 from __future__ import annotations
 
+import csv
+import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from grader.report.escaping import bound
+from grader.report.escaping import html as html_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,8 +72,88 @@ def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | 
     return rows
 
 
+def adjustment_rows(results: pd.DataFrame) -> pd.Series:
+    """Which rows of ``results`` an adjustment added (a late penalty, a change of the total): tests
+    named ``late`` or ``total`` worth 0 points (see :mod:`grader.adjust`), not tests of the code."""
+    from grader.overrides import LATE, TOTAL
+
+    return results.test.isin([LATE, TOTAL]) & (results.max_score == 0)
+
+
+def tests_only(results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` without the rows adjustments added."""
+    return results[~adjustment_rows(results)] if len(results) else results
+
+
+def adjustments(batch: BatchResult) -> list[dict[str, str]]:
+    """Every score an override or the late policy changed, with its reason: the outcomes with
+    ``adjustment`` set (an overridden test, a late penalty, a change of the total)."""
+    from grader.report.tables import student_ids
+
+    ids = student_ids(batch)
+    rows = []
+    for outcome in batch.outcomes:
+        kind = getattr(outcome, "adjustment", "")
+        if not kind or len(rows) >= MAX_LISTED:
+            continue
+        score = float(getattr(outcome, "score", 0.0) or 0.0)
+        if outcome.points:  # an overridden test: the points it now gives
+            points, sort = f"{score:g} of {outcome.points:g}", score
+        else:  # a row of its own: the change of the student's score
+            points, sort = f"{score:+g}", score
+        lines = [line.strip() for line in (outcome.message or "").splitlines() if line.strip()]
+        rows.append({"student": html_text(ids.get(outcome.student) or outcome.student, "student"),
+                     "test": bound(outcome.description or outcome.test, "summary"), "kind": kind,
+                     "points": points, "sort": f"{sort:g}", "reason": bound(lines[0] if lines else "", "note")})
+    return rows
+
+
+def similar_pairs(out_dir: Path | None, limit: int = 50) -> list[dict[str, Any]]:
+    """The highest-ranked pairs of ``out_dir/similarity.csv`` (none when it does not exist), with
+    each student id escaped and a link to the pair's side-by-side page when the grader wrote one."""
+    from grader.similarity import ranked_rows
+
+    if out_dir is None:
+        return []
+    try:
+        ranked = ranked_rows(out_dir, limit=limit)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    rows = []
+    for row in ranked:
+        page = str(row.get("page") or "")
+        link = page if PAIR_PAGE.fullmatch(page) and (out_dir / page).is_file() else ""
+        shared = [t for t in str(row.get("shared_tests") or "").split() if t][:MAX_NAMES]
+        rows.append({
+            "rank": f"{_number(row.get('rank')):g}",
+            "student_a": html_text(row.get("student_a", ""), "student"),
+            "student_b": html_text(row.get("student_b", ""), "student"),
+            "code": _percent(row.get("code_similarity")), "code_sort": _number(row.get("code_similarity")),
+            "shared_wrong": bound(row.get("shared_wrong", "0"), "summary"),
+            "shared_tests": bound(" ".join(shared), "summary"),
+            "flagged": str(row.get("flagged", "")).strip().lower() == "true",
+            "page": quote(link) if link else ""})
+    return rows
+
+
+PAIR_PAGE = re.compile(r"similarity/pair-[0-9]{1,6}\.html")  # what grader.similarity writes, and only that
+
+
+def _number(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
+
+
+def _percent(value: Any) -> str:
+    return f"{100 * _number(value):.0f} %"
+
+
 def hidden_failures(results: pd.DataFrame) -> list[dict[str, str]]:
     """Every failed hidden test with its full message (the judge's; students never see it)."""
+    results = tests_only(results)
     failed = results[(results.visibility == "hidden") & (results.status == "failed")]
     return [{"student": row.student, "test": row.description or row.test, "message": bound(row.message)}
             for row in failed.head(MAX_LISTED).itertuples()]
@@ -95,6 +182,7 @@ def item_analysis(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     from grader.report.html import first_line
 
     present = set(scores.student[handed_in(scores)])
+    results = tests_only(results)
     results = results[results.student.isin(present)]
     columns = ["test", "name", "visibility", "points", "passed", "pass rate", "most common diagnosis",
                "failed by"]

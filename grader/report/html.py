@@ -3,9 +3,11 @@
 ``report.html`` is one self-contained page (no network: inline CSS, the plot as a base64 PNG, a
 Content-Security-Policy that allows nothing else) with the class summary, the gradebook (every
 student, sortable, linking to their feedback; see ``gradebook``), hidden tests' failures with their
-full messages (this page is the instructor's), the cells that raised, an item analysis of each test,
-the distribution of scores, the most frequent diagnoses, the submissions that failed or ran slowest,
-and the run's header. Everything that comes from students is escaped (Jinja2's autoescape, pandas'
+full messages (this page is the instructor's), the cells that raised, the adjustments (overrides,
+late penalties) with their reasons, an item analysis of each test, the distribution of scores, the
+most frequent diagnoses, the similar pairs of ``similarity.csv`` when it exists (``grader similar``
+rewrites that section in place: :func:`refresh_similarity`), the submissions that failed or ran
+slowest, and the run's header. Everything that comes from students is escaped (Jinja2's autoescape, pandas'
 ``to_html(escape=True)``).
 """
 
@@ -30,6 +32,8 @@ FAILED_STATUSES = ("error", "timeout", "killed", "missing")
 DIAGNOSED_STATUSES = ("graded", "timeout")  # the others fail every test for one reason, shown apart
 TOP_DIAGNOSES = 15
 TOP_SLOWEST = 5
+SIMILAR_LISTED = 50  # pairs of similarity.csv shown
+SIMILARITY_START, SIMILARITY_END = "<!-- similarity: start -->", "<!-- similarity: end -->"
 
 
 def write_extras(batch: BatchResult, out_dir: Path, scores: pd.DataFrame,
@@ -45,14 +49,14 @@ def write_extras(batch: BatchResult, out_dir: Path, scores: pd.DataFrame,
     if feedback:  # first: the gradebook links the pages that were written
         paths.update(write_feedback(batch, out_dir / "feedback", scores, results))
     page = render_report(batch, scores, results, _header(batch, out_dir),
-                         feedback_dir=out_dir / "feedback" if feedback else None)
+                         feedback_dir=out_dir / "feedback" if feedback else None, out_dir=out_dir)
     atomic_write(paths["html"], page)
     return paths
 
 
 def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFrame, header: dict,
-                  feedback_dir: Path | None = None) -> str:
-    """The class report as one HTML page."""
+                  feedback_dir: Path | None = None, out_dir: Path | None = None) -> str:
+    """The class report as one HTML page (with ``out_dir``: its similarity.csv's pairs, if any)."""
     from markupsafe import Markup
 
     from grader.report import gradebook
@@ -63,6 +67,7 @@ def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFram
         ("failed", failed_submissions(scores)), ("slowest", slowest_submissions(scores)))}
     book = {"students": gradebook.student_rows(batch, scores, feedback_dir),
             "hidden": gradebook.hidden_failures(results), "cell_errors": gradebook.cell_errors(batch, scores),
+            "adjustments": gradebook.adjustments(batch),
             "script": Markup(gradebook.SORT_SCRIPT),
             "csp": f"{CONTENT_SECURITY_POLICY}; script-src {gradebook.script_hash()}"}
     facts = [(key.replace("_", " "), header[key]) for key in (
@@ -70,7 +75,27 @@ def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFram
         "device", "time_limit_seconds", "submissions", "seconds") if key in header]
     return render("report.html.j2", title=batch.assignment.title, header=header,
                   summary=class_summary(scores), plot=distribution_png(scores), tables=tables,
-                  run_facts=facts, book=book)
+                  run_facts=facts, book=book, similar=gradebook.similar_pairs(out_dir, SIMILAR_LISTED))
+
+
+def refresh_similarity(out_dir: Path) -> bool:
+    """Rewrite the similarity section of ``out_dir/report.html`` from its similarity.csv (after
+    ``grader similar``); False when there is no report with that section to rewrite. The markers
+    cannot come from a student: every text of theirs on the page is escaped (``<`` is ``&lt;``)."""
+    from grader.report import gradebook
+
+    page = out_dir / "report.html"
+    try:
+        text = page.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    start = text.find(SIMILARITY_START)
+    end = text.find(SIMILARITY_END, start)
+    if start < 0 or end < 0:
+        return False
+    section = render("similarity.html.j2", similar=gradebook.similar_pairs(out_dir, SIMILAR_LISTED))
+    atomic_write(page, text[:start] + section.strip() + text[end + len(SIMILARITY_END):])
+    return True
 
 
 def class_summary(scores: pd.DataFrame) -> dict[str, Any]:
@@ -99,7 +124,10 @@ def frequent_diagnoses(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFr
     """The first lines of failures, counted (hidden tests' too: this page is the instructor's)."""
     import pandas as pd
 
+    from grader.report.gradebook import tests_only
+
     diagnosed = set(scores.student[scores.status.isin(DIAGNOSED_STATUSES)])
+    results = tests_only(results)
     failed = results[(results.status == "failed") & results.student.isin(diagnosed)]
     columns = ["diagnosis", "students", "tests", "who"]
     if failed.empty:
