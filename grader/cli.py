@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_options(check)
     check.set_defaults(command=run_check)
 
-    listing = verbs.add_parser("list", help="show the bundled assignments")
+    listing = verbs.add_parser("list", help="show the bundled assignments (installed: the bundled releases)")
     listing.set_defaults(command=run_list)
     for module in MORE_VERBS:
         importlib.import_module(module).register(verbs)

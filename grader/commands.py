@@ -117,17 +117,45 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
 
 
 def list_assignments() -> int:
-    from grader.assignment import list_assignments as bundled
-
-    table = Table(title="Bundled assignments")
-    table.add_column("name")
-    table.add_column("title")
-    table.add_column("starter notebook", overflow="fold")
-    for assignment in bundled():
-        starter = str(assignment.starter) if assignment.starter else ""
-        table.add_row(assignment.name, terminal(assignment.title), terminal(starter))
+    """The bundled assignments (a checkout), or the bundled releases (an installed grader)."""
+    rows = bundled_listing()
+    releases_only = bool(rows) and all(row["what"] != "assignment" for row in rows)
+    table = Table(title="Bundled releases (public tests only)" if releases_only else "Bundled assignments")
+    for column in ("name", "title", "what", "starter notebook"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(terminal(row["name"]), terminal(row["title"]), row["what"], terminal(row["starter"]))
     console.print(table)
+    if releases_only:
+        console.print("This grader was installed with student releases only: `grader check NAME FILE` "
+                      "runs a release's public tests; grading (hidden tests) happens on the "
+                      "instructor's side, from a checkout or an assignment folder.")
+    elif not rows:
+        console.print("No bundled assignment or release found.")
     return 0
+
+
+def bundled_listing() -> list[dict[str, str]]:
+    """One row per bundled assignment (``what``: ``assignment``), and per bundled release that has
+    no assignment of its name (``release``: what an installed grader carries), sorted by name."""
+    from grader.assignment import list_assignments as bundled
+    from grader.release import bundled_releases, is_release, load_release
+
+    rows = {a.name: {"name": a.name, "title": a.title, "what": "assignment",
+                     "starter": str(a.starter) if a.starter else ""} for a in bundled()}
+    folder = bundled_releases()
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.name in rows or not is_release(path):
+            continue
+        try:
+            release = load_release(path)
+        except GraderError as error:
+            rows[path.name] = {"name": path.name, "title": str(error), "what": "unusable release",
+                               "starter": ""}
+            continue
+        rows[path.name] = {"name": release.name, "title": release.title, "what": "release",
+                           "starter": str(release.starter) if release.starter else ""}
+    return [rows[name] for name in sorted(rows)]
 
 
 def _check_writable(out_dir: Path) -> None:

@@ -44,3 +44,30 @@ def test_installed_grader_checks_with_a_bundled_release(wheel, tmp_path):
         [sys.executable, "-m", "grader", "grade", "custom_layer", str(tmp_path / "class"), "-o",
          str(tmp_path / "out")], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert graded.returncode == 2 and "installed as a student release only" in graded.stderr
+
+
+def test_installed_grader_lists_its_bundled_releases(wheel, tmp_path):
+    env = {"PYTHONPATH": str(wheel), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    listed = subprocess.run([sys.executable, "-m", "grader", "list"], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    assert "Bundled releases (public tests only)" in listed.stdout
+    names = sorted(p.name for p in (ROOT / "releases").iterdir() if (p / "release.json").is_file())
+    for name in names:
+        assert f" {name} " in listed.stdout
+    assert "grader check NAME FILE" in " ".join(listed.stdout.split())
+
+
+def test_listing_shows_releases_when_no_assignment_is_bundled(monkeypatch, tmp_path):
+    from grader import assignment, commands, release
+
+    monkeypatch.setattr(assignment, "bundled_root", lambda: tmp_path)  # no assignments/ there
+    monkeypatch.setattr(release, "bundled_releases", lambda: ROOT / "releases")
+    rows = commands.bundled_listing()
+    released = sorted(p.parent.name for p in (ROOT / "releases").glob("*/release.json"))
+    assert [r["name"] for r in rows] == released
+    custom = next(r for r in rows if r["name"] == "custom_layer")
+    assert custom["what"] == "release" and custom["title"].startswith("A custom linear layer")
+    assert custom["starter"] == str(ROOT / "releases" / "custom_layer" / "starter.ipynb")
+    monkeypatch.setattr(assignment, "bundled_root", lambda: ROOT)  # a checkout: its assignments win
+    assert {r["what"] for r in commands.bundled_listing()} == {"assignment"}
