@@ -122,6 +122,19 @@ def names_used(ns: dict[str, Any], required: list[str]) -> dict[str, dict[str, A
     return used
 
 
+def still_a_stub(make: Any) -> bool:
+    """Whether ``make()`` (building the student's object) raises ``NotImplementedError``: the
+    starter's stub, handed in unchanged. A names test fails for it, so the starter gets no point
+    for the names it was given; any other outcome (even another error) is the student's code."""
+    try:
+        make()
+    except NotImplementedError:
+        return True
+    except Exception:  # noqa: BLE001 - the other tests report it
+        return False
+    return False
+
+
 def require_method(obj: Any, name: str, base: type | None = None) -> None:
     """Fail unless ``type(obj)`` defines ``name`` itself (not only inherits it from ``base``)."""
     cls = obj if isinstance(obj, type) else type(obj)

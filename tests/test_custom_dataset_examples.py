@@ -13,6 +13,8 @@ FOLDER = EXAMPLES / "custom_dataset"
 ASSIGNMENT = ROOT / "assignments" / "custom_dataset"
 REFERENCE = ROOT / "reference" / "custom_dataset.py"
 
+# Issue 12: test_collate is worth 1 point (was 2), test_names_as_asked 1 (a point of the one
+# failed test went to the names test, which these students pass).
 EXPECTED = {
     # student: (score, status, words that must appear in the row's message or test messages)
     "alice": (10, "graded", ["all tests passed"]),
@@ -21,10 +23,10 @@ EXPECTED = {
     "ignores_shuffle": (9, "graded", ["in order", "shuffle=shuffle"]),
     "no_last_batch": (9, "graded", ["gave 2 batches, expected 3", "last batch of 2 samples is "
                                     "missing", "range(0, n, bs)"]),
-    "off_by_one_len": (6, "graded", ["with 5 samples is 4: off by one", "len(self.labels)",
+    "off_by_one_len": (7, "graded", ["with 5 samples is 4: off by one", "len(self.labels)",
                                      "got 2 items, expected 3 items"]),
-    "tuple_item": (5, "graded", ["dataset[0] returned a tuple", '"Text"', '"Class"']),
-    "wrong_keys": (5, "graded", ["missing 'Class', 'Text'", "unexpected 'label', 'text'"]),
+    "tuple_item": (6, "graded", ["dataset[0] returned a tuple", '"Text"', '"Class"']),
+    "wrong_keys": (6, "graded", ["missing 'Class', 'Text'", "unexpected 'label', 'text'"]),
 }
 FAILED = {  # student: the tests they fail, exactly
     "ignores_shuffle": {"test_shuffle"},

@@ -13,16 +13,18 @@ ASSIGNMENT = ROOT / "assignments" / "lenet"
 REFERENCE = ROOT / "reference" / "lenet.py"
 
 CORRECT = ["alice", "blitz_script", "bob", "modules", "sequential_aliases"]
+# Issue 12: test_layer_steps is worth 1 point (was 2), test_names_as_asked 1 (a point of the one
+# failed test went to the names test, which these students pass).
 EXPECTED = {
     # student: (score, status, words that must appear in the row's message or test messages)
     **{student: (10, "graded", ["all tests passed"]) for student in CORRECT},
     "mnist_download": (10, "graded", ["ModuleNotFoundError", "torchvision"]),
     "sequential": (9, "graded", ["missing 'conv1.bias'", "unexpected 'classifier.1.bias'"]),
-    "missing_relu": (3, "graded", ["between fc2 and fc3 your Net applies nothing (no "
+    "missing_relu": (4, "graded", ["between fc2 and fc3 your Net applies nothing (no "
                                    "activation); LeNet applies relu"]),
-    "avg_pool": (3, "graded", ["between conv1 and conv2", "2x2 average pooling",
+    "avg_pool": (4, "graded", ["between conv1 and conv2", "2x2 average pooling",
                                "LeNet applies relu, then 2x2 max pooling"]),
-    "wrong_flatten": (0, "graded", [
+    "wrong_flatten": (1, "graded", [
         "got (120, 256), expected (120, 400)", "44,426 parameters; LeNet has 61,706",
         "line 19: `x = F.relu(self.fc1(x))`", "cannot be multiplied (1x400 and 256x120)",
         "have 400 values per image but the next nn.Linear expects 256",

@@ -8,14 +8,16 @@ from conftest import EXAMPLES, ROOT
 
 FOLDER = EXAMPLES / "logistic_regression"
 
+# Issue 12: test_training is worth 1 point (was 2), test_names_as_asked 1 (a point of the one
+# failed test went to the names test, which these students pass).
 EXPECTED = {
     # student: (score, status, words that must appear in the row's message or test messages)
     "correct": (10, "graded", ["all tests passed"]),
     "correct_notebook": (10, "graded", ["all tests passed"]),
-    "opposite_sign_gradient": (5, "graded", ["-1 times", "sign of (yhat - y)", "grows"]),
-    "missing_1_over_m": (5, "graded", ["m times", "m = 8", "1/m"]),
-    "sigmoid_wrong_sign": (5, "graded", ["1 - the expected value", "exp(-z)"]),
-    "forward_without_bias": (7, "graded", ["without b", "sigmoid(w.T @ x + b)"]),
+    "opposite_sign_gradient": (6, "graded", ["-1 times", "sign of (yhat - y)", "grows"]),
+    "missing_1_over_m": (6, "graded", ["m times", "m = 8", "1/m"]),
+    "sigmoid_wrong_sign": (6, "graded", ["1 - the expected value", "exp(-z)"]),
+    "forward_without_bias": (8, "graded", ["without b", "sigmoid(w.T @ x + b)"]),
     "w_transposed": (6, "graded", ["(1, 5)", "(5, 1)", "transposed"]),
 }
 

@@ -12,8 +12,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import construct, defined, require_method
+from grader.compare import assert_close, assert_names_as_asked, fail
+from grader.probing import construct, defined, names_used, require_method, still_a_stub
 
 TEXT = ["Happy", "Amazing", "Sad", "Unhappy", "Glum"]
 LABELS = ["Positive", "Positive", "Negative", "Negative", "Negative"]
@@ -24,7 +24,7 @@ MORE_LABELS = ["Positive", "Positive", "Negative", "Positive", "Negative", "Posi
 
 def dataset(ns: dict, text: list, labels: list) -> Any:
     """The student's CustomDataset(text, labels), with its own __len__ and __getitem__."""
-    cls = defined(ns, "CustomDataset")
+    cls = defined(ns, "CustomDataset", like=Dataset)
     data = construct(cls, list(text), list(labels))
     require_method(data, "__getitem__", Dataset)
     require_method(data, "__len__")
@@ -159,7 +159,7 @@ def test_getitem(observe):
         assert_close(item, expected, what=f"dataset[{index}]")
 
 
-@points(2)
+@points(1)
 def test_collate(observe):
     """DataLoader(dataset, batch_size=2) gives dicts of 2 texts and 2 labels, the last one short"""
     got, want = observe(collated)
@@ -220,3 +220,22 @@ def test_collate_string_labels(observe):
     assert_close(got, want, what="the batches of DataLoader(CustomDataset(...), batch_size=3)",
                  hidden=True)
 
+
+
+@probe
+def names(ns, device):
+    try:
+        found = defined(ns, "CustomDataset", like=Dataset)
+    except ProbeFailure:
+        return names_used(ns, ["CustomDataset"])
+    return {**names_used(ns, ["CustomDataset"]),
+            "stub": still_a_stub(lambda: construct(found, list(TEXT), list(LABELS)))}
+
+
+@points(1)
+def test_names_as_asked(observe):
+    """the dataset is named CustomDataset, as the task asks"""
+    got, _ = observe(names)
+    if got.pop("stub", False):
+        fail("CustomDataset still raises NotImplementedError: write it in place of the starter's stub")
+    assert_names_as_asked(got)

@@ -10,7 +10,15 @@ from torch import nn
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
 from grader.compare import assert_close, assert_names_as_asked, fail
-from grader.probing import accepts_keyword, construct, defined, load_tensor, names_used, require_method
+from grader.probing import (
+    accepts_keyword,
+    construct,
+    defined,
+    load_tensor,
+    names_used,
+    require_method,
+    still_a_stub,
+)
 
 W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
 B = torch.tensor([0.5, -1.0])
@@ -58,10 +66,11 @@ def registration(ns, device):
 @probe
 def names(ns, device):
     try:
-        defined(ns, "MyLinear", like=nn.Module)
+        found = defined(ns, "MyLinear", like=nn.Module)
     except ProbeFailure:
-        pass
-    return names_used(ns, ["MyLinear"])
+        return names_used(ns, ["MyLinear"])
+    return {**names_used(ns, ["MyLinear"]),
+            "stub": still_a_stub(lambda: construct(found, 3, 2, flexible=True, bias=True))}
 
 
 @probe
@@ -196,4 +205,6 @@ def test_to_moves_parameters(observe):
 def test_names_as_asked(observe):
     """the layer is named MyLinear, as the task asks"""
     got, _ = observe(names)
+    if got.pop("stub", False):
+        fail("MyLinear still raises NotImplementedError: write it in place of the starter's stub")
     assert_names_as_asked(got)

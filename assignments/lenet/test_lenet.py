@@ -19,8 +19,8 @@ from torch import nn
 
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
-from grader.compare import Mismatch, assert_close, fail
-from grader.probing import construct, defined, require_method
+from grader.compare import Mismatch, assert_close, assert_names_as_asked, fail
+from grader.probing import construct, defined, names_used, require_method, still_a_stub
 
 LAYERS = {  # LeNet's layers by name: the shape of the weight
     "conv1": (6, 1, 5, 5), "conv2": (16, 6, 5, 5),
@@ -37,7 +37,7 @@ FEATURES_HINT = ("for 32 x 32 inputs, conv1 (5 x 5) gives 28 x 28, pooling 14 x 
 
 def build(ns: dict) -> nn.Module:
     """The student's Net(), with a forward of its own."""
-    net = construct(defined(ns, "Net"))
+    net = construct(defined(ns, "Net", like=nn.Module))
     if not isinstance(net, nn.Module):
         raise ProbeFailure(f"Net() is a {type(net).__name__}, not an nn.Module: write "
                            "class Net(nn.Module)")
@@ -252,7 +252,7 @@ def test_forward_values(observe):
         fail(f"{mismatch}\nLikely cause: {cause}")
 
 
-@points(2)
+@points(1)
 def test_layer_steps(observe):
     """relu and 2x2 max pooling after each conv, relu after fc1 and fc2, nothing after fc3"""
     got, want = observe(forward_values)
@@ -270,3 +270,22 @@ def test_gradients(observe):
         if got[name] is None:
             fail(f"{name}.grad is None after backward(): the output does not depend on it")
         assert_close(got[name], want[name], what=f"{name}.grad", hidden=True)
+
+
+@probe
+def names(ns, device):
+    try:
+        found = defined(ns, "Net", like=nn.Module)
+    except ProbeFailure:
+        return names_used(ns, ["Net"])
+    return {**names_used(ns, ["Net"]),
+            "stub": still_a_stub(lambda: construct(found))}
+
+
+@points(1)
+def test_names_as_asked(observe):
+    """the network is named Net, as the task asks"""
+    got, _ = observe(names)
+    if got.pop("stub", False):
+        fail("Net still raises NotImplementedError: write it in place of the starter's stub")
+    assert_names_as_asked(got)

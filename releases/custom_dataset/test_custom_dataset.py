@@ -11,8 +11,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import construct, defined, require_method
+from grader.compare import assert_close, assert_names_as_asked, fail
+from grader.probing import construct, defined, names_used, require_method, still_a_stub
 TEXT = ['Happy', 'Amazing', 'Sad', 'Unhappy', 'Glum']
 LABELS = ['Positive', 'Positive', 'Negative', 'Negative', 'Negative']
 NUMBERS = [1, 1, 0, 0, 0]
@@ -21,7 +21,7 @@ MORE_LABELS = ['Positive', 'Positive', 'Negative', 'Positive', 'Negative', 'Posi
 
 def dataset(ns: dict, text: list, labels: list) -> Any:
     """The student's CustomDataset(text, labels), with its own __len__ and __getitem__."""
-    cls = defined(ns, 'CustomDataset')
+    cls = defined(ns, 'CustomDataset', like=Dataset)
     data = construct(cls, list(text), list(labels))
     require_method(data, '__getitem__', Dataset)
     require_method(data, '__len__')
@@ -120,7 +120,7 @@ def test_getitem(observe):
     for index, (item, expected) in enumerate(zip(got, want, strict=True)):
         assert_close(item, expected, what=f'dataset[{index}]')
 
-@points(2)
+@points(1)
 def test_collate(observe):
     """DataLoader(dataset, batch_size=2) gives dicts of 2 texts and 2 labels, the last one short"""
     got, want = observe(collated)
@@ -149,3 +149,19 @@ def test_manual_batches_uneven(observe):
         if len(got[key]) == len(expected) - 1:
             fail(f'manual_batches(x, y, {bs}) on 10 samples gave {len(got[key])} batches, expected {len(expected)}: the last batch of {10 % bs} samples is missing (loop over range(0, n, bs), or over range((n + bs - 1) // bs))')
         assert_close(got[key], expected, what=f'manual_batches(x, y, {bs}) on 10 samples')
+
+@probe
+def names(ns, device):
+    try:
+        found = defined(ns, 'CustomDataset', like=Dataset)
+    except ProbeFailure:
+        return names_used(ns, ['CustomDataset'])
+    return {**names_used(ns, ['CustomDataset']), 'stub': still_a_stub(lambda: construct(found, list(TEXT), list(LABELS)))}
+
+@points(1)
+def test_names_as_asked(observe):
+    """the dataset is named CustomDataset, as the task asks"""
+    got, _ = observe(names)
+    if got.pop('stub', False):
+        fail("CustomDataset still raises NotImplementedError: write it in place of the starter's stub")
+    assert_names_as_asked(got)

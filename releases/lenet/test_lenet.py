@@ -18,15 +18,15 @@ import torch.nn.functional as F
 from torch import nn
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
-from grader.compare import Mismatch, assert_close, fail
-from grader.probing import construct, defined, require_method
+from grader.compare import Mismatch, assert_close, assert_names_as_asked, fail
+from grader.probing import construct, defined, names_used, require_method, still_a_stub
 LAYERS = {'conv1': (6, 1, 5, 5), 'conv2': (16, 6, 5, 5), 'fc1': (120, 400), 'fc2': (84, 120), 'fc3': (10, 84)}
 PARAMETERS = {f'{layer}.{kind}': shape if kind == 'weight' else shape[:1] for layer, shape in LAYERS.items() for kind in ('weight', 'bias')}
 FEATURES_HINT = 'for 32 x 32 inputs, conv1 (5 x 5) gives 28 x 28, pooling 14 x 14, conv2 10 x 10 and pooling 5 x 5: each image has 16 x 5 x 5 = 400 features, so fc1 = nn.Linear(16 * 5 * 5, 120)'
 
 def build(ns: dict) -> nn.Module:
     """The student's Net(), with a forward of its own."""
-    net = construct(defined(ns, 'Net'))
+    net = construct(defined(ns, 'Net', like=nn.Module))
     if not isinstance(net, nn.Module):
         raise ProbeFailure(f'Net() is a {type(net).__name__}, not an nn.Module: write class Net(nn.Module)')
     require_method(net, 'forward', nn.Module)
@@ -190,10 +190,26 @@ def test_forward_values(observe):
             raise
         fail(f'{mismatch}\nLikely cause: {cause}')
 
-@points(2)
+@points(1)
 def test_layer_steps(observe):
     """relu and 2x2 max pooling after each conv, relu after fc1 and fc2, nothing after fc3"""
     got, want = observe(forward_values)
     cause = _step_difference(got['steps'], want['steps'])
     if cause:
         fail(cause)
+
+@probe
+def names(ns, device):
+    try:
+        found = defined(ns, 'Net', like=nn.Module)
+    except ProbeFailure:
+        return names_used(ns, ['Net'])
+    return {**names_used(ns, ['Net']), 'stub': still_a_stub(lambda: construct(found))}
+
+@points(1)
+def test_names_as_asked(observe):
+    """the network is named Net, as the task asks"""
+    got, _ = observe(names)
+    if got.pop('stub', False):
+        fail("Net still raises NotImplementedError: write it in place of the starter's stub")
+    assert_names_as_asked(got)

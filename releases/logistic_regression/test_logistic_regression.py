@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import construct, defined, require_method
+from grader.compare import assert_close, assert_names_as_asked, fail
+from grader.probing import construct, defined, names_used, require_method, still_a_stub
 W = torch.tensor([[0.5], [-1.0], [0.25], [2.0]])
 DW = torch.tensor([[0.2], [-0.4], [1.0], [0.1]])
 BIAS = 0.75
@@ -37,7 +37,7 @@ def _scalar(value: Any, what: str) -> float:
 
 def new_model(ns: dict, dim: int, lr: float=0.01, methods: tuple[str, ...]=()) -> nn.Module:
     """The student's LR(dim, lr=torch.scalar_tensor(lr)), with the methods the probe calls."""
-    model = construct(defined(ns, 'LR'), dim, lr=torch.scalar_tensor(lr))
+    model = construct(defined(ns, 'LR', like=nn.Module), dim, lr=torch.scalar_tensor(lr))
     for method in methods:
         require_method(model, method, nn.Module)
     return model
@@ -170,3 +170,19 @@ def test_optimize(observe):
     got, want = observe(optimize_step)
     assert_close(got['w'], want['w'], what='w after optimize()')
     assert_close(got['b'], want['b'], what='b after optimize()')
+
+@probe
+def names(ns, device):
+    try:
+        found = defined(ns, 'LR', like=nn.Module)
+    except ProbeFailure:
+        return names_used(ns, ['LR'])
+    return {**names_used(ns, ['LR']), 'stub': still_a_stub(lambda: construct(found, 2, lr=torch.scalar_tensor(0.01)))}
+
+@points(1)
+def test_names_as_asked(observe):
+    """the model is named LR, as the task asks"""
+    got, _ = observe(names)
+    if got.pop('stub', False):
+        fail("LR still raises NotImplementedError: write it in place of the starter's stub")
+    assert_names_as_asked(got)
