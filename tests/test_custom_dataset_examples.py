@@ -27,8 +27,13 @@ EXPECTED = {
                                      "got 2 items, expected 3 items"]),
     "tuple_item": (6, "graded", ["dataset[0] returned a tuple", '"Text"', '"Class"']),
     "wrong_keys": (6, "graded", ["missing 'Class', 'Text'", "unexpected 'label', 'text'"]),
+    # the only Dataset subclass, under another name: graded as CustomDataset, the names test fails
+    "my_dataset": (9, "graded", ["graded your `MyDataset` as `CustomDataset`"]),
+    "text_dataset": (9, "graded", ["graded your `TextDataset` as `CustomDataset`"]),
 }
 FAILED = {  # student: the tests they fail, exactly
+    "my_dataset": {"test_names_as_asked"},
+    "text_dataset": {"test_names_as_asked"},
     "ignores_shuffle": {"test_shuffle"},
     "no_last_batch": {"test_manual_batches_uneven"},
     "off_by_one_len": {"test_length", "test_collate", "test_collate_string_labels"},

@@ -19,6 +19,8 @@ EXPECTED = {
     "sigmoid_wrong_sign": (6, "graded", ["1 - the expected value", "exp(-z)"]),
     "forward_without_bias": (8, "graded", ["without b", "sigmoid(w.T @ x + b)"]),
     "w_transposed": (6, "graded", ["(1, 5)", "(5, 1)", "transposed"]),
+    # `class LogisticRegression`: an alias of LR in assignment.toml, no deduction
+    "spelled_out": (10, "graded", ["all tests passed"]),
 }
 
 
