@@ -98,6 +98,11 @@ def course(tmp_path_factory):
     (project / "layers.py").write_text(LAYER)
     (project / "main.py").write_text("from layers import MyLinear\n\nprint(MyLinear(3, 2))\n")
     (project / "scratch.py").write_text("raise RuntimeError('never run: not the entry')\n")
+    broken = students / "broken_helper"  # the helper's forward raises: its file and line are named
+    broken.mkdir()
+    (broken / "layers.py").write_text(LAYER.replace("        out = x @ self.weights\n",
+                                                    "        out = x @ self.weights.T\n"))
+    (broken / "main.py").write_text("from layers import MyLinear\n")
     scores, results = grade_folder(assignment, students)
     return assignment, students, scores, results
 
@@ -112,6 +117,13 @@ def test_the_entry_named_by_the_assignment_runs_and_imports_its_helpers(course):
     _, _, scores, _ = course
     row = scores.loc["project"]
     assert (row.score, row.status) == (10, "graded"), row.message
+
+
+def test_an_error_in_a_helper_module_names_its_file_and_line(course):
+    _, _, scores, results = course
+    assert scores.loc["broken_helper"].score < 10
+    messages = "\n".join(results[results.student == "broken_helper"].message.fillna(""))
+    assert "RuntimeError (layers.py, line 13: `out = x @ self.weights.T`)" in messages, messages
 
 
 def test_a_failed_download_says_where_the_assignments_data_is(course):
