@@ -151,9 +151,11 @@ def _percent(value: Any) -> str:
     return f"{100 * _number(value):.0f} %"
 
 
-def hidden_failures(results: pd.DataFrame) -> list[dict[str, str]]:
-    """Every failed hidden test with its full message (the judge's; students never see it)."""
+def hidden_failures(results: pd.DataFrame, scores: pd.DataFrame) -> list[dict[str, str]]:
+    """Every failed hidden test with its full message (the judge's; students never see it), of the
+    students who handed something in (the others' failures say only that nothing was run)."""
     results = tests_only(results)
+    results = results[results.student.isin(set(scores.student[handed_in(scores)]))]
     failed = results[(results.visibility == "hidden") & (results.status == "failed")]
     return [{"student": row.student, "test": row.description or row.test, "message": bound(row.message)}
             for row in failed.head(MAX_LISTED).itertuples()]
