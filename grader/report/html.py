@@ -66,7 +66,8 @@ def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFram
         ("diagnoses", frequent_diagnoses(scores, results)),
         ("failed", failed_submissions(scores)), ("slowest", slowest_submissions(scores)))}
     book = {"students": gradebook.student_rows(batch, scores, feedback_dir),
-            "hidden": gradebook.hidden_failures(results, scores), "cell_errors": gradebook.cell_errors(batch, scores),
+            "hidden": gradebook.hidden_failures(results, scores),
+            "cell_errors": gradebook.cell_errors(batch, scores),
             "adjustments": gradebook.adjustments(batch),
             "script": Markup(gradebook.SORT_SCRIPT),
             "csp": f"{CONTENT_SECURITY_POLICY}; script-src {gradebook.script_hash()}"}
