@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grader.check_report import CheckResult, footer
 from grader.errors import GraderError
 
 JUDGE_TIMEOUT = 300.0  # seconds for one judging in the warm judge
@@ -275,7 +276,9 @@ def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
         if off is None:
             run = _sandboxed(release, submission, Path(work), frames, timeout, memory, options)
         else:
-            run = _plain(release, submission, frames, timeout, options.device)
+            from grader.plain_check import check_plainly
+
+            run = check_plainly(release, submission, frames, timeout, options.device)
         outcomes = judge_frames(release, frames, run)
         return run, report_of(release, outcomes), [off] if off else []
 
@@ -304,70 +307,6 @@ def visible_files(release, submission) -> tuple[str, ...]:
 
 
 
-def _plain(release, submission, frames: Path, timeout: float, device: str):
-    """Where the sandbox cannot run: the file and the probes in a plain process, time-limited."""
-    from grader.runs import Run, run_from_response
-
-    if submission.problem or submission.path is None:
-        return Run(submission, status="error", message=submission.problem or "no file to check")
-    command = [sys.executable, "-m", "grader.selfcheck", "run", str(submission.path), str(frames),
-               device, *map(str, release.test_files)]
-    env = {**os.environ, "MPLBACKEND": "Agg", "GRADER_SANDBOX": "plain"}
-    try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              errors="replace", timeout=timeout, env=env,
-                              cwd=submission.path.parent)
-        ended: dict[str, Any] = {"output": (done.stdout + done.stderr)[-4000:]}
-    except subprocess.TimeoutExpired:
-        ended = {"timed_out": True}
-    return run_from_response(submission, _ended(ended), frames, timeout)
-
-
-def _ended(fields: dict[str, Any]) -> Any:
-    """How the plain process ended, as the sandbox's typed message says it (a dict before it)."""
-    try:
-        from grader.sandbox.protocol import SandboxEnded
-    except ImportError:
-        return fields
-    return SandboxEnded(**fields)
-
-
-def run_plain(file: Path, frames: Path, device: str, test_files: list[Path]) -> None:
-    """``python -m grader.selfcheck run FILE FRAMES DEVICE TEST...``: load, probe, write frames."""
-    import types
-
-    import torch
-
-    from grader.notebook import NotebookError, Shell, cells_of
-    from grader.sandbox.wire import encode_frame
-
-    kind = "ipynb" if file.suffix == ".ipynb" else "py"
-    with open(frames, "wb") as out:
-        started = time.monotonic()
-        try:
-            cells = cells_of(file.read_bytes(), kind, file.name)
-        except NotebookError as error:
-            out.write(encode_frame("load", error={"type": "NotebookError", "message": str(error)}))
-            return
-        module = types.ModuleType("__main__" if kind == "ipynb" else "submission")
-        sys.modules[module.__name__] = module
-        namespace = module.__dict__
-        shell = Shell(namespace)
-        namespace["get_ipython"] = lambda: shell
-        errors = []
-        for cell in cells:
-            try:
-                exec(compile(cell.source, cell.filename, "exec"), namespace)
-            except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-                errors.append({"cell": cell.number, **_describe(error)})
-        out.write(encode_frame("load", value={"cells": len(cells), "errors": errors, "notes": shell.notes}))
-        out.flush()
-        for name, probe in sorted(load_probes(tuple(test_files)).items()):
-            out.write(run_probe(name, probe, namespace, torch.device(device)))
-            out.flush()
-        out.write(encode_frame("done", seconds=time.monotonic() - started))
-
-
 def check_command(name_or_path: str, file: Path, options) -> int:
     """``grader check RELEASE FILE``: print the table; exit status 0 only when every check passed."""
     from rich.console import Console
@@ -389,92 +328,16 @@ def check_command(name_or_path: str, file: Path, options) -> int:
         console.print(f"[red]{run.status}[/]: {escape(run.message)}")
     for note in [*notes, *run.load.get("notes", [])]:
         console.print(f"[dim]note: {escape(str(note))}[/]")
-    console.print(escape(_footer(report)))
+    console.print(escape(footer(report)))
     return 0 if CheckResult(report).passed else 1
-
-
-# --- what the student sees ----------------------------------------------------------------------------
-
-
-class CheckResult:
-    """What ``check`` returns: a styled table in Jupyter, text elsewhere."""
-
-    def __init__(self, report: dict[str, Any], notes: list[str] | None = None) -> None:
-        self.report = report
-        self.notes = notes or []
-        self.score = sum(t["score"] for t in report["tests"])
-        self.max_score = sum(t["max_score"] for t in report["tests"])
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.report["tests"]) and all(t["passed"] for t in self.report["tests"])
-
-    def _repr_html_(self) -> str:
-        return render_html(self.report, self.notes)
-
-    def __repr__(self) -> str:
-        return render_text(self.report, self.notes)
-
-
-def _footer(report: dict) -> str:
-    tests = report["tests"]
-    score = sum(t["score"] for t in tests)
-    total = sum(t["max_score"] for t in tests)
-    hidden = report.get("hidden_points") or 0
-    worth = f" (worth {hidden:g} more points)" if hidden else ""
-    return (f"Public checks: {score:g} / {total:g} points. These are not your grade: hidden "
-            f"tests{worth} also count, and they run when your work is graded.")
-
-
-def render_text(report: dict, notes: list[str]) -> str:
-    lines = [f"{report['title']}: public checks"]
-    for t in report["tests"]:
-        mark = "passed" if t["passed"] else "FAILED"
-        lines.append(f"  [{mark}] {t['description']} ({t['score']:g}/{t['max_score']:g})")
-        lines += [f"      {line}" for line in t["message"].splitlines()]
-    lines += [f"note: {note}" for note in notes]
-    lines.append(_footer(report))
-    return "\n".join(lines)
-
-
-# Colours that read on light and dark notebook themes: text keeps the theme's colour, the verdict
-# has a translucent background and a saturated word.
-PASSED_STYLE = "background:rgba(46,160,67,.18);color:#2da44e;font-weight:600"
-FAILED_STYLE = "background:rgba(248,81,73,.18);color:#e5534b;font-weight:600"
-CELL_STYLE = "text-align:left;vertical-align:top;padding:4px 8px;border:1px solid rgba(128,128,128,.35)"
-
-
-def render_html(report: dict, notes: list[str]) -> str:
-    from html import escape
-
-    rows = []
-    for t in report["tests"]:
-        verdict = ("passed", PASSED_STYLE) if t["passed"] else ("failed", FAILED_STYLE)
-        why = (f'<pre style="white-space:pre-wrap;overflow-wrap:anywhere;margin:0;'
-               f'background:transparent;color:inherit">{escape(t["message"])}</pre>') if t["message"] else ""
-        rows.append(f'<tr><td style="{CELL_STYLE}">{escape(t["description"])}</td>'
-                    f'<td style="{CELL_STYLE};white-space:nowrap">{t["score"]:g} / {t["max_score"]:g}</td>'
-                    f'<td style="{CELL_STYLE};{verdict[1]}">{verdict[0]}</td>'
-                    f'<td style="{CELL_STYLE}">{why}</td></tr>')
-    head = "".join(f'<th style="{CELL_STYLE}">{name}</th>' for name in ("test", "points", "result", "why"))
-    note_html = "".join(f"<p><i>note: {escape(n)}</i></p>" for n in notes)
-    return (f'<div class="grader-check" style="max-width:100%">'
-            f"<h4>{escape(report['title'])}: public checks</h4>"
-            f'<table style="table-layout:fixed;width:100%;border-collapse:collapse">'
-            f'<colgroup><col style="width:34%"><col style="width:9%"><col style="width:8%">'
-            f'<col style="width:49%"></colgroup><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>{note_html}"
-            f"<p><b>{escape(_footer(report))}</b></p></div>")
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
         serve()
-    elif argv[:1] == ["run"] and len(argv) >= 5:
-        run_plain(Path(argv[1]), Path(argv[2]), argv[3], [Path(p) for p in argv[4:]])
     else:
-        print("usage: python -m grader.selfcheck serve | run FILE FRAMES DEVICE TEST...", file=sys.stderr)
+        print("usage: python -m grader.selfcheck serve", file=sys.stderr)
         sys.exit(2)
 
 
