@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.model import TestOutcome
 
 FORMATS = ("gradescope", "junit", "github", "classroom50")
 GRADESCOPE_HOME = Path("/autograder")
@@ -37,6 +38,8 @@ class TestResult:
     passed: bool
     hidden: bool
     message: str  # the failure's explanation (never shown to students for hidden tests)
+    headline: str = ""  # the failure in one line (grader.model.diagnosis)
+    likely_cause: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,11 +202,7 @@ def summarize(batch, file: str, settings: dict | None = None) -> SubmissionResul
     """The first (only) submission of ``batch``, as CI reports it."""
     run = batch.runs[0]
     student = run.submission.student
-    tests = tuple(
-        TestResult(test=o.test, description=_clean(o.description), score=o.points if o.passed else 0.0,
-                   max_score=o.points, passed=o.passed, hidden=o.hidden, message=_clean(o.message or ""))
-        for o in batch.outcomes if o.student == student
-    )
+    tests = tuple(_test_result(o) for o in batch.outcomes if o.student == student)
     return SubmissionResult(
         assignment=batch.assignment.name, title=batch.assignment.title, file=file,
         status=run.status, message=_clean(run.message), seconds=batch.seconds, tests=tests,
@@ -226,6 +225,14 @@ def gradescope_settings(toml_path: Path) -> dict:
             raise GraderError(f"{toml_path}: [gradescope] {key} = {value!r} is not one of "
                               f"{', '.join(VISIBILITY_VALUES)}: fix assignment.toml")
     return dict(table)
+
+
+def _test_result(outcome: TestOutcome) -> TestResult:
+    headline, cause = ("", "") if outcome.passed else outcome.diagnosis()
+    return TestResult(test=outcome.test, description=_clean(outcome.description),
+                      score=outcome.points if outcome.passed else 0.0, max_score=outcome.points,
+                      passed=outcome.passed, hidden=outcome.hidden, message=_clean(outcome.message or ""),
+                      headline=_clean(headline), likely_cause=_clean(cause))
 
 
 def _clean(text: str) -> str:

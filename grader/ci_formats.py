@@ -27,6 +27,7 @@ from pathlib import Path
 
 from grader.ci import SubmissionResult, TestResult
 from grader.errors import GraderError
+from grader.model import diagnosis, gist
 
 VISIBILITY_VALUES = ("hidden", "after_due_date", "after_published", "visible")
 # assignment.toml's [gradescope] table may set these; the defaults are what students need.
@@ -107,7 +108,8 @@ def junit_tree(result: SubmissionResult) -> ET.ElementTree:
                            "visibility": "hidden" if test.hidden else "public"})
         if not test.passed:
             message = _xml_text(_student_message(test))
-            failure = ET.SubElement(case, "failure", {"message": message.splitlines()[0] if message else ""})
+            headline = HIDDEN_OUTPUT if test.hidden else _xml_text(_diagnosis(test)[0])
+            failure = ET.SubElement(case, "failure", {"message": headline})
             failure.text = message
     ET.SubElement(suite, "system-out").text = _xml_text(_overview(result))
     ET.indent(root)
@@ -131,7 +133,7 @@ def github_summary(result: SubmissionResult) -> str:
     lines += ["| test | points | passed | why |", "| --- | ---: | :---: | --- |"]
     for test in result.tests:
         name = _cell(test.description) + (" *(hidden)*" if test.hidden else "")  # the grader's own mark
-        why = "" if test.passed else "details hidden" if test.hidden else _gist(test.message)
+        why = "" if test.passed else "details hidden" if test.hidden else _gist(test)
         lines.append(f"| {name} | {test.score:g} / {test.max_score:g} | "
                      f"{'✅' if test.passed else '❌'} | {_cell(why)} |")
     lines.append(f"| **total** | **{result.score:g} / {result.max_score:g}** | | |")
@@ -171,11 +173,14 @@ def _fenced(text: str) -> str:
     return f"{fence}\n{text}\n{fence}"
 
 
-def _gist(message: str) -> str:
-    """A failure's first line, with its likely cause when there is one."""
-    lines = (message or "failed").splitlines()
-    cause = next((line for line in lines if line.startswith("Likely cause:")), None)
-    return lines[0] + (f"; {cause[0].lower()}{cause[1:]}" if cause else "")
+def _diagnosis(test: TestResult) -> tuple[str, str]:
+    """(headline, likely cause) of a failed test (see :func:`grader.model.diagnosis`)."""
+    return diagnosis(test.headline, test.likely_cause, test.message)
+
+
+def _gist(test: TestResult) -> str:
+    """A failure's headline, with its likely cause when there is one."""
+    return gist(*_diagnosis(test))
 
 
 def _overview(result: SubmissionResult) -> str:

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import torch
 
+from grader import model
 from grader.diagnose import likely_cause
 from grader.sandbox.wire import observed_device
 
@@ -29,7 +30,12 @@ GPU_TOLERANCES = {torch.float32: (1e-3, 1e-4), torch.complex64: (1e-3, 1e-4)}
 
 
 class Mismatch(AssertionError):
-    """The student's observation differs from the reference; the message says how."""
+    """The student's observation differs from the reference; the message says how, and
+    ``mismatch`` (a :class:`grader.model.Mismatch`) holds its headline, details and likely cause."""
+
+    def __init__(self, found: str | model.Mismatch) -> None:
+        self.mismatch = found if isinstance(found, model.Mismatch) else model.Mismatch.of_text(found)
+        super().__init__(self.mismatch.text())
 
 
 class ToleranceError(TypeError, ValueError):
@@ -120,8 +126,10 @@ def _compare_tensor(actual: Any, expected: torch.Tensor, path: str, rtol: float 
         try:
             _compare_tensor(actual.to(expected.dtype), expected, path, rtol, atol, False,
                             check_device, hidden)
-        except Mismatch as values:  # converting alone would not pass: say both
-            raise Mismatch(f"{headline}, and the values differ too:\n{values}") from None
+        except Mismatch as error:  # converting alone would not pass: say both
+            values = error.mismatch
+            raise Mismatch(model.Mismatch(f"{headline}, and the values differ too:",
+                                          (values.headline, *values.details), values.likely_cause)) from None
         raise Mismatch(f"{headline}: convert with .to({expected.dtype}) or create it with "
                        f"dtype={expected.dtype}")
     got_device, want_device = observed_device(actual), observed_device(expected)
@@ -157,20 +165,16 @@ def _compare_values(actual: torch.Tensor, expected: torch.Tensor, path: str, rto
     worst = int(torch.argmax(torch.where(mismatched, difference, torch.zeros_like(difference))))
     index = _unravel(worst, tuple(actual.shape))
     relative = difference / expected.abs().clamp_min(1e-12)
-    lines = [
-        f"{path}: values differ",
+    details = [
         f"Mismatched elements: {count} / {total} ({100 * count / total:.1f}%)",
         f"Greatest absolute difference: {float(difference.max()):.4g} at index {index} "
         f"(up to {atol:g} allowed, {origin})",
         f"Greatest relative difference: {float(relative.max()):.4g} (up to {rtol:g} allowed)",
     ]
     if not hidden:
-        lines.append(f"At index {index}: got {_number(actual[index])}, expected {_number(expected[index])}")
-    if not actual.is_complex():
-        cause = likely_cause(actual, expected)
-        if cause:
-            lines.append(f"Likely cause: {cause}")
-    raise Mismatch("\n".join(lines))
+        details.append(f"At index {index}: got {_number(actual[index])}, expected {_number(expected[index])}")
+    cause = "" if actual.is_complex() else likely_cause(actual, expected)
+    raise Mismatch(model.Mismatch(f"{path}: values differ", tuple(details), cause or ""))
 
 
 def _compare_exact(actual: torch.Tensor, expected: torch.Tensor, path: str, hidden: bool) -> None:

@@ -311,8 +311,7 @@ def judge_reference_against_itself(assignment: Assignment, observations: dict[st
     source = ObservationSource(observations, {"reference": run})
     failed = [o for o in judge(assignment.test_files, source, ["reference"]) if not o.passed]
     if failed:
-        named = "; ".join(f"{o.test}: {o.message.splitlines()[0] if o.message else 'failed'}"
-                          for o in failed[:5])
+        named = "; ".join(f"{o.test}: {o.diagnosis()[0]}" for o in failed[:5])
         raise GraderError(f"the reference of {assignment.name} does not get full marks from its "
                           f"own tests ({named}): fix the tests in {assignment.root} or the "
                           f"reference ({assignment.reference}) before grading students")

@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict, fields
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ JOURNAL_NAME = "journal.jsonl"
 log = logging.getLogger(__name__)  # notes reach stderr even when nobody configured logging
 FORMAT = 2  # of an entry; entries of format 1 (no "format" field) are read the same way
 _OUTCOME_FIELDS = {f.name for f in fields(TestOutcome)}
+_OUTCOME_REQUIRED = {f.name for f in fields(TestOutcome) if f.default is MISSING}  # older entries: no others
 _RUN_TYPES = {"status": str, "message": str, "seconds": (int, float), "code_seconds": (int, float),
               "load": dict, "output": str}
 
@@ -143,10 +144,10 @@ def valid_entry(line: bytes) -> dict | None:
 
 
 def _valid_outcome(outcome: Any) -> bool:
-    if not isinstance(outcome, dict) or set(outcome) != set(_OUTCOME_FIELDS):
+    if not isinstance(outcome, dict) or not _OUTCOME_REQUIRED <= set(outcome) <= _OUTCOME_FIELDS:
         return False
     kinds = {"student": str, "test": str, "description": str, "points": (int, float),
-             "hidden": bool, "passed": bool, "message": str}
+             "hidden": bool, "passed": bool, "message": str, "headline": str, "likely_cause": str}
     return all(isinstance(outcome[name], kinds.get(name, object)) for name in outcome)
 
 

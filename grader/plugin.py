@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+
+from grader.model import Mismatch, TestOutcome
+
+__all__ = ["JudgePlugin", "NoObservation", "Observations", "TestOutcome", "judge"]
 
 
 class Observations(Protocol):
@@ -26,17 +29,6 @@ class Observations(Protocol):
 
 class NoObservation(Exception):
     """The student's probe produced no observation; the message says why, for the student."""
-
-
-@dataclass
-class TestOutcome:
-    student: str
-    test: str
-    description: str
-    points: float
-    hidden: bool
-    passed: bool
-    message: str
 
 
 class JudgePlugin:
@@ -92,6 +84,7 @@ class JudgePlugin:
             marker = item.get_closest_marker("points")
             function = getattr(item, "function", None)
             doc = (function.__doc__ or "").strip().splitlines() if function else []
+            found = _mismatch_of(call)
             self.outcomes.append(TestOutcome(
                 student=student,
                 test=_test_name(item),
@@ -100,6 +93,8 @@ class JudgePlugin:
                 hidden=item.get_closest_marker("hidden") is not None,
                 passed=passed,
                 message=message,
+                headline=found.headline if found else "",
+                likely_cause=found.likely_cause if found else "",
             ))
         return report
 
@@ -115,6 +110,12 @@ def _test_name(item: pytest.Item) -> str:
     callspec = getattr(item, "callspec", None)
     params = {k: v for k, v in callspec.params.items() if k != "grader_student"} if callspec else {}
     return f"{name}[{'-'.join(map(str, params.values()))}]" if params else name
+
+
+def _mismatch_of(call: pytest.CallInfo) -> Mismatch | None:
+    """The structured mismatch a comparator of :mod:`grader.compare` failed with, if any."""
+    found = getattr(call.excinfo.value, "mismatch", None) if call.excinfo is not None else None
+    return found if isinstance(found, Mismatch) else None
 
 
 def _failure_message(call: pytest.CallInfo) -> str:

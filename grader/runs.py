@@ -279,7 +279,7 @@ class ObservationSource:
             raise NoObservation(_why_missing(run))
         if frame.error:
             text = probe_error_text(frame.error)
-            if text.startswith("your code does not define"):
+            if frame.error.get("missing"):  # a name the probe looked for (grader.probing.defined)
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
                     text += f" (it failed earlier: {_cell_error_text(earlier, run.submission.kind)})"

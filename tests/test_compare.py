@@ -100,6 +100,20 @@ def test_no_dtype_fix_suggested_when_it_would_not_pass():
         "t: dtype torch.float64, expected torch.float32, and the values differ too")
 
 
+def test_a_mismatch_carries_its_headline_and_likely_cause():
+    from grader import model
+
+    with pytest.raises(Mismatch) as caught:
+        assert_close(-EXPECTED, EXPECTED, what="grads['dw']")
+    found = caught.value.mismatch
+    assert found.headline == "grads['dw']: values differ"
+    assert found.likely_cause == "it is exactly -1 times the expected value: check a sign"
+    assert found.details[0] == "Mismatched elements: 6 / 6 (100.0%)"
+    assert str(caught.value) == found.text()
+    assert str(caught.value).splitlines()[-1] == f"Likely cause: {found.likely_cause}"
+    assert model.Status("graded") == "graded" and f"{model.Status.TIMEOUT}" == "timeout"
+
+
 def test_equal_rows_are_not_called_a_missing_bias():
     expected = torch.tensor([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
     with pytest.raises(Mismatch) as caught:

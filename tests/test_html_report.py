@@ -49,7 +49,8 @@ def hostile_batch(batch: grading.BatchResult, folder: Path) -> grading.BatchResu
     for outcome in batch.outcomes:
         outcome = replace(outcome, student=renamed.get(outcome.student, outcome.student))
         if outcome.student == HOSTILE_NAME and not outcome.passed and not outcome.hidden:
-            outcome = replace(outcome, message="<script>alert('diagnosis')</script>\n" + outcome.message)
+            markup = "<script>alert('diagnosis')</script>"  # the headline is what diagnoses show
+            outcome = replace(outcome, message=f"{markup}\n{outcome.message}", headline=markup)
         outcomes.append(outcome)
     return replace(batch, runs=runs, outcomes=outcomes)
 
@@ -118,6 +119,22 @@ def test_report_is_self_contained_with_an_embedded_plot(extras):
             f"script-src 'sha256-{digest}'\"") in html_module.unescape(html)
     for name in PROTECTIONS.values():
         assert f"<th>{name}</th>" in html  # the run header: each sandbox protection, active or not
+
+
+def test_most_common_diagnosis_is_the_failures_headline(grade):
+    from grader.report.gradebook import item_analysis
+
+    graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
+    results = report.results_table(graded.batch)
+    scores = report.scores_table(graded.batch, results)
+    failed = (results.test == "test_forward_values") & (results.status == "failed")
+    assert failed.any()
+    results.loc[failed, "headline"] = "forward(x): values differ"
+    results.loc[failed, "likely_cause"] = "a missing bias"
+    results.loc[failed, "message"] = "text that is not the diagnosis\nLikely cause: nor this"
+    row = item_analysis(scores, results).set_index("name").loc["test_forward_values"]
+    assert row["most common diagnosis"] == (
+        f"forward(x): values differ (likely cause: a missing bias) ({failed.sum()} of {failed.sum()})")
 
 
 def test_student_text_is_escaped_in_the_report(hostile):

@@ -192,7 +192,7 @@ def item_analysis(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     for test, group in results.groupby("test", sort=False):
         passed = int((group.status == "passed").sum())
         failed = group[group.status == "failed"]
-        common = Counter(first_line(m) for m in failed.message).most_common(1)
+        common = Counter(map(first_line, failed.headline, failed.likely_cause)).most_common(1)
         who = list(failed.student)
         more = f" and {len(who) - MAX_NAMES} more" if len(who) > MAX_NAMES else ""
         names = ", ".join(who[:MAX_NAMES]) + more

@@ -134,8 +134,8 @@ def frequent_diagnoses(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFr
     if failed.empty:
         return pd.DataFrame(columns=columns)
     hidden = failed.visibility == "hidden"
-    diagnosis = [("(hidden) " if h else "") + first_line(m)
-                 for h, m in zip(hidden, failed.message, strict=True)]
+    diagnosis = [("(hidden) " if h else "") + first_line(headline, cause)
+                 for h, headline, cause in zip(hidden, failed.headline, failed.likely_cause, strict=True)]
     failed = failed.assign(diagnosis=diagnosis, key=diagnosis)  # one row a diagnosis, whichever tests
     table = failed.groupby("key", sort=False).agg(
         diagnosis=("diagnosis", "first"), students=("student", "nunique"),
@@ -181,11 +181,10 @@ def distribution_png(scores: pd.DataFrame) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def first_line(message: str | None) -> str:
-    """A failure's first line, and its likely cause when the message names one."""
-    lines = [line.strip() for line in (message or "failed").splitlines() if line.strip()] or ["failed"]
-    cause = next((line for line in lines[1:] if line.startswith("Likely cause:")), None)
-    return lines[0] + (f" ({cause[0].lower()}{cause[1:]})" if cause else "")
+def first_line(headline: str, likely_cause: str) -> str:
+    """A failure in one line: its headline, and its likely cause when there is one (the columns of
+    :func:`grader.report.tables.results_table`)."""
+    return headline + (f" (likely cause: {likely_cause})" if likely_cause else "")
 
 
 def render(template: str, **context: Any) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from grader import __version__
 from grader.grading import BatchResult
+from grader.model import TestOutcome, diagnosis, gist
 from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write
 from grader.report.html import write_extras
@@ -26,6 +27,7 @@ SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message"
                  "code_seconds", "file"]
 RESULT_COLUMNS = ["student", "test", "description", "score", "max_score", "status", "visibility",
                   "message"]
+DIAGNOSIS_COLUMNS = ["headline", "likely_cause"]  # a failure's, for the pages (not in results.csv)
 
 
 def student_ids(batch: BatchResult) -> dict[str, str]:
@@ -45,7 +47,8 @@ def student_ids(batch: BatchResult) -> dict[str, str]:
 
 
 def results_table(batch: BatchResult) -> pd.DataFrame:
-    """One row per student and test."""
+    """One row per student and test; ``headline`` and ``likely_cause`` of a failure besides the
+    columns of results.csv (see :func:`grader.model.diagnosis`)."""
     ids = student_ids(batch)
     rows = [
         {
@@ -57,10 +60,19 @@ def results_table(batch: BatchResult) -> pd.DataFrame:
             "status": "passed" if o.passed else "failed",
             "visibility": "hidden" if o.hidden else "public",
             "message": bound(o.message),
+            **_diagnosis(o),
         }
         for o in batch.outcomes
     ]
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS + DIAGNOSIS_COLUMNS)
+
+
+def _diagnosis(outcome: TestOutcome) -> dict[str, str]:
+    if outcome.passed:
+        return {"headline": "", "likely_cause": ""}
+    headline, cause = diagnosis(getattr(outcome, "headline", ""), getattr(outcome, "likely_cause", ""),
+                                outcome.message)
+    return {"headline": bound(headline), "likely_cause": bound(cause)}
 
 
 def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
@@ -99,7 +111,7 @@ def _max_score(results: pd.DataFrame) -> float:
 def _first_failure(failed: pd.DataFrame) -> str:
     """The first failed test and its reason (for the instructor: hidden tests included)."""
     row = failed.iloc[0]
-    text = f"{row.test}: {_gist(row.message)}"
+    text = f"{row.test}: {gist(row.headline, row.likely_cause)}"
     more = len(failed) - 1
     return text + (f" (and {more} more failed tests)" if more else "")
 
@@ -110,12 +122,6 @@ def _version(package: str) -> str:
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
 
-
-def _gist(message: str) -> str:
-    """The first line of a failure, with its likely cause when there is one."""
-    lines = (message or "failed").splitlines()
-    cause = next((line for line in lines if line.startswith("Likely cause:")), None)
-    return lines[0] + (f"; {cause[0].lower()}{cause[1:]}" if cause else "")
 
 
 def header(batch: BatchResult) -> dict:
@@ -150,7 +156,7 @@ def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True) -> di
         "header": out_dir / "run.json",
     }
     atomic_write(paths["scores"], csv_table(scores).to_csv(index=False))
-    atomic_write(paths["results"], csv_table(results).to_csv(index=False))
+    atomic_write(paths["results"], csv_table(results[RESULT_COLUMNS]).to_csv(index=False))
     atomic_write(paths["header"], json.dumps(header(batch), indent=2) + "\n")
     paths |= write_extras(batch, out_dir, scores, results, feedback=feedback)
     return paths
