@@ -257,10 +257,9 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
 def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:
     """What a sandbox shows in its working folder, besides the allow-listed installation: the
     assignment's ``data/`` folder, and a folder submission's other files (its helper modules)."""
-    files = [str(assignment.data)] if assignment.data is not None else []
-    if submission is not None and submission.folder is not None:  # STUDENT/entry.ipynb
-        files.append(str(submission.folder))
-    return tuple(files)
+    from grader.sandbox.policy import shown_files
+
+    return shown_files(assignment.data, submission.folder if submission is not None else None)
 
 
 def check_environment(assignment: Assignment) -> None:

@@ -4,7 +4,6 @@ arise and read by the report, the CI formats and the HTML page (never re-parsed 
 - :class:`Status`: how a submission's run ended (a ``str`` enum: compares and prints as its value).
 - :class:`Mismatch`: why a check failed: a headline, detail lines and the likely cause; its
   :meth:`~Mismatch.text` is the message students read.
-- :class:`CellError`: a cell of the student's code that raised.
 - :class:`TestOutcome`: one test's result for one student, with the failure's headline and likely
   cause when the judge knew them.
 """
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 LIKELY_CAUSE = "Likely cause: "
 
@@ -46,25 +44,6 @@ class Mismatch:
         """The message as students read it."""
         cause = [f"{LIKELY_CAUSE}{self.likely_cause}"] if self.likely_cause else []
         return "\n".join([self.headline, *self.details, *cause])
-
-
-@dataclass(frozen=True)
-class CellError:
-    """A cell of the student's code that raised while it was loaded."""
-
-    cell: int | None  # the cell's number (code cells counted); None in a .py file
-    line: int | None  # the line within that cell
-    type: str  # the exception's class name
-    message: str
-    text: str = ""  # the source line that raised
-
-    @classmethod
-    def of_wire(cls, error: dict[str, Any]) -> CellError:
-        """From the sandbox's description of an error (``run.load["errors"]``)."""
-        cell, line = error.get("cell"), error.get("line")
-        return cls(cell=cell if isinstance(cell, int) else None, line=line if isinstance(line, int) else None,
-                   type=str(error.get("type", "Error")), message=str(error.get("message", "")),
-                   text=str(error.get("text") or ""))
 
 
 @dataclass

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ def check_plainly(release, submission, frames: Path, timeout: float, device: str
     if submission.problem or submission.path is None:
         return Run(submission, status="error", message=submission.problem or "no file to check")
     command = [sys.executable, "-m", "grader.plain_check", str(submission.path), str(frames),
-               device, *map(str, release.test_files)]
+               device, str(timeout), *map(str, release.test_files)]
     env = {**os.environ, "MPLBACKEND": "Agg", "GRADER_SANDBOX": "plain"}
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True,
@@ -33,45 +32,22 @@ def check_plainly(release, submission, frames: Path, timeout: float, device: str
     return run_from_response(submission, SandboxEnded(**ended), frames, timeout)
 
 
-def run_plain(file: Path, frames: Path, device: str, test_files: list[Path]) -> None:
-    """``python -m grader.plain_check FILE FRAMES DEVICE TEST...``: load, probe, write frames."""
-    import types
+def run_plain(file: Path, frames: Path, device: str, timeout: float, test_files: list[Path]) -> None:
+    """``python -m grader.plain_check FILE FRAMES DEVICE TIMEOUT TEST...``: what the sandbox's
+    student process runs (:func:`grader.sandbox.child.run_submission`), without the sandbox."""
+    from grader.sandbox import child
+    from grader.selfcheck import load_probes
 
-    import torch
-
-    from grader.notebook import NotebookError, Shell, cells_of
-    from grader.sandbox.wire import encode_frame
-    from grader.selfcheck import _describe, load_probes, run_probe
+    child.WALL_FACTOR = 1.0  # the parent kills at the wall-time limit: the alarms must come first
 
     kind = "ipynb" if file.suffix == ".ipynb" else "py"
     with open(frames, "wb") as out:
-        started = time.monotonic()
-        try:
-            cells = cells_of(file.read_bytes(), kind, file.name)
-        except NotebookError as error:
-            out.write(encode_frame("load", error={"type": "NotebookError", "message": str(error)}))
-            return
-        module = types.ModuleType("__main__" if kind == "ipynb" else "submission")
-        sys.modules[module.__name__] = module
-        namespace = module.__dict__
-        shell = Shell(namespace)
-        namespace["get_ipython"] = lambda: shell
-        errors = []
-        for cell in cells:
-            try:
-                exec(compile(cell.source, cell.filename, "exec"), namespace)
-            except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-                errors.append({"cell": cell.number, **_describe(error)})
-        out.write(encode_frame("load", value={"cells": len(cells), "errors": errors, "notes": shell.notes}))
-        out.flush()
-        for name, probe in sorted(load_probes(tuple(test_files)).items()):
-            out.write(run_probe(name, probe, namespace, torch.device(device)))
-            out.flush()
-        out.write(encode_frame("done", seconds=time.monotonic() - started))
-
+        child.run_submission(file.read_bytes(), kind, file.name, load_probes(tuple(test_files)), out.fileno(),
+                       device, timeout)
 
 if __name__ == "__main__":
-    if len(sys.argv) < 5:
-        print("usage: python -m grader.plain_check FILE FRAMES DEVICE TEST...", file=sys.stderr)
+    if len(sys.argv) < 6:
+        print("usage: python -m grader.plain_check FILE FRAMES DEVICE TIMEOUT TEST...", file=sys.stderr)
         sys.exit(2)
-    run_plain(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], [Path(p) for p in sys.argv[4:]])
+    run_plain(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], float(sys.argv[4]),
+              [Path(p) for p in sys.argv[5:]])

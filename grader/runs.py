@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.model import Status
 from grader.plugin import NoObservation
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
@@ -27,7 +28,7 @@ class Run:
     """How one submission's sandbox ended, and where its observations are."""
 
     submission: Submission
-    status: str = "graded"  # graded, error, timeout or killed
+    status: Status = Status.GRADED  # graded, error, timeout or killed
     message: str = ""
     seconds: float = 0.0  # the sandbox's wall-clock time, fork to exit
     code_seconds: float = 0.0  # of which the student's cells and the probes
@@ -43,7 +44,7 @@ def run_submission(submission: Submission, pool: SandboxPool, result_path: Path,
     """Run one submission in a sandbox of ``pool``; ``files`` are shown in its working folder."""
     run = Run(submission)
     if submission.problem or submission.path is None:
-        run.status, run.message = "error", submission.problem or "no file to grade"
+        run.status, run.message = Status.ERROR, submission.problem or "no file to grade"
         return run
     request = SandboxRequest(
         source=submission.path.absolute(), kind=submission.kind, name=submission.file_name,
@@ -52,7 +53,7 @@ def run_submission(submission: Submission, pool: SandboxPool, result_path: Path,
     try:
         response = pool.run(request)
     except GraderError as error:
-        run.status, run.message = "error", f"the grader's sandbox failed: {error}"
+        run.status, run.message = Status.ERROR, f"the grader's sandbox failed: {error}"
         return run
     return run_from_response(submission, response, result_path, timeout)
 
@@ -66,7 +67,7 @@ def run_from_response(submission: Submission, response: SandboxEnded, result_pat
     try:
         _classify(run, response, timeout)
     except Exception as error:  # whatever the sandbox wrote, it costs this row only
-        run.status = "error"
+        run.status = Status.ERROR
         run.message = f"the grader could not read this submission's results ({type(error).__name__})"
     return run
 
@@ -74,14 +75,14 @@ def run_from_response(submission: Submission, response: SandboxEnded, result_pat
 def _classify(run: Run, response: SandboxEnded, timeout: float) -> None:
     """Set the run's status and one-line message from how the sandbox ended."""
     if response.refused or response.fault:
-        run.status, run.message = "error", response.refused or f"grader fault: {response.fault}"
+        run.status, run.message = Status.ERROR, response.refused or f"grader fault: {response.fault}"
         return
     if response.setup_failure:
-        run.status, run.message = "error", f"the sandbox could not start: {response.setup_failure}"
+        run.status, run.message = Status.ERROR, f"the sandbox could not start: {response.setup_failure}"
         return
     frames = frames_of(run)
     if run.tampered:
-        run.status, run.message = "error", run.tampered
+        run.status, run.message = Status.ERROR, run.tampered
         return
     load = frames[0] if frames and frames[0].kind == "load" else None
     done = frames[-1] if frames and frames[-1].kind == "done" else None
@@ -96,34 +97,34 @@ def _classify(run: Run, response: SandboxEnded, timeout: float) -> None:
         notes = run.load.get("notes")
         run.load["notes"] = [str(n) for n in notes] if isinstance(notes, list) else []
         if load.error:
-            run.status, run.message = "error", str(load.error.get("message", "cannot be read"))[:500]
+            run.status, run.message = Status.ERROR, str(load.error.get("message", "cannot be read"))[:500]
             return
     cell_errors = run.load.get("errors", [])
     if response.timed_out:
         where = "while loading" if load is None else "while checking"
-        run.status = "timeout"
+        run.status = Status.TIMEOUT
         run.message = f"stopped after {timeout:.0f} s {where} (time limit): an endless loop or very slow code?"
         return
     if response.out_of_memory and not finished:
-        run.status = "killed"
+        run.status = Status.KILLED
         run.message = ("killed: it used more memory than the sandbox allows (its processes and files "
                        "together)")
         return
     if response.too_large:
-        run.status, run.message = "killed", "stopped: its results were too large"
+        run.status, run.message = Status.KILLED, "stopped: its results were too large"
         return
     if not finished:
-        run.status = "killed"
+        run.status = Status.KILLED
         run.message = _ended_early(response.exit_status)
         return
     if run.submission.kind == "py" and any(e.get("type") in ("SyntaxError", "IndentationError")
                                            for e in cell_errors):
         error = cell_errors[0]
-        run.status = "error"
+        run.status = Status.ERROR
         run.message = f"{run.submission.path.name} does not compile: {_cell_error_text(error, 'py')}"
         return
     if any(e.get("type") == "SoftTimeout" for e in cell_errors):
-        run.status = "timeout"
+        run.status = Status.TIMEOUT
     if cell_errors:
         run.message = _cell_error_text(cell_errors[0], run.submission.kind)
         if len(cell_errors) > 1:
@@ -297,6 +298,6 @@ def _failed_definition(run: Run, name: object) -> dict | None:
 
 
 def _why_missing(run: Run) -> str:
-    if run.status == "graded":
+    if run.status == Status.GRADED:
         return "no result for this check (the sandbox ended early)"
     return f"not checked: {run.message}" if run.message else f"not checked ({run.status})"

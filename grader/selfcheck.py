@@ -77,51 +77,19 @@ _probe_cache: dict[tuple, dict[str, Any]] = {}
 
 def load_probes(test_files: tuple[Path, ...]) -> dict[str, Any]:
     """The probes the test files define, by name (imported once per file version)."""
-    import importlib.util
-
-    from grader.api import probes_of
+    from grader.sandbox.probes import load_probes as load
 
     key = tuple((str(p), p.stat().st_mtime_ns) for p in test_files)
-    if key in _probe_cache:
-        return _probe_cache[key]
-    probes: dict[str, Any] = {}
-    for index, path in enumerate(test_files):
-        spec = importlib.util.spec_from_file_location(f"grader_public_probes_{index}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        probes.update(probes_of(module))
-    _probe_cache[key] = probes
-    return probes
+    if key not in _probe_cache:
+        _probe_cache[key] = load([str(p) for p in test_files])
+    return _probe_cache[key]
 
 
 def run_probe(name: str, probe: Any, namespace: dict, device: Any) -> bytes:
-    """One probe's frame: its observation, or what went wrong (seeded as the reference was)."""
-    import torch
+    """One probe's frame, as the sandbox makes it (seeded as the reference was; no alarm)."""
+    from grader.sandbox.child import run_probe as run
 
-    from grader.sandbox.wire import WireError, encode_frame
-
-    if getattr(device, "type", "cpu") != "cpu" or torch.cuda.is_initialized():
-        torch.manual_seed(0)
-    else:
-        torch.default_generator.manual_seed(0)
-    try:
-        return encode_frame("probe", name, probe(namespace, device))
-    except WireError as error:
-        return encode_frame("probe", name, error={"type": "WireError", "message": str(error)})
-    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
-        return encode_frame("probe", name, error=_describe(error))
-
-
-def _describe(error: BaseException) -> dict[str, Any]:
-    try:
-        from grader.sandbox.child import describe_exception
-
-        return describe_exception(error)
-    except Exception:  # noqa: BLE001 - a platform where the sandbox's modules cannot load
-        try:
-            return {"type": type(error).__name__, "message": str(error)[:2000]}
-        except Exception:  # noqa: BLE001 - a hostile __str__
-            return {"type": type(error).__name__, "message": "unprintable"}
+    return run(name, probe, namespace, device, None)
 
 
 # --- check() in a notebook -------------------------------------------------------------------------
@@ -299,11 +267,9 @@ def visible_files(release, submission) -> tuple[str, ...]:
     """What the sandbox shows in its working folder, as when graded: the release's ``data/``
     folder and a folder submission's other files (as :func:`grader.grading.visible_files`)."""
     from grader.release import DATA_DIR
+    from grader.sandbox.policy import shown_files
 
-    files = [str(release.root / DATA_DIR)] if (release.root / DATA_DIR).is_dir() else []
-    if submission.folder is not None:
-        files.append(str(submission.folder))
-    return tuple(files)
+    return shown_files(release.root / DATA_DIR, submission.folder)
 
 
 

@@ -36,7 +36,7 @@ def test_v2_groups_live_beneath_the_graders_own_group(v2_host):
     assert parent.parent == v2_host and parent.name.startswith("grader-")
     assert (v2_host / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
     assert (parent / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
-    group = batch.sandbox(MEMORY, TASKS, 256 << 20)
+    group = batch.sandbox(MEMORY, TASKS)
     folder = Path(group.folders["memory"])
     assert folder.parent == parent
     assert (folder / "memory.max").read_text() == str(MEMORY)
@@ -67,7 +67,7 @@ def test_v1_groups_one_per_hierarchy(tmp_path, monkeypatch):
                                                   enumerate(cgroups.V1_CONTROLLERS)] + ["0::/"])
     batch, why = cgroups.BatchGroups.create()
     assert batch is not None and batch.version == 1, why
-    group = batch.sandbox(MEMORY, TASKS, 256 << 20)
+    group = batch.sandbox(MEMORY, TASKS)
     memory = Path(group.folders["memory"])
     assert memory.parent.parent == tmp_path / "memory" / "ci" / "job"
     assert (memory / "memory.limit_in_bytes").read_text() == str(MEMORY)

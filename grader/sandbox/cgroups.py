@@ -95,7 +95,7 @@ class BatchGroups:
             self.parents.get("memory", "")
         return f"cgroup v{self.version} ({where})"
 
-    def sandbox(self, memory: int, processes: int, scratch_bytes: int) -> SandboxGroup:
+    def sandbox(self, memory: int, processes: int) -> SandboxGroup:
         """A new group for one sandbox: ``memory`` bytes in all, ``processes`` tasks, one core."""
         self._count += 1
         name = f"s{os.getpid()}-{self._count}"

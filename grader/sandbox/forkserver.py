@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 from grader.notebook import MAX_SOURCE_BYTES
 from grader.sandbox import cgroups, isolation, protocol, seccomp, selftest
+from grader.sandbox.child import WALL_FACTOR  # wall time may be this many times the CPU limit
 from grader.sandbox.policy import python_paths, sandbox_policy, visible_files
 from grader.sandbox.probes import load_probes
 from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
@@ -37,7 +38,6 @@ from grader.submissions import open_source
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
 RESULT_CAP = 64 * 1024 * 1024  # bytes of results a sandbox may write; past it, it is killed
 GRACE_SECONDS = 2.0
-WALL_FACTOR = 3.0  # with a cgroup counting its CPU time, wall time may be this many times the limit
 POLL_SECONDS = 0.25  # how often a sandbox's CPU time is read
 
 
@@ -183,7 +183,7 @@ class Server:
         group = None
         if self.groups is not None:
             try:
-                group = self.groups.sandbox(request.memory, request.processes, request.scratch_bytes)
+                group = self.groups.sandbox(request.memory, request.processes)
             except OSError:
                 group = None
         scratch = ""

@@ -88,6 +88,12 @@ def sandbox_policy(uid: int, gid: int, gpu: bool = False) -> Policy:
     return Policy(tuple(read_only), tuple(symlinks), tuple(masked), tuple(devices), etc_files, gpu)
 
 
+def shown_files(data: str | os.PathLike | None, folder: str | os.PathLike | None) -> tuple[str, ...]:
+    """What a request shows in the working folder: an assignment's (or a release's) ``data/``
+    folder and a folder submission's own folder (its helper modules), those that exist."""
+    return tuple(str(path) for path in (data, folder) if path is not None and os.path.isdir(path))
+
+
 def visible_files(paths: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     """``(host path, path inside)`` for files a request shows in the working folder: each entry
     of a folder (an assignment's ``data/``, a folder submission's helper modules) or a file.
