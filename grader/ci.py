@@ -206,7 +206,7 @@ def summarize(batch, file: str, settings: dict | None = None) -> SubmissionResul
     return SubmissionResult(
         assignment=batch.assignment.name, title=batch.assignment.title, file=file,
         status=run.status, message=_clean(run.message), seconds=batch.seconds, tests=tests,
-        notes=tuple(_clean(str(n)) for n in run.load.get("notes", [])), settings=settings or {},
+        notes=tuple(_clean(n) for n in run.notes), settings=settings or {},
     )
 
 

@@ -108,7 +108,7 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     console.print(table)
     if run.status != "graded" or run.message:
         console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {terminal(run.message)}")
-    for note in run.load.get("notes", []):
+    for note in run.notes:
         console.print(f"[dim]note: {terminal(note)}[/]")
     score, total = float(results.score.sum()), float(results.max_score.sum())
     console.print(f"Public tests: [bold]{score:g} / {total:g}[/] points. Hidden tests also count "

@@ -6,8 +6,10 @@ back how the sandbox ended and the observations' bytes. Nothing is judged on the
 judge, the reference's observations and the journal stay in the grading process. A worker lost
 mid-batch costs nothing: Dask runs its tasks again elsewhere.
 
-Workers need the grader installed (``pip install torch==2.13.0`` then the grader) and the
-assignment under the same name or path.
+A folder submission travels whole (its entry, helper modules and data files, up to
+``MAX_FOLDER_BYTES``); the assignment's ``data/`` folder is the worker's own copy. Workers need
+the grader installed (``pip install torch==2.13.0`` then the grader) and the assignment under the
+same name or path.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from grader.errors import GraderError
 from grader.notebook import MAX_SOURCE_BYTES
 from grader.runs import Run, run_from_response
 from grader.sandbox.pool import SandboxPool, SandboxRequest
-from grader.submissions import Submission, open_source
+from grader.submissions import Submission, folder_files, open_source
+
+MAX_FOLDER_BYTES = 64 * 1024 * 1024  # of a folder submission's files sent to a worker
 
 _pools: dict[tuple, SandboxPool] = {}
 _lock = threading.Lock()
@@ -52,14 +56,14 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
                 yield Run(submission, status="error", message=submission.problem or "no file to grade")
                 continue
             try:
-                with os.fdopen(open_source(submission.path), "rb") as handle:
-                    source = handle.read(MAX_SOURCE_BYTES + 1)
+                source = _read(submission.path, MAX_SOURCE_BYTES + 1)
+                helpers = _helper_files(submission)
             except OSError as error:
                 yield Run(submission, status="error", message=f"cannot read it: {error.strerror}")
                 continue
             future = client.submit(sandbox_task, reference, submission.path.name, submission.kind,
-                                   source, timeout, memory, device, key=f"grader-{index}-{submission.student}",
-                                   retries=2, pure=False)
+                                   source, timeout, memory, device, helpers,
+                                   key=f"grader-{index}-{submission.student}", retries=2, pure=False)
             waiting[future.key] = (index, submission)
             futures.append(future)
         for future in as_completed(futures):
@@ -76,6 +80,28 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
         client.close()
 
 
+def _read(path: Path, limit: int) -> bytes:
+    with os.fdopen(open_source(path), "rb") as handle:  # never through a link
+        return handle.read(limit)
+
+
+def _helper_files(submission: Submission) -> dict[str, bytes]:
+    """A folder submission's other files, by their path inside its folder (none for a file)."""
+    if submission.folder is None:
+        return {}
+    files, total = {}, 0
+    for path in folder_files(submission.folder):
+        if path == submission.path:
+            continue
+        data = _read(path, MAX_FOLDER_BYTES + 1 - total)
+        total += len(data)
+        if total > MAX_FOLDER_BYTES:
+            raise OSError(0, f"its folder holds more than {MAX_FOLDER_BYTES >> 20} MB: hand in the "
+                          "notebook and its helper modules only", str(path))
+        files[path.relative_to(submission.folder).as_posix()] = data
+    return files
+
+
 def _assignment_reference(assignment: Assignment) -> str:
     """How workers find the assignment: by bundled name when it is bundled, else by path."""
     try:
@@ -87,19 +113,29 @@ def _assignment_reference(assignment: Assignment) -> str:
 
 
 def sandbox_task(assignment_name: str, file_name: str, kind: str, source: bytes, timeout: float,
-                 memory: int, device: str) -> tuple[dict, bytes]:
-    """On a worker: run one submission in a sandbox; return how it ended and its observations."""
+                 memory: int, device: str, helpers: dict[str, bytes] | None = None) -> tuple[dict, bytes]:
+    """On a worker: run one submission in a sandbox; return how it ended and its observations.
+    ``helpers``: a folder submission's other files, shown beside the entry as they are locally."""
     from grader.grading import visible_files
 
     assignment = find_assignment(assignment_name)
     folder = Path(tempfile.mkdtemp(prefix="grader-task-"))
     try:
-        path = folder / file_name
+        entry_folder = folder / "submission"
+        entry_folder.mkdir()
+        path = entry_folder / file_name
         path.write_bytes(source)
+        for relative, data in (helpers or {}).items():
+            target = (entry_folder / relative).resolve()
+            if not target.is_relative_to(entry_folder.resolve()) or target == path.resolve():
+                continue  # the grading side sends paths inside the folder: anything else is dropped
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        shown = Submission("task", path, folder=entry_folder) if helpers else None
         request = SandboxRequest(
             source=path, kind=kind, name=file_name, result=folder / "observations.bin",
             timeout=timeout, memory=memory, device=device,
-            files=visible_files(assignment, None),
+            files=visible_files(assignment, shown),
         )
         response = _worker_pool(assignment).run(request)
         return response, request.result.read_bytes() if request.result.exists() else b""

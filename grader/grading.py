@@ -18,7 +18,7 @@ from grader.assignment import Assignment
 from grader.errors import GraderError
 from grader.journal import Journal, outcomes_of
 from grader.plugin import TestOutcome, judge
-from grader.runs import ObservationSource, Run, frames_of, probe_error_text, run_submission
+from grader.runs import ObservationSource, Run, frames_of, load_of, probe_error_text, run_submission
 from grader.sandbox.pool import SandboxPool
 from grader.submissions import Submission
 
@@ -241,16 +241,18 @@ def _journal_key(assignment: Assignment, options: GradeOptions) -> dict[str, Any
 
 def _run_record(run: Run) -> dict[str, Any]:
     return {"status": run.status, "message": run.message, "seconds": run.seconds,
-            "code_seconds": run.code_seconds, "load": run.load, "output": run.output[-4000:],
+            "code_seconds": run.code_seconds, "output": run.output[-4000:],
+            "load": {"errors": [e.as_dict() for e in run.cell_errors], "notes": run.notes},
             "timeout": run.timeout}
 
 
 def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
     submission = next(s for s in submissions if s.student == entry["student"])
     record = entry.get("run", {})
+    cell_errors, notes = load_of(record.get("load"))
     return Run(submission, status=record.get("status", "error"), message=record.get("message", ""),
                seconds=record.get("seconds", 0.0), code_seconds=record.get("code_seconds", 0.0),
-               load=record.get("load", {}), output=record.get("output", ""),
+               cell_errors=cell_errors, notes=notes, output=record.get("output", ""),
                timeout=record.get("timeout"))
 
 
@@ -290,9 +292,8 @@ def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path
                           assignment.limits.memory, options.device, visible_files(assignment, None))
     frames = frames_of(run)
     problems = [f"{f.name}: {probe_error_text(f.error)}" for f in frames if f.error]
-    load = next((f for f in frames if f.kind == "load"), None)
-    if load and load.value and load.value.get("errors"):
-        problems.insert(0, f"loading: {load.value['errors'][0]}")
+    if run.cell_errors:
+        problems.insert(0, f"loading: {run.cell_errors[0].text_for(reference.kind)}")
     if run.status != "graded" or problems:
         detail = "; ".join(problems) or f"{run.message}; output: {run.output[-1500:]}"
         raise GraderError(f"the reference of {assignment.name} failed ({detail}): fix the "

@@ -4,6 +4,8 @@
   ``plt.pause(0.1)`` still draws and sleeps: a 20-frame animation cost 5.6 s of the time limit).
 - No network: a download's ``URLError``/``gaierror`` says "there is no network while grading".
 - No GPU: ``.cuda()`` or ``device="cuda"`` on a CPU-only grader says so, with the usual fix.
+- A package the grader lacks (``import torchvision`` where it is not installed): the message says
+  the graded code must not need it, or that a module of the student's own must be handed in.
 - Which names a failing cell would have defined (so that a later "not defined" can point at it).
 """
 
@@ -83,6 +85,16 @@ def plain_words(error: BaseException, message: str) -> tuple[str, str] | None:
                 "GPU: write device = \"cuda\" if torch.cuda.is_available() else \"cpu\" and use "
                 ".to(device)")
     return None
+
+
+def missing_module(error: BaseException, message: str) -> str:
+    """``message`` of a ``ModuleNotFoundError``, with what a student can do about it."""
+    name = getattr(error, "name", None)
+    if not isinstance(error, ModuleNotFoundError) or not isinstance(name, str) or not name:
+        return message
+    top = name.split(".")[0][:100]
+    return (f"{message}: {top} is not installed where your work is graded, so the graded code must "
+            f"not need it (if {top} is a module of your own, hand in {top}.py beside your notebook)")
 
 
 def _chain(error: BaseException) -> list[BaseException]:

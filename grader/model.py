@@ -6,12 +6,15 @@ arise and read by the report, the CI formats and the HTML page (never re-parsed 
   :meth:`~Mismatch.text` is the message students read.
 - :class:`TestOutcome`: one test's result for one student, with the failure's headline and likely
   cause when the judge knew them.
+- :class:`CellError`: a cell (or a script's statement) of the student's that raised while it ran;
+  its :meth:`~CellError.text` is the one line every report shows of it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import Any
 
 LIKELY_CAUSE = "Likely cause: "
 
@@ -81,3 +84,66 @@ def diagnosis(headline: str, likely_cause: str, message: str | None) -> tuple[st
 def gist(headline: str, likely_cause: str) -> str:
     """A failure in one line: its headline, with its likely cause when there is one."""
     return headline + (f"; likely cause: {likely_cause}" if likely_cause else "")
+
+
+PLAIN_TYPES = frozenset({"NoNetwork", "NoGPU"})  # the sandbox's plain-words errors: the message says it all
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A cell of the student's (a script's statement or ``# %%`` cell) that raised while it ran.
+
+    ``cell`` counts code cells from 1 (Markdown cells are not counted), as every report does;
+    ``line`` is the line within the cell named by ``where`` (a script's lines are the file's)."""
+
+    cell: int | None  # the code cell that ran (None when unknown)
+    type: str  # the exception's class name, or SoftTimeout / NoNetwork / NoGPU / MemoryError
+    message: str = ""
+    line: int | None = None  # where the student's code raised, when it was the student's
+    text: str = ""  # that line's code
+    where: str = ""  # "cell N" (or a helper module's file name) holding that line
+    defines: tuple[str, ...] = ()  # the names the cell would have defined
+    not_run: bool = False  # a SoftTimeout: the time limit was used up before this cell
+
+    @classmethod
+    def of_value(cls, value: Any) -> CellError | None:
+        """The error a sandbox (or a journal) described as a dict; None for anything else. Only
+        fields of the right type are kept: the sandbox is the student's process."""
+        if not isinstance(value, dict):
+            return None
+
+        def text(key: str) -> str:
+            return value[key] if isinstance(value.get(key), str) else ""
+
+        def number(key: str) -> int | None:
+            return value[key] if type(value.get(key)) is int else None
+
+        defines = value.get("defines")
+        return cls(cell=number("cell"), type=text("type") or "Error", message=text("message"),
+                   line=number("line"), text=text("text"), where=text("where"),
+                   defines=tuple(d for d in defines if isinstance(d, str)) if isinstance(defines, list) else (),
+                   not_run=value.get("not_run") is True)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The error as the journal stores it (what :meth:`of_value` reads back)."""
+        return {**asdict(self), "defines": list(self.defines)}
+
+    def text_for(self, kind: str) -> str:
+        """``cell 3: NameError at line 2 `x + y`: name 'y' is not defined``. A ``.py`` (``kind``)
+        names no cell: its lines are the file's; a line in another cell than the one that ran
+        names that cell."""
+        where = "" if kind == "py" or self.cell is None else f"cell {self.cell}: "
+        line = ""
+        if self.line:
+            elsewhere = kind != "py" and self.where.startswith("cell ") and self.where != f"cell {self.cell}"
+            line = f" at line {self.line}" + (f" of {self.where}" if elsewhere else "")
+        code = f" `{self.text}`" if self.text else ""
+        if self.type == "SoftTimeout":
+            if self.not_run:
+                return f"{where}not run: the time limit was used up by earlier cells"
+            stopped = f"stopped{line}{code}" if line else "stopped"
+            return f"{where}{stopped} at the time limit: an endless loop, or code too slow to grade?"
+        if self.type in PLAIN_TYPES:
+            return f"{where}{self.message}{' (' + line.strip() + code + ')' if line else ''}"
+        message = f": {self.message}" if self.message else ""
+        return f"{where}{self.type}{line}{code}{message}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.model import Status
+from grader.model import PLAIN_TYPES, CellError, Status
 from grader.plugin import NoObservation
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
@@ -34,7 +34,8 @@ class Run:
     code_seconds: float = 0.0  # of which the student's cells and the probes
     result_path: Path | None = None
     output: str = ""
-    load: dict[str, Any] = field(default_factory=dict)
+    cell_errors: list[CellError] = field(default_factory=list)  # the student's cells that raised
+    notes: list[str] = field(default_factory=list)  # what the sandbox noted (plots shown, ...)
     tampered: str = ""  # why its results cannot be trusted, when they cannot
     timeout: float | None = None  # the time limit it ran under (seconds)
 
@@ -91,15 +92,11 @@ def _classify(run: Run, response: SandboxEnded, timeout: float) -> None:
         seconds = done.extra.get("seconds")
         run.code_seconds = float(seconds) if _is_finite_number(seconds) else 0.0
     if load is not None:
-        run.load = bounded(load.value) if isinstance(load.value, dict) else {}
-        errors = run.load.get("errors")
-        run.load["errors"] = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
-        notes = run.load.get("notes")
-        run.load["notes"] = [str(n) for n in notes] if isinstance(notes, list) else []
+        run.cell_errors, run.notes = load_of(bounded(load.value))
         if load.error:
             run.status, run.message = Status.ERROR, str(load.error.get("message", "cannot be read"))[:500]
             return
-    cell_errors = run.load.get("errors", [])
+    cell_errors = run.cell_errors
     if response.timed_out:
         where = "while loading" if load is None else "while checking"
         run.status = Status.TIMEOUT
@@ -117,18 +114,33 @@ def _classify(run: Run, response: SandboxEnded, timeout: float) -> None:
         run.status = Status.KILLED
         run.message = _ended_early(response.exit_status)
         return
-    if run.submission.kind == "py" and any(e.get("type") in ("SyntaxError", "IndentationError")
-                                           for e in cell_errors):
-        error = cell_errors[0]
+    if run.submission.kind == "py" and any(e.type in ("SyntaxError", "IndentationError") for e in cell_errors):
         run.status = Status.ERROR
-        run.message = f"{run.submission.path.name} does not compile: {_cell_error_text(error, 'py')}"
+        run.message = f"{run.submission.path.name} does not compile: {cell_errors[0].text_for('py')}"
         return
-    if any(e.get("type") == "SoftTimeout" for e in cell_errors):
+    if any(e.type == "SoftTimeout" for e in cell_errors):
         run.status = Status.TIMEOUT
     if cell_errors:
-        run.message = _cell_error_text(cell_errors[0], run.submission.kind)
-        if len(cell_errors) > 1:
-            run.message += f" (and {len(cell_errors) - 1} more failing cells)"
+        run.message = cell_errors[0].text_for(run.submission.kind) + _more(cell_errors, run.submission.kind)
+
+
+def load_of(value: Any) -> tuple[list[CellError], list[str]]:
+    """The failing cells and the notes of a ``load`` frame's value (or a journal's record of it)."""
+    if not isinstance(value, dict):
+        return [], []
+    errors = value.get("errors")
+    notes = value.get("notes")
+    cell_errors = [e for e in map(CellError.of_value, errors if isinstance(errors, list) else []) if e]
+    return cell_errors, [str(n) for n in notes] if isinstance(notes, list) else []
+
+
+def _more(cell_errors: list[CellError], kind: str) -> str:
+    """`` (and 2 more failing cells)``; a script's are errors (its cells may be statements)."""
+    more = len(cell_errors) - 1
+    plural = "s" if more > 1 else ""
+    if more <= 0:
+        return ""
+    return f" (and {more} more error{plural})" if kind == "py" else f" (and {more} more failing cell{plural})"
 
 
 def _is_finite_number(value: Any) -> bool:
@@ -146,32 +158,6 @@ def _ended_early(exit_status: int | None) -> str:
         return f"killed by {name}{why.get(name, '')} before grading finished"
     return (f"your code ended the process (exit code {code}) before grading finished: "
             "remove sys.exit(), os._exit() and quit() calls")
-
-
-def _cell_error_text(error: dict, kind: str) -> str:
-    """``cell 3: NameError at line 2 `x + y`: name 'y' is not defined``; a .py file names no cell
-    (its lines are the file's); a line in another cell than the one that ran names that cell."""
-    cell = error.get("cell")
-    where = "" if kind == "py" else f"cell {cell}: "
-    line = ""
-    if error.get("line"):
-        other = error.get("where")
-        elsewhere = (kind != "py" and isinstance(other, str) and other.startswith("cell ")
-                     and other != f"cell {cell}")
-        line = f" at line {error['line']}" + (f" of {other}" if elsewhere else "")
-    text = f" `{error['text']}`" if error.get("text") else ""
-    if error.get("type") == "SoftTimeout":
-        if error.get("not_run"):
-            return f"{where}not run: the time limit was used up by earlier cells"
-        stopped = f"stopped{line}{text}" if line else "stopped"
-        return f"{where}{stopped} at the time limit: an endless loop, or code too slow to grade?"
-    if error.get("type") in PLAIN_TYPES:
-        return f"{where}{error.get('message')}{' (' + line.strip() + text + ')' if line else ''}"
-    message = f": {error['message']}" if error.get("message") else ""
-    return f"{where}{error.get('type')}{line}{text}{message}"
-
-
-PLAIN_TYPES = {"NoNetwork", "NoGPU"}  # the sandbox's plain-words errors: the message says it all
 
 
 def probe_error_text(error: dict | None) -> str:
@@ -283,18 +269,14 @@ class ObservationSource:
             if frame.error.get("missing"):  # a name the probe looked for (grader.probing.defined)
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
-                    text += f" (it failed earlier: {_cell_error_text(earlier, run.submission.kind)})"
+                    text += f" (it failed earlier: {earlier.text_for(run.submission.kind)})"
             raise NoObservation(text)
         return frame.value
 
 
-def _failed_definition(run: Run, name: object) -> dict | None:
+def _failed_definition(run: Run, name: object) -> CellError | None:
     """The failing cell that would have defined ``name``, if any: an unrelated error is not named."""
-    for error in run.load.get("errors", []):
-        defines = error.get("defines")
-        if isinstance(name, str) and isinstance(defines, list) and name in defines[:50]:
-            return error
-    return None
+    return next((e for e in run.cell_errors if isinstance(name, str) and name in e.defines[:50]), None)
 
 
 def _why_missing(run: Run) -> str:

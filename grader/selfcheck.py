@@ -292,7 +292,7 @@ def check_command(name_or_path: str, file: Path, options) -> int:
     console.print(table)
     if run.status != "graded" or run.message:
         console.print(f"[red]{run.status}[/]: {escape(run.message)}")
-    for note in [*notes, *run.load.get("notes", [])]:
+    for note in [*notes, *run.notes]:
         console.print(f"[dim]note: {escape(str(note))}[/]")
     console.print(escape(footer(report)))
     return 0 if CheckResult(report).passed else 1

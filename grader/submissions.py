@@ -192,6 +192,15 @@ class _TooMany(Exception):
     pass
 
 
+def folder_files(folder: Path) -> list[Path]:
+    """The regular files of a folder submission's ``folder`` (not hidden, not in ``__pycache__``,
+    never through a link): what its sandbox shows beside the entry."""
+    try:
+        return sorted(path for path, info in _walk(folder) if stat.S_ISREG(info.st_mode))
+    except _TooMany:
+        raise OSError(0, f"more than {MAX_FOLDER_ENTRIES} files", str(folder)) from None
+
+
 def _walk(folder: Path):
     """``(path, lstat)`` of everything in ``folder`` except hidden entries and ``__pycache__``,
     descending only into real folders (never through a link)."""

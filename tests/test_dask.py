@@ -3,6 +3,7 @@
 The cluster is a distributed.LocalCluster on loopback with two worker processes."""
 
 import os
+import shutil
 import signal
 
 import pytest
@@ -28,6 +29,8 @@ def small_class(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     for name in STUDENTS:
         (folder / name).write_bytes((EXAMPLES / "custom_layer" / name).read_bytes())
+    # a folder submission: a notebook importing its helper modules, which travel to the worker too
+    shutil.copytree(EXAMPLES / "realistic_custom_layer" / "helper_modules", folder / "helper_modules")
     return folder
 
 
@@ -38,6 +41,7 @@ def test_dask_grading_equals_local_grading(cluster, small_class):
     columns = ["score", "max_score", "status", "message"]
     assert remote.scores[columns].equals(local.scores[columns])
     assert remote.results.equals(local.results)
+    assert remote.scores.loc["helper_modules"].score == 10
 
 
 def test_a_worker_killed_mid_batch_loses_no_submission(cluster, tmp_path):

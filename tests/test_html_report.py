@@ -15,6 +15,7 @@ import pytest
 
 from conftest import EXAMPLES
 from grader import grading, report
+from grader.model import CellError
 from grader.report.html import write_extras
 from grader.sandbox.selftest import PROTECTIONS
 
@@ -43,7 +44,7 @@ def hostile_batch(batch: grading.BatchResult, folder: Path) -> grading.BatchResu
             run = replace(run, message="does not compile: <i>gone</i>")
         if submission.student == "heidi":
             run = replace(run, submission=replace(submission, path=folder / "heidi.ipynb"),
-                          load={"cells": 2, "errors": [HOSTILE_ERROR], "notes": []})
+                          cell_errors=[CellError.of_value(HOSTILE_ERROR)])
         runs.append(run)
     outcomes = []
     for outcome in batch.outcomes:
@@ -207,7 +208,7 @@ def test_rates_count_only_students_who_handed_something_in(grade, tmp_path):
     graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
     ghosts = [replace(graded.batch.runs[0], submission=replace(graded.batch.runs[0].submission,
                                                                student=name, path=None),
-                      status="missing", message="no submission", load={}) for name in ("xavier", "yolanda")]
+                      status="missing", message="no submission") for name in ("xavier", "yolanda")]
     batch = replace(graded.batch, runs=[*graded.batch.runs, *ghosts])
     results = report.results_table(batch)
     write_extras(batch, tmp_path, report.scores_table(batch, results), results, feedback=False)

@@ -23,6 +23,7 @@ from conftest import EXAMPLES
 from grader import commands
 from grader.assignment import find_assignment
 from grader.grading import BatchResult
+from grader.model import CellError
 from grader.plugin import TestOutcome as Outcome
 from grader.report import escaping, feedback, notebook_page, tables
 from grader.report.canvas import export_canvas
@@ -78,9 +79,8 @@ def hostile_batch(tmp_path) -> BatchResult:
     ]
     runs, outcomes = [], []
     for student, path, status, message, failure in entries:
-        load = {"errors": [{"cell": 1, "type": "X" * 100_000, "message": OSC52 + SURROGATE, "line": 1,
-                            "text": "=1+1"}]} if student == "oscar" else {}
-        runs.append(Run(Submission(student, path), status, message, seconds=0.1, load=load))
+        errors = [CellError(1, "X" * 100_000, OSC52 + SURROGATE, 1, "=1+1")] if student == "oscar" else []
+        runs.append(Run(Submission(student, path), status, message, seconds=0.1, cell_errors=errors))
         outcomes.append(outcome(student, not failure and status == "graded", failure or "failed"))
     return BatchResult(find_assignment("custom_layer"), runs, outcomes, {"namespaces": True}, 6.0, "cpu", 1.0)
 

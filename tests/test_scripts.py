@@ -2,14 +2,14 @@
 a crash early in a script costs nothing after it, and every error names the file's line."""
 
 
+from grader.model import CellError
 from grader.notebook import cells_of
-from grader.runs import _cell_error_text
 from grader.sandbox.child import _run_cells
 
 
 def run(source: str, name: str = "s.py"):
     namespace, _, errors = _run_cells(cells_of(source.encode(), "py", name), "py", budget=10)
-    return namespace, [_cell_error_text(e, "py") for e in errors], errors
+    return namespace, [CellError.of_value(e).text_for("py") for e in errors], errors
 
 
 def test_top_level_statements_a_crash_keeps_later_definitions():
@@ -108,13 +108,23 @@ def test_plt_pause_show_and_draw_return_at_once():
 
 
 def test_a_cell_error_names_the_cell_its_line_is_in():
-    text = _cell_error_text({"cell": 5, "type": "NameError", "line": 3, "where": "cell 4",
-                             "text": "y", "message": "name 'y' is not defined"}, "ipynb")
+    text = CellError.of_value({"cell": 5, "type": "NameError", "line": 3, "where": "cell 4",
+                             "text": "y", "message": "name 'y' is not defined"}).text_for("ipynb")
     assert text == "cell 5: NameError at line 3 of cell 4 `y`: name 'y' is not defined"
 
 
 def test_a_time_out_names_the_line_without_soft_timeout():
-    text = _cell_error_text({"cell": 2, "type": "SoftTimeout", "line": 7, "where": "cell 2",
-                             "text": "while True:", "message": "ran too long and was stopped"}, "ipynb")
+    error = CellError.of_value({"cell": 2, "type": "SoftTimeout", "line": 7, "where": "cell 2",
+                                "text": "while True:", "message": "ran too long and was stopped"})
+    text = error.text_for("ipynb")
     assert text == ("cell 2: stopped at line 7 `while True:` at the time limit: an endless loop, "
                     "or code too slow to grade?")
+
+
+def test_a_missing_package_says_what_to_do():
+    namespace, errors, _ = run("import torchvision_not_here.transforms as T\n\nclass Net:\n    pass\n")
+    assert errors == ["ModuleNotFoundError at line 1 `import torchvision_not_here.transforms as T`: "
+                      "No module named 'torchvision_not_here': torchvision_not_here is not installed where "
+                      "your work is graded, so the graded code must not need it (if torchvision_not_here "
+                      "is a module of your own, hand in torchvision_not_here.py beside your notebook)"]
+    assert "Net" in namespace

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from grader.grading import BatchResult, Run
+    from grader.model import CellError
     from grader.report.notebook_page import NotebookRenderer
 
 
@@ -158,13 +159,13 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
     failed = sum(t.result == "failed" for t in tests)
     status_text = bound(run.message) if run.status != "graded" else (
         f"{failed} of {len(tests)} tests failed" if failed else "all tests passed")
-    errors = [error_text(e, run.submission.kind) for e in run.load.get("errors", [])]
+    errors = [bound(e.text_for(run.submission.kind)) for e in run.cell_errors]
     return Feedback(
         title=title, student=str(score.student), score=f"{score.score:g}",
         max_score=f"{score.max_score:g}", percent=f"{score.percent:g}", status=run.status,
         status_text=status_text, tests=tests,
         cell_errors=[error for error in errors if error not in status_text],
-        notes=[bound(note, "note") for note in run.load.get("notes", [])],
+        notes=[bound(note, "note") for note in run.notes],
         hidden_score=f"{hidden.score.sum():g}" if len(hidden) else "",
         hidden_total=f"{hidden.max_score.sum():g}" if len(hidden) else "",
     )
@@ -205,24 +206,15 @@ def tests_markdown(f: Feedback) -> str:
     return "\n".join(lines) + "\n"
 
 
-def error_markdown(error: dict, number: object) -> str:
+def error_markdown(error: CellError, number: object) -> str:
     """The note after a cell that raised while it was graded."""
-    if error.get("type") == "SoftTimeout":
+    if error.type == "SoftTimeout":
         head = f"**Grader: cell {md_text(number, 'type')} ran too long and was stopped** (an endless loop?)."
     else:
-        kind = md_text(error.get("type", "an error"), "type")
+        kind = md_text(error.type, "type")
         head = (f"**Grader: cell {md_text(number, 'type')} raised {kind} "
                 "while it was graded.** The cells after it still ran.")
-    return f"{head}\n\n{fence(error_text(error, 'ipynb'))}\n"
-
-
-def error_text(error: dict, kind: str) -> str:
-    """``cell 3: NameError at line 2 `x + y`: name 'y' is not defined`` (no cell for a .py file)."""
-    where = "" if kind == "py" else f"cell {bound(error.get('cell'), 'type')}: "
-    line = f" at line {bound(error['line'], 'type')}" if error.get("line") else ""
-    code = f" `{bound(error['text'], 'code')}`" if error.get("text") else ""
-    message = f": {bound(error['message'])}" if error.get("message") else ""
-    return f"{where}{bound(error.get('type', 'Error'), 'type')}{line}{code}{message}"
+    return f"{head}\n\n{fence(bound(error.text_for('ipynb')))}\n"
 
 
 _NAME_KEEP = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")

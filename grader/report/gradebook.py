@@ -163,15 +163,13 @@ def hidden_failures(results: pd.DataFrame, scores: pd.DataFrame) -> list[dict[st
 
 def cell_errors(batch: BatchResult, scores: pd.DataFrame) -> list[dict[str, str]]:
     """The submissions whose cells raised while graded, full marks or not."""
-    from grader.report.feedback import error_text
-
     rows = []
     for run, score in zip(batch.runs, scores.itertuples(), strict=True):
-        errors = run.load.get("errors") or []
+        errors = run.cell_errors
         if errors and len(rows) < MAX_LISTED:
             rows.append({"student": str(score.student), "score": f"{score.score:g} / {score.max_score:g}",
                          "status": str(score.status),
-                         "errors": [error_text(error, run.submission.kind) for error in errors[:20]]
+                         "errors": [bound(error.text_for(run.submission.kind)) for error in errors[:20]]
                          + ([f"... and {len(errors) - 20} more"] if len(errors) > 20 else [])})
     return rows
 

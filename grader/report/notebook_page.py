@@ -57,8 +57,8 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
         if len(notebook.get("cells", [])) > MAX_CELLS:
             raise ValueError(f"{len(notebook['cells'])} cells are more than the {MAX_CELLS} rendered")
         errors = defaultdict(list)
-        for error in run.load.get("errors", []):
-            errors[error.get("cell")].append(error)
+        for error in run.cell_errors:
+            errors[error.cell].append(error)
         cells, number, after_last_code = [_note(summary_markdown(feedback))], 0, None
         for cell in notebook.get("cells", []):
             if not isinstance(cell, dict):

@@ -17,7 +17,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from grader.headless import defined_names, make_plots_headless, plain_words
+from grader.headless import defined_names, make_plots_headless, missing_module, plain_words
 from grader.notebook import Cell, NotebookError, Shell, cells_of
 from grader.sandbox.wire import WireError, encode_frame
 
@@ -108,8 +108,9 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
             finally:
                 arm_alarm(0)
         except BaseException as error:  # noqa: B036 - student code may raise anything
-            errors.append({"cell": cell.number, **describe_exception(error),
-                           "defines": defined_names(cell.source)})
+            described = describe_exception(error)
+            described["message"] = missing_module(error, described["message"])
+            errors.append({"cell": cell.number, **described, "defines": defined_names(cell.source)})
     return namespace, shell.notes, errors
 
 
