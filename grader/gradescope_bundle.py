@@ -15,9 +15,9 @@ subparsers (kept on the ``export`` parser as its ``targets`` attribute).
 The zip Gradescope builds its image from holds:
 
 - ``setup.sh``: installs Python 3.11 when the image lacks it, a virtual environment in
-  ``/autograder/venv``, CPU-only ``torch==2.13.0`` first (pinned, from PyTorch's CPU index: a
-  plain ``pip install torch`` on Linux also pulls several GB of CUDA libraries), then the
-  grader's wheel (which holds student releases only, no solutions);
+  ``/autograder/venv``, CPU-only ``torch==2.13.0`` and its ``torchvision==0.28.0`` first
+  (pinned, from PyTorch's CPU index: a plain ``pip install torch`` on Linux also pulls several
+  GB of CUDA libraries), then the grader's wheel (which holds student releases only, no solutions);
 - ``run_autograder``: finds the one notebook (else module) in ``/autograder/submission`` and runs
   ``grader ci ASSIGNMENT FILE --format gradescope -o /autograder/results/results.json``;
 - ``grader-VERSION-py3-none-any.whl``, built from this checkout with ``pip wheel --no-deps``;
@@ -41,8 +41,9 @@ from grader.errors import GraderError
 
 EXECUTABLE = 0o100755 << 16  # a zip member's Unix mode: a regular file, rwxr-xr-x
 VENV = "/autograder/venv"
-# The one line that installs torch without a GPU (students, CI, Gradescope): PyTorch's CPU wheels.
-TORCH_CPU = "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+# The one line that installs torch without a GPU (students, CI, Gradescope): PyTorch's CPU wheels,
+# with the torchvision that matches (students' `import torchvision`; the `vision` extra's pin).
+TORCH_CPU = "torch==2.13.0 torchvision==0.28.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
 def export_targets(verbs: argparse._SubParsersAction) -> argparse._SubParsersAction:

@@ -38,10 +38,13 @@ class Mismatch:
     likely_cause: str = ""  # the recognised mistake, or ""
 
     @classmethod
-    def of_text(cls, message: str) -> Mismatch:
-        """A message given as free text (an author's ``fail(...)``): its first line heads it."""
-        headline, *details = message.split("\n")
-        return cls(headline, tuple(details))
+    def of_text(cls, message: str | None) -> Mismatch:
+        """A message given as free text (an author's ``fail(...)``, a probe that raised): its first
+        non-blank line heads it, a ``Likely cause:`` line is its likely cause."""
+        lines = [line.rstrip() for line in (message or "failed").splitlines() if line.strip()] or ["failed"]
+        cause = next((line.strip() for line in lines[1:] if line.strip().startswith(LIKELY_CAUSE)), "")
+        details = tuple(line for line in lines[1:] if line.strip() != cause)
+        return cls(lines[0].strip(), details, cause[len(LIKELY_CAUSE):])
 
     def text(self) -> str:
         """The message as students read it."""
@@ -76,9 +79,8 @@ def diagnosis(headline: str, likely_cause: str, message: str | None) -> tuple[st
     first non-blank line and its ``Likely cause:`` line."""
     if headline:
         return headline, likely_cause
-    lines = [line.strip() for line in (message or "failed").splitlines() if line.strip()] or ["failed"]
-    cause = next((line for line in lines[1:] if line.startswith(LIKELY_CAUSE)), "")
-    return lines[0], cause[len(LIKELY_CAUSE):]
+    parsed = Mismatch.of_text(message)
+    return parsed.headline, parsed.likely_cause
 
 
 def gist(headline: str, likely_cause: str) -> str:

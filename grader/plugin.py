@@ -84,7 +84,9 @@ class JudgePlugin:
             marker = item.get_closest_marker("points")
             function = getattr(item, "function", None)
             doc = (function.__doc__ or "").strip().splitlines() if function else []
-            found = _mismatch_of(call)
+            # a comparator's structured mismatch; any other failure (a probe that raised, an
+            # author's assert or fail()) is headed by its first line, set here once
+            found = _mismatch_of(call) or (None if passed else Mismatch.of_text(message))
             self.outcomes.append(TestOutcome(
                 student=student,
                 test=_test_name(item),

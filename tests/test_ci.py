@@ -226,7 +226,7 @@ def test_gradescope_bundle_members(bundle):
                if n not in {"setup.sh", "run_autograder", wheel})
     assert bundle.getinfo("run_autograder").external_attr >> 16 & 0o111 == 0o111
     setup = bundle.read("setup.sh").decode()
-    cpu_torch = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+    cpu_torch = "pip install torch==2.13.0 torchvision==0.28.0 --index-url https://download.pytorch.org/whl/cpu"
     assert setup.startswith("#!") and setup.index(cpu_torch) < setup.index(wheel)
     script = bundle.read("run_autograder").decode()
     assert ('grader ci /autograder/source/assignments/custom_layer "$submission" --format gradescope'

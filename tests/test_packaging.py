@@ -71,3 +71,20 @@ def test_listing_shows_releases_when_no_assignment_is_bundled(monkeypatch, tmp_p
     assert custom["starter"] == str(ROOT / "releases" / "custom_layer" / "starter.ipynb")
     monkeypatch.setattr(assignment, "bundled_root", lambda: ROOT)  # a checkout: its assignments win
     assert {r["what"] for r in commands.bundled_listing()} == {"assignment"}
+
+
+def test_one_torchvision_pin_everywhere():
+    """The `vision` extra, `make vision` and the CPU install line (students, Gradescope) name the
+    same torchvision, the one built for torch 2.13.0."""
+    import re
+    import tomllib
+
+    from grader.gradescope_bundle import TORCH_CPU
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    (pin,) = pyproject["project"]["optional-dependencies"]["vision"]
+    assert pin == "torchvision==0.28.0"
+    assert f"TORCHVISION := {pin}" in (ROOT / "Makefile").read_text()
+    assert TORCH_CPU.split()[:2] == ["torch==2.13.0", pin]
+    for text in ((ROOT / "README.md").read_text(), (ROOT / "examples" / "github-actions.yml").read_text()):
+        assert re.search(rf"pip install torch==2\.13\.0 {re.escape(pin)} --index-url", text)
