@@ -10,7 +10,7 @@ from rich.table import Table
 
 from grader.assignment import find_assignment
 from grader.errors import GraderError
-from grader.grading import GradeOptions
+from grader.grading import BatchResult, GradeOptions
 from grader.report.escaping import terminal
 
 console = Console(stderr=False, highlight=False)
@@ -63,7 +63,18 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
         from grader import similarity as similar
 
         console.print(terminal(similar.summary(similar.write_similarity(out_dir, assignment.starter))))
-    return 0
+    return _report_assignment_errors(batch)
+
+
+def _report_assignment_errors(batch: BatchResult) -> int:
+    """Tests whose own code raised what no student causes: said in red, exit status 3 (the report
+    is written and their rows say it is the assignment's fault; fix it and grade again)."""
+    errors = batch.assignment_errors()
+    for (test, where), students in sorted(errors.items()):
+        console.print(f"[red]error: the assignment's own code raised {terminal(where)} in {terminal(test)} "
+                      f"for {students} student(s); they lost that test's points: fix "
+                      f"{terminal(str(batch.assignment.root))} and grade again[/]")
+    return 3 if errors else 0
 
 
 def _print_adjustments(adjusted: dict) -> None:

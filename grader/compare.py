@@ -81,9 +81,11 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
         for key in expected:
             _compare(actual[key], expected[key], f"{path}[{key!r}]", rtol, atol, check_dtype,
                      check_device, hidden)
-    elif (_is_shape(expected) and _is_shape(actual) and len(actual) == len(expected)
-          and actual != expected):
-        hint = " (the dimensions are swapped: transposed?)" if actual == expected[::-1] else ""
+    elif _is_shape(expected) and _is_shape(actual) and actual != expected:
+        if len(actual) != len(expected):  # a shape of another rank: not a loop's bound
+            hint = f" ({len(actual)} dimensions, not {len(expected)}: a reshape, flatten or squeeze?)"
+        else:
+            hint = " (the dimensions are swapped: transposed?)" if actual == expected[::-1] else ""
         shown = "" if hidden else f", expected {tuple(expected)}"
         raise Mismatch(f"{path}: got {tuple(actual)}{shown}{hint}")
     elif isinstance(expected, list):

@@ -59,6 +59,15 @@ class BatchResult:
     seconds: float
     reused: frozenset[str] = frozenset()  # students taken from the journal, not graded again
 
+    def assignment_errors(self) -> dict[tuple[str, str], int]:
+        """(test, where the assignment's own code raised) -> how many students it cost a test."""
+        found: dict[tuple[str, str], int] = {}
+        for outcome in self.outcomes:
+            if outcome.assignment_error:
+                key = (outcome.test, outcome.assignment_error)
+                found[key] = found.get(key, 0) + 1
+        return found
+
 
 def grade(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
           on_progress: Callable[[Run], None] | None = None,
@@ -291,7 +300,7 @@ def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path
     run = run_submission(reference, pool, work / "reference.obs", 120.0,
                           assignment.limits.memory, options.device, visible_files(assignment, None))
     frames = frames_of(run)
-    problems = [f"{f.name}: {probe_error_text(f.error)}" for f in frames if f.error]
+    problems = [f"{f.name}: {_probe_problem(f.error)}" for f in frames if f.error]
     if run.cell_errors:
         problems.insert(0, f"loading: {run.cell_errors[0].text_for(reference.kind)}")
     if run.status != "graded" or problems:
@@ -305,13 +314,22 @@ def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path
     return observations, seconds
 
 
+def _probe_problem(error: dict) -> str:
+    """A reference's probe that raised, for the author: where in the probe, else as students read it."""
+    if not error.get("check_file"):
+        return probe_error_text(error)
+    code = f": `{error['check_text']}`" if error.get("check_text") else ""
+    message = f": {error['message']}" if error.get("message") else ""
+    return f"{error.get('type')} at {error['check_file']}, line {error.get('check_line')}{code}{message}"
+
+
 def judge_reference_against_itself(assignment: Assignment, observations: dict[str, Any], run: Run) -> None:
     """Before any student is graded: the reference must get full marks from its own observations,
     else the batch stops naming the failing tests (an author's bug must not score a class 0)."""
     source = ObservationSource(observations, {"reference": run})
     failed = [o for o in judge(assignment.test_files, source, ["reference"]) if not o.passed]
     if failed:
-        named = "; ".join(f"{o.test}: {o.diagnosis()[0]}" for o in failed[:5])
+        named = "; ".join(f"{o.test}: {o.assignment_error or o.diagnosis()[0]}" for o in failed[:5])
         raise GraderError(f"the reference of {assignment.name} does not get full marks from its "
                           f"own tests ({named}): fix the tests in {assignment.root} or the "
                           f"reference ({assignment.reference}) before grading students")

@@ -94,7 +94,7 @@ def missing_module(error: BaseException, message: str) -> str:
         return message
     top = name.split(".")[0][:100]
     return (f"{message}: {top} is not installed where your work is graded, so the graded code must "
-            f"not need it (if {top} is a module of your own, hand in {top}.py beside your notebook)")
+            f"not need it (if {top} is a module of your own, hand in {top}.py with your work)")
 
 
 def _chain(error: BaseException) -> list[BaseException]:
@@ -121,12 +121,27 @@ def defined_names(source: str, limit: int = 50) -> list[str]:
     except (SyntaxError, ValueError):
         return []
     names: list[str] = []
-    for statement in tree.body:
+    pending = list(tree.body)
+    while pending and len(names) < limit:  # inside with/if/for/try too, not inside a def or class
+        statement = pending.pop(0)
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.append(statement.name)
-        elif isinstance(statement, ast.Assign | ast.AnnAssign):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-        elif isinstance(statement, ast.Import | ast.ImportFrom):
+            continue
+        targets = _assigned(statement)
+        names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        if isinstance(statement, ast.Import | ast.ImportFrom):
             names += [(a.asname or a.name).split(".")[0] for a in statement.names]
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            pending += [s for s in getattr(statement, field, []) if isinstance(s, ast.stmt | ast.excepthandler)]
     return names[:limit]
+
+
+def _assigned(statement: ast.AST) -> list[ast.AST]:
+    """The targets a statement assigns to (``x = ...``, ``for x in``, ``with ... as x``)."""
+    if isinstance(statement, ast.Assign):
+        return list(statement.targets)
+    if isinstance(statement, ast.AnnAssign | ast.AugAssign | ast.For):
+        return [statement.target]
+    if isinstance(statement, ast.With):
+        return [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    return []

@@ -147,7 +147,8 @@ def _valid_outcome(outcome: Any) -> bool:
     if not isinstance(outcome, dict) or not _OUTCOME_REQUIRED <= set(outcome) <= _OUTCOME_FIELDS:
         return False
     kinds = {"student": str, "test": str, "description": str, "points": (int, float),
-             "hidden": bool, "passed": bool, "message": str, "headline": str, "likely_cause": str}
+             "hidden": bool, "passed": bool, "message": str, "headline": str, "likely_cause": str,
+             "assignment_error": str}
     return all(isinstance(outcome[name], kinds.get(name, object)) for name in outcome)
 
 

@@ -67,6 +67,7 @@ class TestOutcome:
     message: str
     headline: str = ""  # the failure's one line, when the judge knew it (see :class:`Mismatch`)
     likely_cause: str = ""
+    assignment_error: str = ""  # when the assignment's own code raised: its kind, file and line
 
     def diagnosis(self) -> tuple[str, str]:
         """(headline, likely cause) of a failure: see :func:`diagnosis`."""
@@ -85,10 +86,20 @@ def diagnosis(headline: str, likely_cause: str, message: str | None) -> tuple[st
 
 def gist(headline: str, likely_cause: str) -> str:
     """A failure in one line: its headline, with its likely cause when there is one."""
-    return headline + (f"; likely cause: {likely_cause}" if likely_cause else "")
+    return headline.rstrip().rstrip(":") + (f"; likely cause: {likely_cause}" if likely_cause else "")
 
 
 PLAIN_TYPES = frozenset({"NoNetwork", "NoGPU"})  # the sandbox's plain-words errors: the message says it all
+# Exceptions that no value a student's code returns can cause in a check's own code: raised there,
+# they are the assignment's fault (ToleranceError: grader.compare's, for rtol without atol).
+ASSIGNMENT_BUGS = frozenset({"NameError", "UnboundLocalError", "ImportError", "ModuleNotFoundError",
+                             "SyntaxError", "ToleranceError"})
+
+
+def assignment_fault(kind: str, at: str, message: str) -> str:
+    """What a student reads when the assignment's own code (``at``: file, line and code) raised."""
+    return (f"the assignment's check raised {kind} ({at}){': ' + message if message else ''}. This is a "
+            "fault of the assignment's tests, not of your code: tell your instructor")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ the student's probe has no observation (their code raised, timed out, or never l
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from grader.model import Mismatch, TestOutcome
+from grader.model import ASSIGNMENT_BUGS, Mismatch, TestOutcome, assignment_fault
 
 __all__ = ["JudgePlugin", "NoObservation", "Observations", "TestOutcome", "judge"]
 
@@ -28,11 +29,18 @@ class Observations(Protocol):
 
 
 class NoObservation(Exception):
-    """The student's probe produced no observation; the message says why, for the student."""
+    """The student's probe produced no observation; the message says why, for the student, and
+    ``assignment_error`` where the probe's own code raised what no student's code causes."""
+
+    def __init__(self, message: str, assignment_error: str = "") -> None:
+        super().__init__(message)
+        self.assignment_error = assignment_error
 
 
 class JudgePlugin:
-    def __init__(self, observations: Observations, students: list[str], public_only: bool) -> None:
+    def __init__(self, observations: Observations, students: list[str], public_only: bool,
+                 test_files: tuple[Path, ...] = ()) -> None:
+        self.test_files = {str(path.resolve()) for path in test_files}
         self.observations = observations
         self.students = students
         self.public_only = public_only
@@ -54,7 +62,9 @@ class JudgePlugin:
             try:
                 got = self.observations.student(grader_student, name)
             except NoObservation as reason:
-                pytest.fail(str(reason), pytrace=False)
+                failure = pytest.fail.Exception(str(reason), pytrace=False)
+                failure.assignment_error = reason.assignment_error  # type: ignore[attr-defined]
+                raise failure from None
             return got, self.observations.reference(name)
 
         return observe
@@ -73,7 +83,7 @@ class JudgePlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
         """A plain report with the failure's message only: pytest's tracebacks cost ~15 ms each."""
         passed = call.excinfo is None
-        message = "" if passed else _failure_message(call)
+        message, fault = ("", "") if passed else _failure(call, self.test_files)
         location = (item.nodeid, None, item.name)  # item.location costs ~0.5 ms of path arithmetic
         report = pytest.TestReport(
             item.nodeid, location, {}, "passed" if passed else "failed",
@@ -97,6 +107,7 @@ class JudgePlugin:
                 message=message,
                 headline=found.headline if found else "",
                 likely_cause=found.likely_cause if found else "",
+                assignment_error=fault,
             ))
         return report
 
@@ -120,14 +131,26 @@ def _mismatch_of(call: pytest.CallInfo) -> Mismatch | None:
     return found if isinstance(found, Mismatch) else None
 
 
-def _failure_message(call: pytest.CallInfo) -> str:
+def _failure(call: pytest.CallInfo, test_files: set[str]) -> tuple[str, str]:
+    """The failure's message for the student, and where the assignment's own code raised what no
+    student's result causes (``NameError at test_x.py, line 12``), else ``""``."""
     if call.excinfo is None:
-        return "failed"
+        return "failed", ""
     error = call.excinfo.value
     if isinstance(error, AssertionError | pytest.fail.Exception):
         text = str(error.msg if isinstance(error, pytest.fail.Exception) else error).strip()
-        return text or "assertion failed"
-    return f"the check could not read your results ({type(error).__name__}: {error})"
+        return text or "assertion failed", str(getattr(error, "assignment_error", ""))
+    kind, message = type(error).__name__, str(error)[:500]
+    entry = next((e for e in reversed(call.excinfo.traceback) if str(e.path) in test_files), None)
+    if entry is None:
+        return f"the check could not read your results ({kind}: {message})", ""
+    where = f"{Path(entry.path).name}, line {entry.lineno + 1}"
+    code = str(entry.statement).strip().splitlines()[0][:200] if str(entry.statement).strip() else ""
+    at = where + (f": `{code}`" if code else "")
+    if kind in ASSIGNMENT_BUGS:
+        return assignment_fault(kind, at, message), f"{kind} at {where}"
+    return (f"the check's own code raised {kind} ({at}){': ' + message if message else ''}, on what "
+            "your code returned"), ""
 
 
 @contextmanager
@@ -143,10 +166,22 @@ def _quiet_pytest_environment():
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
 
 
+def _forget_modules_of(test_files: tuple[Path, ...]) -> None:
+    """Drop test modules imported by an earlier judge: another assignment's ``test_x.py`` (or this
+    one's before an edit) would otherwise be run in place of these files."""
+    stems = {path.stem for path in test_files}
+    folders = {str(path.resolve().parent) for path in test_files}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if name.rsplit(".", 1)[-1] in stems or (
+                isinstance(file, str) and os.path.dirname(os.path.abspath(file)) in folders):
+            sys.modules.pop(name, None)
+
+
 def judge(test_files: tuple[Path, ...], observations: Observations, students: list[str],
           public_only: bool = False) -> list[TestOutcome]:
     """Run the assignment's tests for every student; one outcome per (student, test)."""
-    plugin = JudgePlugin(observations, students, public_only)
+    plugin = JudgePlugin(observations, students, public_only, test_files)
     root = test_files[0].parent
     args = [
         *map(str, test_files), "-p", "no:cacheprovider", "-p", "no:terminal",
@@ -156,8 +191,12 @@ def judge(test_files: tuple[Path, ...], observations: Observations, students: li
         "--capture=no", "--import-mode=importlib",
         f"--rootdir={root}", "-c", os.devnull, "-o", "python_functions=test_*",
     ]
-    with _quiet_pytest_environment():
-        code = pytest.main(args, plugins=[plugin])
+    _forget_modules_of(test_files)  # pytest's importlib mode reuses a module of the same name
+    try:
+        with _quiet_pytest_environment():
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        _forget_modules_of(test_files)
     if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         detail = plugin.collection_errors[0] if plugin.collection_errors else f"pytest exit {code}"
         from grader.errors import GraderError

@@ -8,6 +8,8 @@ Each raises :class:`grader.api.ProbeFailure` with a sentence a student can act o
   subclass / function of the right arity), recorded so that :func:`names_used` can report it.
 - :func:`construct` calls a class with the probe's arguments, leaving out keyword arguments its
   ``__init__`` does not accept (``flexible=True``), and says which were left out.
+- :func:`tensor_of` finds a module's tensor by the task's name, else by shape (``self.b`` or
+  ``self.weight`` where ``bias`` and ``weights`` are asked), so that only the naming test fails.
 - :func:`load_tensor` copies fixed values into a student's tensor by shape: the task's layout, or
   the transposed one (``nn.Linear``'s ``(out, in)``), and says which it was.
 """
@@ -175,6 +177,37 @@ def accepts_keyword(cls: Any, keyword: str) -> bool:
         return True
     return any(p.name == keyword and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
                or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def tensor_of(module: Any, name: str, shape: tuple[int, ...], taken: set[str] | None = None) -> Any:
+    """``module``'s tensor ``name`` (a parameter or a plain tensor attribute); when it has none,
+    the one tensor of ``shape`` (or, 2-D, its transpose) among those not in ``taken``, under any
+    name (``self.b`` for ``bias``). The name found is added to ``taken``; None when nothing fits."""
+    import torch
+
+    taken = set() if taken is None else taken
+    tensors = {n: t for n, t in vars(module).items() if isinstance(t, torch.Tensor)}
+    tensors.update(getattr(module, "_buffers", {}) or {})
+    tensors.update(getattr(module, "_parameters", {}) or {})
+    tensors = {n: t for n, t in tensors.items() if isinstance(t, torch.Tensor)}
+    if name in tensors:
+        taken.add(name)
+        return tensors[name]
+    shapes = {tuple(shape), tuple(shape)[::-1]} if len(shape) == 2 else {tuple(shape)}
+    fits = [n for n, t in tensors.items() if n not in taken and tuple(t.shape) in shapes]
+    if len(fits) != 1:
+        return getattr(module, name, None)
+    taken.add(fits[0])
+    return tensors[fits[0]]
+
+
+def not_a_tensor(value: Any) -> str:
+    """`` (a numpy array: return the tensor itself, without .numpy())`` for what a student returned
+    where a tensor was asked: the usual conversions named; empty for anything else."""
+    conversions = {"ndarray": ("a numpy array", ".numpy()"), "float": ("a Python number", ".item()"),
+                   "int": ("a Python number", ".item()"), "list": ("a list", ".tolist()")}
+    kind = conversions.get(type(value).__name__)
+    return f" ({kind[0]}: return the tensor itself, without {kind[1]})" if kind else ""
 
 
 def load_tensor(target: Any, values: Any, what: str, expected: str = "") -> bool:

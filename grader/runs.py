@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.model import PLAIN_TYPES, CellError, Status
+from grader.model import ASSIGNMENT_BUGS, PLAIN_TYPES, CellError, Status, assignment_fault
 from grader.plugin import NoObservation
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
@@ -171,8 +171,8 @@ def probe_error_text(error: dict | None) -> str:
         where = f" ({error.get('where')}, line {error['line']}"
         where += f": `{error['text']}`)" if error.get("text") else ")"
     if kind == "SoftTimeout":
-        stopped = f", stopped{where.replace(' (', ' at ', 1).rstrip(')')}" if where else ""
-        return f"this check was stopped at the time limit{stopped}: an endless loop, or code too slow?"
+        at = f" (at {where.strip()[1:-1]})" if where else ""
+        return f"this check was stopped at the time limit{at}: an endless loop, or code too slow?"
     if kind in ("SystemExit", "KeyboardInterrupt"):
         where = f" at line {error['line']} of {error.get('where')}" if error.get("line") else ""
         return (f"your code called sys.exit() or raised {kind}{where} during this check: "
@@ -183,8 +183,7 @@ def probe_error_text(error: dict | None) -> str:
         at = f"{error['check_file']}, line {error.get('check_line')}"
         code = f": `{error['check_text']}`" if error.get("check_text") else ""
         if kind in ASSIGNMENT_BUGS:
-            return (f"the assignment's check raised {kind} ({at}{code}): {message}. This is a fault "
-                    "of the assignment's tests, not of your code: tell your instructor")
+            return assignment_fault(kind, at + code, message)
         return (f"the check's own code raised {kind} ({at}{code}){': ' + message if message else ''}, "
                 "on what your code returned or defined")
     if kind == "MemoryError":
@@ -193,8 +192,6 @@ def probe_error_text(error: dict | None) -> str:
         return f"not written yet: your code still raises NotImplementedError{where}"
     return f"your code raised {kind}{where}" + (f": {message}" if message else "")
 
-
-ASSIGNMENT_BUGS = {"NameError", "UnboundLocalError", "ImportError", "ModuleNotFoundError", "SyntaxError"}
 
 
 def frames_of(run: Run) -> list[Frame]:
@@ -266,12 +263,21 @@ class ObservationSource:
             raise NoObservation(_why_missing(run))
         if frame.error:
             text = probe_error_text(frame.error)
+            fault = _assignment_error(frame.error)
             if frame.error.get("missing"):  # a name the probe looked for (grader.probing.defined)
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
                     text += f" (it failed earlier: {earlier.text_for(run.submission.kind)})"
-            raise NoObservation(text)
+            raise NoObservation(text, fault)
         return frame.value
+
+
+def _assignment_error(error: dict) -> str:
+    """``NameError at test_x.py, line 12`` when a probe's own code raised what no student causes."""
+    kind = error.get("type")
+    if error.get("check_file") and kind in ASSIGNMENT_BUGS:
+        return f"{kind} at {error['check_file']}, line {error.get('check_line')}"
+    return ""
 
 
 def _failed_definition(run: Run, name: object) -> CellError | None:

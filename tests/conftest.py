@@ -39,9 +39,12 @@ class Graded:
             assert word in text, f"{word!r} not in {text!r}"
 
     def messages(self, student: str) -> str:
-        """Every failure message of one student, joined: for asserting key words."""
+        """Every failure message of one student and the cells that raised, joined: for asserting
+        key words."""
         rows = self.results[self.results.student == student]
-        return "\n".join(m for m in rows.message.fillna("") if m)
+        run = next(r for r in self.batch.runs if r.submission.student == student)
+        cells = [error.text_for(run.submission.kind) for error in run.cell_errors]
+        return "\n".join([*(m for m in rows.message.fillna("") if m), *cells])
 
 
 _cache: dict[tuple, Graded] = {}

@@ -153,3 +153,10 @@ def test_fail_is_typed_never_returning():
     assert grader.fail is fail
     with pytest.raises(Mismatch, match="^your loss is a tensor, not a float$"):
         fail("your loss is a tensor, not a float")
+
+
+def test_a_shape_of_another_rank_is_not_off_by_one():
+    text = message({"(2, 5, 3)": [10, 2]}, {"(2, 5, 3)": [2, 5, 2]})
+    assert text.endswith("got (10, 2), expected (2, 5, 2) (2 dimensions, not 3: a reshape, flatten or "
+                         "squeeze?)")
+    assert "off by one" not in message([2], [2, 10])

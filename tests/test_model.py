@@ -35,3 +35,30 @@ def test_more_errors_are_counted_in_the_submission_s_own_units():
     assert _more(errors[:2], "ipynb") == " (and 1 more failing cell)"
     assert _more(errors, "py") == " (and 2 more errors)"
     assert _more(errors[:1], "py") == ""
+
+
+def test_one_line_of_a_failure_has_no_dangling_colon():
+    from grader.model import gist
+
+    assert gist("t: dtype torch.float64, expected torch.float32, and the values differ too:", "") == (
+        "t: dtype torch.float64, expected torch.float32, and the values differ too")
+    assert gist("x.grad: values differ", "a sign") == "x.grad: values differ; likely cause: a sign"
+
+
+def test_a_probe_stopped_at_the_time_limit_says_where_once():
+    from grader.runs import probe_error_text
+
+    text = probe_error_text({"type": "SoftTimeout", "message": "ran too long and was stopped",
+                             "where": "endless.py", "line": 17, "text": "while True:"})
+    assert text == ("this check was stopped at the time limit (at endless.py, line 17: `while True:`): "
+                    "an endless loop, or code too slow?")
+
+
+def test_what_was_returned_in_place_of_a_tensor_is_named_with_its_fix():
+    import numpy as np
+
+    from grader.probing import not_a_tensor
+
+    assert not_a_tensor(np.zeros(2)) == " (a numpy array: return the tensor itself, without .numpy())"
+    assert not_a_tensor(4.5) == " (a Python number: return the tensor itself, without .item())"
+    assert not_a_tensor({"a": 1}) == ""

@@ -19,6 +19,10 @@ EXPECTED = {
     "percent_cells": (10, "graded", ["FileNotFoundError at line 9", "my_weights.pt"]),
     "tutorial_script": (10, "graded", [NO_NETWORK] if HAS_TORCHVISION else ["at line 4 `import torchvision`",
                                                                              "is not installed where"]),
+    # parameters named as nn.Linear or the lecture names them: found by shape, only the naming
+    # test (test_parameters_registered, 2 points) fails
+    "w_and_b": (8, "graded", ["parameters are named W, b; the task asks for weights and bias"]),
+    "weight_singular": (8, "graded", ["parameters are named bias, weight", "found yours by shape"]),
 }
 
 
@@ -32,12 +36,13 @@ def test_realistic_scores(graded, student):
     graded.assert_row(student, EXPECTED[student])
 
 
-def test_only_the_layout_test_fails_for_nn_linear_layout(graded):
-    results = graded.results[graded.results.student == "linear_layout"]
-    assert list(results[results.status == "failed"].test) == ["test_parameters_registered"]
-
-
 def test_only_the_bias_false_tests_fail_without_a_bias_argument(graded):
     results = graded.results[graded.results.student == "no_bias_arg"]
     assert sorted(results[results.status == "failed"].test) == ["test_forward_without_bias",
                                                                 "test_no_bias_parameter"]
+
+
+@pytest.mark.parametrize("student", ["linear_layout", "w_and_b", "weight_singular"])
+def test_only_the_naming_test_fails_for_other_parameter_names_or_layouts(graded, student):
+    results = graded.results[graded.results.student == student]
+    assert list(results[results.status == "failed"].test) == ["test_parameters_registered"]

@@ -34,3 +34,9 @@ def test_realistic_scores(graded, student):
 def test_another_name_costs_only_the_names_test(graded, student):
     results = graded.results[graded.results.student == student]
     assert list(results[results.status == "failed"].test) == ["test_names_as_asked"]
+
+
+def test_the_one_line_names_what_cost_points_then_counts_the_errors(graded):
+    message = graded.row("blitz_model").message
+    assert message.startswith("test_names_as_asked: graded your `Model` as `Net`")
+    assert message.endswith(" errors (see the feedback)")

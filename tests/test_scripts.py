@@ -126,5 +126,13 @@ def test_a_missing_package_says_what_to_do():
     assert errors == ["ModuleNotFoundError at line 1 `import torchvision_not_here.transforms as T`: "
                       "No module named 'torchvision_not_here': torchvision_not_here is not installed where "
                       "your work is graded, so the graded code must not need it (if torchvision_not_here "
-                      "is a module of your own, hand in torchvision_not_here.py beside your notebook)"]
+                      "is a module of your own, hand in torchvision_not_here.py with your work)"]
     assert "Net" in namespace
+
+
+def test_names_a_failing_cell_would_have_defined_include_nested_statements():
+    from grader.headless import defined_names
+
+    source = ("import torch\nwith open('d.csv') as handle:\n    SCALE = 1\nfor i in range(2):\n    C = i\n"
+              "try:\n    D = 1\nexcept OSError as error:\n    E = 2\ndef f():\n    G = 1\n")
+    assert sorted(defined_names(source)) == ["C", "D", "E", "SCALE", "f", "handle", "i", "torch"]

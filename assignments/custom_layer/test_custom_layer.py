@@ -18,6 +18,7 @@ from grader.probing import (
     names_used,
     require_method,
     still_a_stub,
+    tensor_of,
 )
 
 W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
@@ -34,16 +35,27 @@ def fixed_layer(ns, device, in_features=3, out_features=2, bias=True, weights=W,
                            "__init__ has no bias parameter (the task asks for bias=True by default)")
     layer = construct(MyLinear, in_features, out_features, flexible=True, bias=bias)
     require_method(layer, "forward", nn.Module)
-    params = dict(layer.named_parameters())
-    layer.transposed = False
+    layer.transposed, taken = False, set()
     for name, values in (("weights", weights), ("bias", bias_values if bias else None)):
         if values is None:
             continue
-        target = params.get(name, getattr(layer, name, None))  # plain tensors too, for forward
+        # by name, else by shape (self.weight, self.b: only the names test fails); plain tensors too
+        target = tensor_of(layer, name, tuple(values.shape), taken)
         expected = "(in_features, out_features)" if name == "weights" else "(out_features,)"
         flipped = load_tensor(target, values, f"MyLinear({in_features}, {out_features}).{name}", expected)
         layer.transposed = layer.transposed or flipped
     return layer.to(device)
+
+
+def task_names(layer, in_features, out_features):
+    """The student's parameter names -> the task's: by name, else by shape (``self.W``, ``self.b``,
+    ``self.weight``). Only test_parameters_registered looks at the names themselves."""
+    taken, task = set(), {}
+    for name, shape in (("weights", (in_features, out_features)), ("bias", (out_features,))):
+        found = tensor_of(layer, name, shape, taken)
+        if isinstance(found, torch.Tensor):
+            task[id(found)] = name
+    return {name: task.get(id(p), name) for name, p in layer.named_parameters()}
 
 
 @probe
@@ -57,6 +69,7 @@ def registration(ns, device):
         layer = construct(MyLinear, 4, 3, flexible=True, bias=bias)
         report[f"bias={bias}"] = {
             "parameters": {name: list(p.shape) for name, p in layer.named_parameters()},
+            "as_task": sorted(task_names(layer, 4, 3).values()),
             "plain_tensors": sorted(name for name, value in vars(layer).items()
                                     if isinstance(value, torch.Tensor)),
         }
@@ -84,7 +97,7 @@ def forward_values(ns, device):
 def forward_without_bias(ns, device):
     x = torch.linspace(-2, 3, 15).reshape(5, 3)
     layer = fixed_layer(ns, device, bias=False)
-    return {"out": layer(x.to(device)), "names": sorted(n for n, _ in layer.named_parameters())}
+    return {"out": layer(x.to(device)), "names": sorted(task_names(layer, 3, 2).values())}
 
 
 @probe
@@ -93,7 +106,8 @@ def gradients(ns, device):
     layer = fixed_layer(ns, device, 2, 3, weights=weights, bias_values=torch.tensor([0.1, 0.2, 0.3]))
     x = torch.tensor([[1.0, 2.0], [-1.0, 0.5], [0.25, -2.0]], device=device)
     (layer(x) * torch.tensor([1.0, -2.0, 3.0], device=device)).sum().backward()
-    params = dict(layer.named_parameters())
+    names = task_names(layer, 2, 3)
+    params = {names[name]: p for name, p in layer.named_parameters()}
     missing = [name for name in ("weights", "bias") if name not in params]
     if missing:
         raise ProbeFailure(f"{' and '.join(missing)} not registered as parameters: an optimizer "
@@ -115,10 +129,13 @@ def batch_shapes(ns, device):
 
 @probe
 def moves_with_to(ns, device):
-    layer = fixed_layer(ns, "cpu").to(device=device, dtype=torch.float64)
+    layer = fixed_layer(ns, "cpu")
+    names = task_names(layer, 3, 2)
+    layer = layer.to(device=device, dtype=torch.float64)
     out = layer(torch.ones(2, 3, dtype=torch.float64, device=device))
     return {
-        "parameters": {name: [str(p.dtype), p.device.type] for name, p in layer.named_parameters()},
+        "parameters": {names.get(name, name): [str(p.dtype), p.device.type]
+                       for name, p in layer.named_parameters()},
         "out": out,
     }
 
@@ -145,6 +162,10 @@ def test_parameters_registered(observe):
         fail("MyLinear(4, 3).weights has shape (3, 4): nn.Linear's (out_features, in_features) "
              "layout; the task asks for (in_features, out_features) = (4, 3), used as x @ weights "
              "(the other tests loaded your weights transposed)")
+    asked = want["bias=True"]["parameters"]
+    if sorted(found) != sorted(asked) and got["bias=True"].get("as_task") == sorted(asked):
+        fail(f"MyLinear(4, 3)'s parameters are named {', '.join(sorted(found))}; the task asks for "
+             f"{' and '.join(sorted(asked, reverse=True))} (the other tests found yours by shape)")
     assert_close(found, want["bias=True"]["parameters"], what="MyLinear(4, 3).named_parameters() shapes")
 
 
@@ -152,8 +173,9 @@ def test_parameters_registered(observe):
 def test_no_bias_parameter(observe):
     """MyLinear(4, 3, bias=False) has weights and no bias parameter"""
     got, want = observe(registration)
-    assert_close(sorted(_registered(got, False)), sorted(want["bias=False"]["parameters"]),
-                 what="MyLinear(4, 3, bias=False) parameter names")
+    _registered(got, False)
+    assert_close(got["bias=False"]["as_task"], want["bias=False"]["as_task"],
+                 what="MyLinear(4, 3, bias=False) parameters (by role: weights, bias)")
 
 
 @points(2)

@@ -11,7 +11,7 @@ import torch
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
 from grader.compare import assert_close, fail
-from grader.probing import defined
+from grader.probing import defined, not_a_tensor
 
 LAYOUT_KEYS = ("shape", "stride", "storage_offset", "is_contiguous")
 
@@ -21,7 +21,7 @@ def _tensor_from(ns: dict, name: str, call: str, *args: Any) -> torch.Tensor:
     """``ns[name](*args)``, which must return a tensor."""
     result = defined(ns, name)(*args)
     if not isinstance(result, torch.Tensor):
-        raise ProbeFailure(f"{call} returned {type(result).__name__}, not a tensor")
+        raise ProbeFailure(f"{call} returned {type(result).__name__}, not a tensor{not_a_tensor(result)}")
     return result
 
 
@@ -109,7 +109,8 @@ def scalar_grad(ns, device):
         raise ProbeFailure("scalar_autograd_example() returned None: call out.backward(), then "
                            "return x.grad")
     if not isinstance(grad, torch.Tensor):
-        raise ProbeFailure(f"scalar_autograd_example() returned {type(grad).__name__}, not x.grad")
+        raise ProbeFailure(f"scalar_autograd_example() returned {type(grad).__name__}, not x.grad"
+                           + not_a_tensor(grad))
     return {"grad": grad}
 
 

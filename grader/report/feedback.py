@@ -53,6 +53,7 @@ class Feedback:
     status_text: str
     tests: list[TestLine]
     cell_errors: list[str] = field(default_factory=list)
+    cells_went_on: bool = True  # every cell after an error ran (no time limit stopped the run)
     notes: list[str] = field(default_factory=list)
     hidden_score: str = ""
     hidden_total: str = ""
@@ -165,6 +166,7 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
         max_score=f"{score.max_score:g}", percent=f"{score.percent:g}", status=run.status,
         status_text=status_text, tests=tests,
         cell_errors=[error for error in errors if error not in status_text],
+        cells_went_on=not any(e.type == "SoftTimeout" for e in run.cell_errors),
         notes=[bound(note, "note") for note in run.notes],
         hidden_score=f"{hidden.score.sum():g}" if len(hidden) else "",
         hidden_total=f"{hidden.max_score.sum():g}" if len(hidden) else "",
@@ -183,7 +185,9 @@ def summary_markdown(f: Feedback) -> str:
              f"**Status: {md_text(f.status)}**: {md_text(f.status_text)}" if f.status == "graded"
              else f"**Status: {md_text(f.status)}**\n\n{fence(f.status_text)}"]
     if f.cell_errors:
-        parts.append("**Errors while running your code** (the cells after an error still ran):\n\n"
+        after = ("the cells after an error still ran" if f.cells_went_on else
+                 "the cells after an error still ran, until the time limit stopped the run")
+        parts.append(f"**Errors while running your code** ({after}):\n\n"
                      + "\n\n".join(fence(error) for error in f.cell_errors))
     if f.notes:
         parts.append("**Notes:**\n\n" + "\n".join(f"- {md_text(note)}" for note in f.notes))

@@ -85,9 +85,14 @@ def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
         student = ids[run.submission.student]
         score = float(by_student.get(student, 0.0))
         message = bound(run.message)
-        if run.status == "graded" and not message:
+        if run.status == "graded":  # what cost points first; the cells that raised after it
             failed = results[(results.student == student) & (results.status == "failed")]
-            message = "all tests passed" if failed.empty else _first_failure(failed)
+            if not failed.empty:
+                count, unit = len(run.cell_errors), "error" if run.submission.kind == "py" else "failing cell"
+                raised = f"; {count} {unit}{'s' if count > 1 else ''} (see the feedback)" if count else ""
+                message = _first_failure(failed) + raised
+            elif not message:
+                message = "all tests passed"
         rows.append({
             "student": student,
             "score": score,
@@ -113,7 +118,7 @@ def _first_failure(failed: pd.DataFrame) -> str:
     row = failed.iloc[0]
     text = f"{row.test}: {gist(row.headline, row.likely_cause)}"
     more = len(failed) - 1
-    return text + (f" (and {more} more failed tests)" if more else "")
+    return text + (f" (and {more} more failed test{'s' if more > 1 else ''})" if more else "")
 
 
 def _version(package: str) -> str:

@@ -98,7 +98,8 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
         remaining = deadline - time.process_time()
         if remaining <= 0:
             errors.append({"cell": cell.number, "type": "SoftTimeout", "not_run": True,
-                           "message": "not run: the time limit was used up by earlier cells"})
+                           "message": "not run: the time limit was used up by earlier cells",
+                           "defines": defined_names(cell.source)})
             continue
         try:
             code = _compile(cell.code_text(), cell.filename)
@@ -188,6 +189,8 @@ def describe_exception(error: BaseException) -> dict[str, Any]:
             described.update(type=translated[0], message=translated[1], original=type(error).__name__[:100])
     if isinstance(getattr(error, "missing_name", None), str):  # a ProbeFailure of grader.probing.defined
         described["missing"] = error.missing_name[:200]
+    elif isinstance(error, NameError) and isinstance(error.name, str):  # a cell that failed may define it
+        described["missing"] = error.name[:200]
     if isinstance(error, SyntaxError) and error.filename in _student_files:
         described.update(message=str(error.msg)[:500], line=error.lineno,
                          text=(error.text or "").strip()[:200])

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
 from grader.compare import Mismatch, assert_close, fail
-from grader.probing import defined, require_method
+from grader.probing import defined, not_a_tensor, require_method
 LINEAR_INPUTS = ('x', 'weight', 'bias')
 
 def _function(ns: dict, name: str, methods: tuple[str, ...]=('forward', 'backward')) -> type:
@@ -47,7 +47,7 @@ def _student_gradients(cls: type, inputs: tuple[torch.Tensor, ...], upstream: to
     name = cls.__name__
     out = cls.apply(*inputs)
     if not isinstance(out, torch.Tensor):
-        raise ProbeFailure(f'{name}.forward returned {type(out).__name__}, not a tensor')
+        raise ProbeFailure(f'{name}.forward returned {type(out).__name__}, not a tensor{not_a_tensor(out)}')
     if out.shape != upstream.shape:
         raise ProbeFailure(f'{name}.forward returned shape {tuple(out.shape)}, expected {tuple(upstream.shape)}')
     try:

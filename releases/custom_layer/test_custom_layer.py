@@ -10,7 +10,7 @@ from torch import nn
 from grader import hidden, points, probe
 from grader.api import ProbeFailure
 from grader.compare import assert_close, assert_names_as_asked, fail
-from grader.probing import accepts_keyword, construct, defined, load_tensor, names_used, require_method, still_a_stub
+from grader.probing import accepts_keyword, construct, defined, load_tensor, names_used, require_method, still_a_stub, tensor_of
 W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
 B = torch.tensor([0.5, -1.0])
 
@@ -23,16 +23,25 @@ def fixed_layer(ns, device, in_features=3, out_features=2, bias=True, weights=W,
         raise ProbeFailure(f'MyLinear({in_features}, {out_features}, bias=False) cannot be made: __init__ has no bias parameter (the task asks for bias=True by default)')
     layer = construct(MyLinear, in_features, out_features, flexible=True, bias=bias)
     require_method(layer, 'forward', nn.Module)
-    params = dict(layer.named_parameters())
-    layer.transposed = False
+    layer.transposed, taken = (False, set())
     for name, values in (('weights', weights), ('bias', bias_values if bias else None)):
         if values is None:
             continue
-        target = params.get(name, getattr(layer, name, None))
+        target = tensor_of(layer, name, tuple(values.shape), taken)
         expected = '(in_features, out_features)' if name == 'weights' else '(out_features,)'
         flipped = load_tensor(target, values, f'MyLinear({in_features}, {out_features}).{name}', expected)
         layer.transposed = layer.transposed or flipped
     return layer.to(device)
+
+def task_names(layer, in_features, out_features):
+    """The student's parameter names -> the task's: by name, else by shape (``self.W``, ``self.b``,
+    ``self.weight``). Only test_parameters_registered looks at the names themselves."""
+    taken, task = (set(), {})
+    for name, shape in (('weights', (in_features, out_features)), ('bias', (out_features,))):
+        found = tensor_of(layer, name, shape, taken)
+        if isinstance(found, torch.Tensor):
+            task[id(found)] = name
+    return {name: task.get(id(p), name) for name, p in layer.named_parameters()}
 
 @probe
 def registration(ns, device):
@@ -43,7 +52,7 @@ def registration(ns, device):
             report['bias=False'] = 'no bias parameter'
             continue
         layer = construct(MyLinear, 4, 3, flexible=True, bias=bias)
-        report[f'bias={bias}'] = {'parameters': {name: list(p.shape) for name, p in layer.named_parameters()}, 'plain_tensors': sorted((name for name, value in vars(layer).items() if isinstance(value, torch.Tensor)))}
+        report[f'bias={bias}'] = {'parameters': {name: list(p.shape) for name, p in layer.named_parameters()}, 'as_task': sorted(task_names(layer, 4, 3).values()), 'plain_tensors': sorted((name for name, value in vars(layer).items() if isinstance(value, torch.Tensor)))}
     return report
 
 @probe
@@ -85,13 +94,17 @@ def test_parameters_registered(observe):
     found = _registered(got, True)
     if found.get('weights') == [3, 4] and want['bias=True']['parameters']['weights'] == [4, 3]:
         fail("MyLinear(4, 3).weights has shape (3, 4): nn.Linear's (out_features, in_features) layout; the task asks for (in_features, out_features) = (4, 3), used as x @ weights (the other tests loaded your weights transposed)")
+    asked = want['bias=True']['parameters']
+    if sorted(found) != sorted(asked) and got['bias=True'].get('as_task') == sorted(asked):
+        fail(f"MyLinear(4, 3)'s parameters are named {', '.join(sorted(found))}; the task asks for {' and '.join(sorted(asked, reverse=True))} (the other tests found yours by shape)")
     assert_close(found, want['bias=True']['parameters'], what='MyLinear(4, 3).named_parameters() shapes')
 
 @points(1)
 def test_no_bias_parameter(observe):
     """MyLinear(4, 3, bias=False) has weights and no bias parameter"""
     got, want = observe(registration)
-    assert_close(sorted(_registered(got, False)), sorted(want['bias=False']['parameters']), what='MyLinear(4, 3, bias=False) parameter names')
+    _registered(got, False)
+    assert_close(got['bias=False']['as_task'], want['bias=False']['as_task'], what='MyLinear(4, 3, bias=False) parameters (by role: weights, bias)')
 
 @points(2)
 def test_forward_values(observe):
