@@ -26,6 +26,11 @@ def likely_cause(actual: Any, expected: Any) -> str | None:
     if actual.dim() == 2 and actual.shape[0] == actual.shape[1] and close(actual, expected.T):
         return "it equals the expected matrix transposed: check the order of the dimensions"
     factor = _constant_factor(actual, expected)
+    first, wanted = actual.flatten()[0], expected.flatten()[0]
+    if factor is not None and actual.numel() > 1 and close(actual, first) and close(expected, wanted):
+        offset = float(first - wanted)  # every value the same: a term and a factor fit alike
+        return (f"every value is off by {offset:+.4g}, or {_describe_factor(factor)} the expected value: "
+                "a missing or extra term, or constant factor?")
     if factor is not None and close(actual, factor * expected):
         return f"it is {_describe_factor(factor)} the expected value: a missing or extra constant factor?"
     offset = float((actual - expected).mean())

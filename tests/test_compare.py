@@ -160,3 +160,11 @@ def test_a_shape_of_another_rank_is_not_off_by_one():
     assert text.endswith("got (10, 2), expected (2, 5, 2) (2 dimensions, not 3: a reshape, flatten or "
                          "squeeze?)")
     assert "off by one" not in message([2], [2, 10])
+
+
+def test_equal_values_off_by_a_term_or_a_factor_name_both():
+    from grader.diagnose import likely_cause
+
+    assert likely_cause(torch.full((2, 2), 4.75), torch.full((2, 2), 4.5)) == (
+        "every value is off by +0.25, or 1.056 times the expected value: a missing or extra term, "
+        "or constant factor?")
