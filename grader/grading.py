@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,14 +60,9 @@ class BatchResult:
     seconds: float
     reused: frozenset[str] = frozenset()  # students taken from the journal, not graded again
 
-    def assignment_errors(self) -> dict[tuple[str, str], int]:
+    def assignment_errors(self) -> Counter[tuple[str, str]]:
         """(test, where the assignment's own code raised) -> how many students it cost a test."""
-        found: dict[tuple[str, str], int] = {}
-        for outcome in self.outcomes:
-            if outcome.assignment_error:
-                key = (outcome.test, outcome.assignment_error)
-                found[key] = found.get(key, 0) + 1
-        return found
+        return Counter((o.test, o.assignment_error) for o in self.outcomes if o.assignment_error)
 
 
 def grade(assignment: Assignment, submissions: list[Submission], options: GradeOptions,

@@ -141,7 +141,8 @@ def _failure(call: pytest.CallInfo, test_files: set[str]) -> tuple[str, str]:
         text = str(error.msg if isinstance(error, pytest.fail.Exception) else error).strip()
         return text or "assertion failed", str(getattr(error, "assignment_error", ""))
     kind, message = type(error).__name__, str(error)[:500]
-    entry = next((e for e in reversed(call.excinfo.traceback) if str(e.path) in test_files), None)
+    entry = next((e for e in reversed(call.excinfo.traceback)
+                  if str(Path(e.path).resolve()) in test_files), None)
     if entry is None:
         return f"the check could not read your results ({kind}: {message})", ""
     where = f"{Path(entry.path).name}, line {entry.lineno + 1}"
