@@ -91,7 +91,7 @@ def _print_adjustments(adjusted: dict) -> None:
 
 # The report's libraries, imported while the sandbox servers start (this process waits for them).
 REPORT_IMPORTS = ("pyarrow.parquet", "matplotlib.figure", "matplotlib.backends.backend_agg",
-                  "nbconvert")  # the last only for feedback/
+                  "grader.report.notebook_page:shared_renderer")  # the last (nbconvert's) for feedback/
 
 
 def check(assignment_name: str, file: Path, options: GradeOptions) -> int:

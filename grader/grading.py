@@ -153,11 +153,15 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
 
 
 def _import_behind(modules: tuple[str, ...]) -> None:
-    """Import ``modules`` in a background thread (what fails is imported again, and reported, later)."""
+    """Import ``modules`` in a background thread; an entry ``module:function`` also calls
+    ``function()``, a set-up done ahead (what fails is done again, and reported, later)."""
     def run() -> None:
-        for module in modules:
+        for entry in modules:
+            module, _, function = entry.partition(":")
             try:
-                importlib.import_module(module)
+                imported = importlib.import_module(module)
+                if function:
+                    getattr(imported, function)()
             except Exception:  # noqa: BLE001
                 return
 

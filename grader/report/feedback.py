@@ -108,9 +108,9 @@ def write_letters(letters: list[Letter]) -> list[str | None]:
     A notebook page takes nbconvert ~40 ms, all of it Python: with many letters they are shared
     among processes forked from this one (one a core), which inherit the renderer and the letters."""
     global _work
-    from grader.report.notebook_page import NotebookRenderer
+    from grader.report.notebook_page import shared_renderer
 
-    _work = (NotebookRenderer() if any(letter.page for letter in letters) else None, letters)
+    _work = (shared_renderer() if any(letter.page for letter in letters) else None, letters)
     try:
         processes = min(len(os.sched_getaffinity(0)), len(letters) // LETTERS_PER_PROCESS)
         # Forking while another thread may hold an import lock could hang the children.
