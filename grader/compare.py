@@ -263,7 +263,13 @@ def _off_by_one(got: int, want: int) -> str:
 
 def assert_names_as_asked(used: dict[str, Any]) -> None:
     """The test of :func:`grader.probing.names_used`: fails for a definition graded under another
-    name ("graded your `MyLiner` as `MyLinear`"), so a wrong name costs this test's points only."""
+    name ("graded your `MyLiner` as `MyLinear`"), so a wrong name costs this test's points only,
+    and, when the probe added ``"stub": True`` (:func:`grader.probing.still_a_stub`), for the
+    starter's stub handed in unchanged."""
+    used = dict(used)
+    if used.pop("stub", False):
+        raise Mismatch(f"{' and '.join(used)} still raises NotImplementedError: write it in place of "
+                       "the starter's stub")
     for name, found in used.items():
         if not found.get("used"):
             raise Mismatch(f"your code does not define {name}")

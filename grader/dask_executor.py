@@ -15,7 +15,6 @@ same name or path.
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
 import tempfile
 import threading
@@ -27,7 +26,7 @@ from grader.errors import GraderError
 from grader.notebook import MAX_SOURCE_BYTES
 from grader.runs import Run, run_from_response
 from grader.sandbox.pool import SandboxPool, SandboxRequest
-from grader.submissions import Submission, folder_files, open_source
+from grader.submissions import Submission, folder_files, read_source
 
 MAX_FOLDER_BYTES = 64 * 1024 * 1024  # of a folder submission's files sent to a worker
 
@@ -56,7 +55,7 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
                 yield Run(submission, status="error", message=submission.problem or "no file to grade")
                 continue
             try:
-                source = _read(submission.path, MAX_SOURCE_BYTES + 1)
+                source = read_source(submission.path, MAX_SOURCE_BYTES + 1)
                 helpers = _helper_files(submission)
             except OSError as error:
                 yield Run(submission, status="error", message=f"cannot read it: {error.strerror}")
@@ -80,11 +79,6 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
         client.close()
 
 
-def _read(path: Path, limit: int) -> bytes:
-    with os.fdopen(open_source(path), "rb") as handle:  # never through a link
-        return handle.read(limit)
-
-
 def _helper_files(submission: Submission) -> dict[str, bytes]:
     """A folder submission's other files, by their path inside its folder (none for a file)."""
     if submission.folder is None:
@@ -93,7 +87,7 @@ def _helper_files(submission: Submission) -> dict[str, bytes]:
     for path in folder_files(submission.folder):
         if path == submission.path:
             continue
-        data = _read(path, MAX_FOLDER_BYTES + 1 - total)
+        data = read_source(path, MAX_FOLDER_BYTES + 1 - total)
         total += len(data)
         if total > MAX_FOLDER_BYTES:
             raise OSError(0, f"its folder holds more than {MAX_FOLDER_BYTES >> 20} MB: hand in the "

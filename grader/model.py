@@ -102,6 +102,13 @@ def assignment_fault(kind: str, at: str, message: str) -> str:
             "fault of the assignment's tests, not of your code: tell your instructor")
 
 
+def failing_cells(count: int, kind: str, more: bool = False) -> str:
+    """``2 failing cells`` (``2 more failing cells``); a script's (``kind`` ``py``) are ``2 errors``:
+    its cells may be statements."""
+    unit = "error" if kind == "py" else "failing cell"
+    return f"{count} {'more ' if more else ''}{unit}{'' if count == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class CellError:
     """A cell of the student's (a script's statement or ``# %%`` cell) that raised while it ran.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
-from grader.model import ASSIGNMENT_BUGS, PLAIN_TYPES, CellError, Status, assignment_fault
+from grader.model import ASSIGNMENT_BUGS, PLAIN_TYPES, CellError, Status, assignment_fault, failing_cells
 from grader.plugin import NoObservation
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
@@ -137,10 +137,7 @@ def load_of(value: Any) -> tuple[list[CellError], list[str]]:
 def _more(cell_errors: list[CellError], kind: str) -> str:
     """`` (and 2 more failing cells)``; a script's are errors (its cells may be statements)."""
     more = len(cell_errors) - 1
-    plural = "s" if more > 1 else ""
-    if more <= 0:
-        return ""
-    return f" (and {more} more error{plural})" if kind == "py" else f" (and {more} more failing cell{plural})"
+    return f" (and {failing_cells(more, kind, more=True)})" if more > 0 else ""
 
 
 def _is_finite_number(value: Any) -> bool:

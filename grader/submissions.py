@@ -241,6 +241,12 @@ def open_source(path: Path) -> int:
     return fd
 
 
+def read_source(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the submission file ``path``, read through :func:`open_source`."""
+    with os.fdopen(open_source(path), "rb") as handle:
+        return handle.read(limit)
+
+
 def _one_per_student(student: str, found: list[Submission]) -> Submission:
     if len(found) == 1:
         return replace(found[0], student=student)

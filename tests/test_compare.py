@@ -168,3 +168,12 @@ def test_equal_values_off_by_a_term_or_a_factor_name_both():
     assert likely_cause(torch.full((2, 2), 4.75), torch.full((2, 2), 4.5)) == (
         "every value is off by +0.25, or 1.056 times the expected value: a missing or extra term, "
         "or constant factor?")
+
+
+def test_the_names_test_fails_for_the_starter_s_stub():
+    used = {"MyLinear": {"used": "MyLinear"}, "stub": True}
+    with pytest.raises(Mismatch, match=r"^MyLinear still raises NotImplementedError: write it in place "
+                                       r"of the starter's stub$"):
+        assert_names_as_asked(used)
+    assert "stub" in used  # the observation is left as it was
+    assert_names_as_asked({"MyLinear": {"used": "MyLinear"}, "stub": False})

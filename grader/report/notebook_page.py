@@ -11,7 +11,6 @@ page that takes longer than ``RENDER_SECONDS`` is abandoned; either is listed in
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import threading
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from grader.report.escaping import bound, student_html
 from grader.report.html import CONTENT_SECURITY_POLICY
-from grader.submissions import open_source
+from grader.submissions import read_source
 
 if TYPE_CHECKING:
     from grader.grading import Run
@@ -47,8 +46,7 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
 
     from grader.report.feedback import error_markdown, summary_markdown, tests_markdown
 
-    with os.fdopen(open_source(run.submission.path), "rb") as handle:  # never through a link
-        raw = handle.read(MAX_RENDERED_BYTES + 1)
+    raw = read_source(run.submission.path, MAX_RENDERED_BYTES + 1)  # never through a link
     if len(raw) > MAX_RENDERED_BYTES:  # parsing it here, in the judge, would cost too much
         raise ValueError(f"more than the {MAX_RENDERED_BYTES >> 20} MB rendered")
     with time_limit(RENDER_SECONDS):

@@ -17,7 +17,7 @@ import pandas as pd
 
 from grader import __version__
 from grader.grading import BatchResult
-from grader.model import TestOutcome, diagnosis, gist
+from grader.model import TestOutcome, diagnosis, failing_cells, gist
 from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write
 from grader.report.html import write_extras
@@ -88,8 +88,8 @@ def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
         if run.status == "graded":  # what cost points first; the cells that raised after it
             failed = results[(results.student == student) & (results.status == "failed")]
             if not failed.empty:
-                count, unit = len(run.cell_errors), "error" if run.submission.kind == "py" else "failing cell"
-                raised = f"; {count} {unit}{'s' if count > 1 else ''} (see the feedback)" if count else ""
+                count = len(run.cell_errors)
+                raised = f"; {failing_cells(count, run.submission.kind)} (see the feedback)" if count else ""
                 message = _first_failure(failed) + raised
             elif not message:
                 message = "all tests passed"

@@ -33,7 +33,7 @@ from grader.sandbox.policy import python_paths, sandbox_policy, visible_files
 from grader.sandbox.probes import load_probes
 from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
 from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
-from grader.submissions import open_source
+from grader.submissions import read_source
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
 RESULT_CAP = 64 * 1024 * 1024  # bytes of results a sandbox may write; past it, it is killed
@@ -165,8 +165,7 @@ class Server:
         """Run one submission in a fresh sandbox; say how it ended."""
         name = Path(request.source).name
         try:
-            with os.fdopen(open_source(request.source), "rb") as handle:
-                source = handle.read(MAX_SOURCE_BYTES + 1)
+            source = read_source(request.source, MAX_SOURCE_BYTES + 1)
         except OSError as error:
             if error.errno == 40:  # ELOOP: a link
                 return SandboxEnded(refused=f"{name} is a link: upload the file itself")
