@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # what type checkers and editors see of the lazy names below 
     from grader.probing import require_method as require_method
     from grader.selfcheck import check as check
 
-__version__ = "0.1.0"
+from grader.version import __version__ as __version__
 
 # name -> the module that defines it (imported on first use)
 _AUTHORING = {

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from grader import __version__
+from grader.version import __version__
 from grader.errors import GraderError
 
 

@@ -20,7 +20,7 @@ The zip Gradescope builds its image from holds:
   GB of CUDA libraries), then the grader's wheel (which holds student releases only, no solutions);
 - ``run_autograder``: finds the one notebook (else module) in ``/autograder/submission`` and runs
   ``grader ci ASSIGNMENT FILE --format gradescope -o /autograder/results/results.json``;
-- ``grader-VERSION-py3-none-any.whl``, built from this checkout with ``pip wheel --no-deps``;
+- ``torchgrader-VERSION-py3-none-any.whl``, built from this checkout with ``pip wheel --no-deps``;
 - ``assignments/NAME/`` and ``reference/NAME.py``: the assignment with its hidden tests and its
   reference, which the installed wheel does not carry; the sandbox hides both from student code.
   Nothing else (no examples, no other files of the checkout).
@@ -103,7 +103,7 @@ def build_wheel(folder: Path) -> Path:
     checkout = _checkout()
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(folder),
                             str(checkout)], capture_output=True, text=True, timeout=600)
-    wheels = sorted(folder.glob("grader-*.whl"))
+    wheels = sorted(folder.glob("torchgrader-*.whl"))
     if built.returncode != 0 or len(wheels) != 1:
         last = (built.stderr.strip().splitlines() or ["no wheel was written"])[-1]
         raise GraderError(f"cannot build the grader's wheel from {checkout} ({last}): "

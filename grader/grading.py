@@ -242,7 +242,7 @@ def _judge_chunk(assignment: Assignment, reference: dict[str, Any], runs: list[R
 
 def _journal_key(assignment: Assignment, options: GradeOptions) -> dict[str, Any]:
     """What makes a journaled grade valid: a new grader version grades everything again."""
-    from grader import __version__
+    from grader.version import __version__
 
     return {"grader": __version__, "assignment": assignment.fingerprint, "device": options.device,
             "timeout": options.timeout, "memory": options.memory, "public_only": options.public_only}

@@ -210,7 +210,7 @@ def _parent_of(out: Path) -> Path:
 
 
 def _grader_version() -> str:
-    from grader import __version__
+    from grader.version import __version__
 
     return __version__
 

@@ -17,7 +17,7 @@ def wheel(tmp_path_factory):
                             str(ROOT)], capture_output=True, text=True, timeout=300)
     if built.returncode != 0:
         pytest.skip(f"cannot build a wheel here (no build backend?): {built.stderr[-300:]}")
-    (path,) = out.glob("grader-*.whl")
+    (path,) = out.glob("torchgrader-*.whl")
     unpacked = out / "site"
     zipfile.ZipFile(path).extractall(unpacked)
     return unpacked
