@@ -222,7 +222,7 @@ def _first_heading(notebook: Any) -> str | None:
 
 
 def _settings(name: str, title: str, meta: dict[str, Any]) -> dict[str, Any]:
-    from grader.assignment import parse_size
+    from grader.intake.assignment import parse_size
 
     limits: dict[str, Any] = {"memory": str(meta.get("memory", "2G"))}
     parse_size(limits["memory"])
@@ -256,8 +256,8 @@ def write(authored: Authored, folder: Path, notebook_name: str) -> dict[str, Pat
 def verify(authored: Authored, notebook_name: str, options: Any) -> dict[str, tuple[float, float]]:
     """Grade the reference and the starter in a temporary copy: full marks and zero, or an error."""
     from grader import grading, report
-    from grader.assignment import load_assignment
-    from grader.submissions import Submission
+    from grader.intake.assignment import load_assignment
+    from grader.intake.submissions import Submission
 
     work = Path(tempfile.mkdtemp(prefix="grader-assign-"))
     try:

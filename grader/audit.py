@@ -79,7 +79,7 @@ def solution_map(source: str) -> SolutionMap:
 
 @dataclass
 class AuditResult:
-    assignment: Any  # grader.assignment.Assignment
+    assignment: Any  # grader.intake.assignment.Assignment
     mutants: Any  # pandas DataFrame, MUTANT_COLUMNS: one row per mutant
     tests: Any  # pandas DataFrame, TEST_COLUMNS: one row per test
     seconds: float
@@ -106,9 +106,9 @@ class AuditResult:
 def audit(assignment_name: str, options: Any, max_mutants: int = DEFAULT_MAX_MUTANTS) -> AuditResult:
     """Grade the reference and its mutants in one batch; fail unless the reference gets full marks."""
     from grader import grading, report
-    from grader.assignment import find_assignment
+    from grader.intake.assignment import find_assignment
+    from grader.intake.submissions import Submission
     from grader.mutants import generate
-    from grader.submissions import Submission
 
     started = time.monotonic()
     assignment = find_assignment(assignment_name)

@@ -110,8 +110,9 @@ def run_ci(args: argparse.Namespace) -> int:
 def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under: float | None,
        options) -> int:
     """Grade ``file``, write the results in ``fmt``; the exit status (see the module's docstring)."""
-    from grader import ci_formats, grading, submissions
-    from grader.assignment import find_assignment
+    from grader import ci_formats, grading
+    from grader.intake import submissions
+    from grader.intake.assignment import find_assignment
 
     assignment = find_assignment(assignment_name)
     settings = gradescope_settings(assignment.root / "assignment.toml")

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from grader.version import __version__
 from grader.errors import GraderError
+from grader.version import __version__
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,8 +133,8 @@ def _positive_float(text: str) -> float:
 
 def grade_options(args: argparse.Namespace, jobs: int, public_only: bool):
     """The options of ``add_run_options``, as :class:`grader.grading.GradeOptions`."""
-    from grader.assignment import parse_size
     from grader.grading import GradeOptions
+    from grader.intake.assignment import parse_size
 
     return GradeOptions(
         jobs=jobs, timeout=args.timeout, public_only=public_only,

@@ -8,9 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from grader.assignment import find_assignment
 from grader.errors import GraderError
 from grader.grading import BatchResult, GradeOptions
+from grader.intake.assignment import find_assignment
 from grader.report.escaping import terminal
 
 console = Console(stderr=False, highlight=False)
@@ -102,7 +102,8 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
 
     if find_release(assignment_name) is not None or sandbox_unavailable():  # a student's release
         return selfcheck.check_command(assignment_name, file, options)
-    from grader import grading, report, submissions
+    from grader import grading, report
+    from grader.intake import submissions
 
     assignment = find_assignment(assignment_name)
     submission = submissions.single(file, assignment.entry)
@@ -149,7 +150,7 @@ def list_assignments() -> int:
 def bundled_listing() -> list[dict[str, str]]:
     """One row per bundled assignment (``what``: ``assignment``), and per bundled release that has
     no assignment of its name (``release``: what an installed grader carries), sorted by name."""
-    from grader.assignment import list_assignments as bundled
+    from grader.intake.assignment import list_assignments as bundled
     from grader.release import bundled_releases, is_release, load_release
 
     rows = {a.name: {"name": a.name, "title": a.title, "what": "assignment",

@@ -21,12 +21,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader.assignment import Assignment, find_assignment
 from grader.errors import GraderError
-from grader.notebook import MAX_SOURCE_BYTES
+from grader.intake.assignment import Assignment, find_assignment
+from grader.intake.notebook import MAX_SOURCE_BYTES
+from grader.intake.submissions import Submission, folder_files, read_source
 from grader.runs import Run, run_from_response
 from grader.sandbox.pool import SandboxPool, SandboxRequest
-from grader.submissions import Submission, folder_files, read_source
 
 MAX_FOLDER_BYTES = 64 * 1024 * 1024  # of a folder submission's files sent to a worker
 

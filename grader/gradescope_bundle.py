@@ -81,7 +81,7 @@ def run_export_gradescope(args: argparse.Namespace) -> int:
 
 def export_gradescope(assignment_name: str, out: Path, ci_arguments: Sequence[str] = ()) -> list[str]:
     """Write the autograder zip to ``out``; the names of its top-level members."""
-    from grader.assignment import find_assignment
+    from grader.intake.assignment import find_assignment
 
     assignment = find_assignment(assignment_name)
     _check_writable(out)
@@ -165,7 +165,7 @@ def _run_arguments(args: argparse.Namespace) -> list[str]:
     if args.timeout is not None:
         extra += ["--timeout", f"{args.timeout:g}"]
     if args.memory is not None:
-        from grader.assignment import parse_size
+        from grader.intake.assignment import parse_size
 
         parse_size(args.memory)  # a bad size fails now, not on Gradescope
         extra += ["--memory", args.memory]

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.assignment import Assignment
 from grader.errors import GraderError
+from grader.intake.assignment import Assignment
+from grader.intake.submissions import Submission
 from grader.journal import Journal, outcomes_of
 from grader.plugin import TestOutcome, judge
 from grader.runs import ObservationSource, Run, frames_of, load_of, probe_error_text, run_submission
 from grader.sandbox.pool import SandboxPool
-from grader.submissions import Submission
 
 TIMEOUT_FLOOR = 10.0  # seconds: the least any submission gets
 TIMEOUT_FACTOR = 20.0  # times the reference's own run time

@@ -23,8 +23,8 @@ from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Any
 
+from grader.intake.submissions import Submission, open_source
 from grader.plugin import TestOutcome
-from grader.submissions import Submission, open_source
 
 JOURNAL_NAME = "journal.jsonl"
 log = logging.getLogger(__name__)  # notes reach stderr even when nobody configured logging

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader import submissions
 from grader.errors import GraderError
-from grader.submissions import SOURCE_SUFFIXES, Submission
+from grader.intake import submissions
+from grader.intake.submissions import SOURCE_SUFFIXES, Submission
 
 CANVAS_NAME = re.compile(
     r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<file_id>\d+)_(?P<file>.+)$")

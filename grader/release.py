@@ -140,8 +140,8 @@ def _plain_name(name: str) -> str:
 
 def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Release:
     """Write ``assignment_name``'s release into ``out`` (replacing an earlier release there)."""
-    from grader.assignment import find_assignment
     from grader.grading import check_environment
+    from grader.intake.assignment import find_assignment
 
     assignment = find_assignment(assignment_name)
     check_environment(assignment)

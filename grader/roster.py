@@ -24,7 +24,7 @@ from grader.errors import GraderError
 
 if TYPE_CHECKING:
     from grader.grading import BatchResult
-    from grader.submissions import Submission
+    from grader.intake.submissions import Submission
 
 REQUIRED = ("student", "lms_id", "name")
 OPTIONAL = ("section", "sis_user_id", "sis_login_id")
@@ -96,7 +96,7 @@ def _cell(row: list[str], header: list[str], column: str) -> str:
 def reconcile(roster: list[Student], found: list[Submission]) -> tuple[list[Submission], list[str]]:
     """``found`` plus a placeholder for each roster student without a submission, and the ids of
     submissions the roster does not list (they are still graded)."""
-    from grader.submissions import Submission
+    from grader.intake.submissions import Submission
 
     ids = {s.student for s in found}
     listed = {s.student for s in roster}

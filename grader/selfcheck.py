@@ -42,7 +42,7 @@ def resolve(name_or_path: str):
     found = find_release(name_or_path)
     if found is not None:
         return found
-    from grader.assignment import find_assignment
+    from grader.intake.assignment import find_assignment
     from grader.platforms import sandbox_unavailable
     from grader.release import is_release, load_release, make_release
 
@@ -211,9 +211,9 @@ def serve() -> None:
 
 def judge_frames(release, frames: Path, run=None):
     """The public tests' outcomes for the observations in ``frames``."""
+    from grader.intake.submissions import Submission
     from grader.plugin import judge
     from grader.runs import ObservationSource, Run
-    from grader.submissions import Submission
 
     run = run or Run(Submission("notebook", frames), result_path=frames)
     source = ObservationSource(release.reference, {run.submission.student: run})
@@ -232,7 +232,7 @@ def report_of(release, outcomes) -> dict:
 
 def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
     """Run ``file`` against ``release``: (the run, the report, notes for the student)."""
-    from grader import submissions
+    from grader.intake import submissions
     from grader.platforms import sandbox_unavailable
 
     submission = submissions.single(file, release.entry)

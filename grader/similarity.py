@@ -82,7 +82,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_similar(args: argparse.Namespace) -> int:
-    from grader.assignment import find_assignment
+    from grader.intake.assignment import find_assignment
 
     name = args.assignment or _run_header(args.out_dir).get("assignment")
     starter = None

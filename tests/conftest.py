@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grader import grading, report, submissions
-from grader.assignment import find_assignment
+from grader import grading, report
+from grader.intake import submissions
+from grader.intake.assignment import find_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -11,10 +11,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import grading, report
 from grader.assign import author, write
-from grader.assignment import load_assignment
 from grader.cli import main
 from grader.errors import GraderError
-from grader.submissions import Submission
+from grader.intake.assignment import load_assignment
+from grader.intake.submissions import Submission
 
 LAYER = """class MyLinear(nn.Module):
     def __init__(self, n_in, n_out):
@@ -109,7 +109,7 @@ def test_assign_refuses_to_overwrite_and_force_bumps_the_version(course, capsys,
     replaced = load_assignment(folder)
     assert replaced.version == "2" and "[late]" in toml.read_text()  # the author's own tables stay
     monkeypatch.chdir(root)  # `grader grade my_linear` from the course folder finds it
-    from grader.assignment import find_assignment
+    from grader.intake.assignment import find_assignment
 
     assert find_assignment("my_linear").root == folder
 

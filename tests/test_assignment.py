@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from grader.assignment import find_assignment, load_assignment
 from grader.errors import GraderError
+from grader.intake.assignment import find_assignment, load_assignment
 
 
 def test_warm_imports_follow_what_the_class_uses(tmp_path):

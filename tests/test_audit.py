@@ -8,11 +8,11 @@ import textwrap
 import pandas as pd
 import pytest
 
-from grader.assignment import find_assignment
 from grader.audit import MUTANT_COLUMNS, audit, print_audit
 from grader.cli import main
 from grader.errors import GraderError
 from grader.grading import GradeOptions
+from grader.intake.assignment import find_assignment
 from grader.mutants import KINDS, generate
 
 OPTIONS = {"timeout": 6, "memory": 512 * 1024**2}

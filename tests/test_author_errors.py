@@ -7,10 +7,11 @@ import shutil
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader import grading, submissions
-from grader.assignment import load_assignment
+from grader import grading
 from grader.cli import main
 from grader.errors import GraderError
+from grader.intake import submissions
+from grader.intake.assignment import load_assignment
 
 SOURCE = ROOT / "assignments" / "custom_layer"
 TESTS = "test_custom_layer.py"

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLES, ROOT, grade_folder
-from grader import report, submissions
+from grader import report
+from grader.intake import submissions
 
 BROKEN = ROOT / "tests" / "data" / "broken"
 ALICE = EXAMPLES / "custom_layer" / "alice.py"

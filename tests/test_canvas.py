@@ -9,8 +9,9 @@ import pytest
 from test_html_report import OPTIONS
 
 from conftest import EXAMPLES
-from grader import report, roster, submissions
+from grader import report, roster
 from grader.grading import Run
+from grader.intake import submissions
 from grader.report.html import write_extras
 
 EXPORT = ("export", "canvas")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from grader.assignment import find_assignment
+from grader.intake.assignment import find_assignment
 from grader.release import split_public
 
 GRADER = [sys.executable, "-m", "grader"]

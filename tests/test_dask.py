@@ -9,8 +9,9 @@ import signal
 import pytest
 
 from conftest import EXAMPLES, grade_folder
-from grader import grading, report, submissions
-from grader.assignment import find_assignment
+from grader import grading, report
+from grader.intake import submissions
+from grader.intake.assignment import find_assignment
 
 distributed = pytest.importorskip("distributed")
 

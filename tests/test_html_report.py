@@ -302,6 +302,6 @@ def test_report_shows_similar_pairs_escaped_and_linked(grade, tmp_path):
 
 
 def find_starter(name):
-    from grader.assignment import find_assignment
+    from grader.intake.assignment import find_assignment
 
     return find_assignment(name).starter

@@ -11,8 +11,9 @@ import pytest
 
 import grader
 from conftest import EXAMPLES
-from grader import grading, submissions
-from grader.assignment import find_assignment
+from grader import grading
+from grader.intake import submissions
+from grader.intake.assignment import find_assignment
 from grader.journal import Journal, valid_entry
 
 N = 24

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, grade_folder
-from grader import submissions
-from grader.assignment import find_assignment
+from grader.intake import submissions
+from grader.intake.assignment import find_assignment
 
 ALICE = EXAMPLES / "custom_layer" / "alice.py"
 OUTSIDE = "is a link to a file outside your submission: upload the file itself"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.notebook import NotebookError, Shell, cells_of
+from grader.intake.notebook import NotebookError, Shell, cells_of
 
 
 def notebook(*sources: str) -> bytes:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader.assignment import find_assignment
+from grader.intake.assignment import find_assignment
 from grader.release import load_release, split_public
 
 GRADER = [sys.executable, "-m", "grader"]

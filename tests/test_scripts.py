@@ -1,9 +1,9 @@
-"""Scripts as cells (grader.scripts), run as the sandbox runs them (grader.sandbox.child._run_cells):
+"""Scripts as cells (grader.intake.scripts), run as the sandbox runs them (grader.sandbox.child._run_cells):
 a crash early in a script costs nothing after it, and every error names the file's line."""
 
 
+from grader.intake.notebook import cells_of
 from grader.model import CellError
-from grader.notebook import cells_of
 from grader.sandbox.child import _run_cells
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader import grading, report, selfcheck, submissions
-from grader.assignment import load_assignment
+from grader import grading, report, selfcheck
 from grader.errors import GraderError
+from grader.intake import submissions
+from grader.intake.assignment import load_assignment
 from grader.release import load_release
 
 CUSTOM_LAYER = ROOT / "assignments" / "custom_layer"

@@ -137,7 +137,7 @@ def _title(out_dir: Path) -> str:
         return str(header["assignment_title"])
     name = str(header.get("assignment", ""))
     try:
-        from grader.assignment import find_assignment
+        from grader.intake.assignment import find_assignment
 
         return find_assignment(name).title
     except GraderError:

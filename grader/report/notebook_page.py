@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.intake.submissions import read_source
 from grader.report.escaping import bound, student_html
 from grader.report.html import CONTENT_SECURITY_POLICY
-from grader.submissions import read_source
 
 if TYPE_CHECKING:
     from grader.grading import Run
@@ -63,7 +63,7 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
                 continue
             source = cell.get("source", "")
             source = bound("".join(source) if isinstance(source, list) else source, "cell")
-            if cell.get("cell_type") == "code":  # numbered as grader.notebook numbers them
+            if cell.get("cell_type") == "code":  # numbered as grader.intake.notebook numbers them
                 number += 1
                 cells.append(nbformat.v4.new_code_cell(source))
                 cells += [_note(error_markdown(error, number)) for error in errors.pop(number, [])]

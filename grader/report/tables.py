@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader.version import __version__
 from grader.grading import BatchResult
 from grader.model import TestOutcome, diagnosis, failing_cells, gist
 from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write
 from grader.report.html import write_extras
 from grader.sandbox.selftest import PROTECTIONS
+from grader.version import __version__
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
                  "code_seconds", "file"]

@@ -26,14 +26,14 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from grader.notebook import MAX_SOURCE_BYTES
+from grader.intake.notebook import MAX_SOURCE_BYTES
+from grader.intake.submissions import read_source
 from grader.sandbox import cgroups, isolation, protocol, seccomp, selftest
 from grader.sandbox.child import WALL_FACTOR  # wall time may be this many times the CPU limit
 from grader.sandbox.policy import python_paths, sandbox_policy, visible_files
 from grader.sandbox.probes import load_probes
 from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
 from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
-from grader.submissions import read_source
 
 OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
 RESULT_CAP = 64 * 1024 * 1024  # bytes of results a sandbox may write; past it, it is killed
@@ -262,7 +262,7 @@ def _warm_up_notebook_reading() -> None:
     """Pay nbformat's and IPython's one-time set-up (about 90 ms) here, not in every sandbox."""
     import nbformat
 
-    from grader.notebook import cells_of
+    from grader.intake.notebook import cells_of
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%matplotlib inline\nx = 1")])
     cells_of(nbformat.writes(notebook).encode(), "ipynb", "warm-up.ipynb")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from grader.errors import GraderError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # grader/
 
 
 def bundled_root() -> Path:

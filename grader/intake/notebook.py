@@ -35,9 +35,9 @@ UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32")
 
 def cells_of(source: bytes, kind: str, name: str) -> list[Cell]:
     """The code cells of a ``.ipynb`` file, IPython syntax transformed, or of a ``.py`` file: its
-    ``# %%`` cells, a marimo notebook's cells, or its top-level statements (:mod:`grader.scripts`)."""
+    ``# %%`` cells, a marimo notebook's cells, or its top-level statements (:mod:`grader.intake.scripts`)."""
     if kind == "py":
-        from grader.scripts import script_cells
+        from grader.intake.scripts import script_cells
 
         return script_cells(_decode_text(source, name, kind), name)
     return _notebook_cells(source, name)
