@@ -131,7 +131,7 @@ def test_a_missing_package_says_what_to_do():
 
 
 def test_names_a_failing_cell_would_have_defined_include_nested_statements():
-    from grader.headless import defined_names
+    from grader.sandbox.headless import defined_names
 
     source = ("import torch\nwith open('d.csv') as handle:\n    SCALE = 1\nfor i in range(2):\n    C = i\n"
               "try:\n    D = 1\nexcept OSError as error:\n    E = 2\ndef f():\n    G = 1\n")

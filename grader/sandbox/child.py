@@ -17,8 +17,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from grader.headless import defined_names, make_plots_headless, missing_module, plain_words
 from grader.intake.notebook import Cell, NotebookError, Shell, cells_of
+from grader.sandbox.headless import defined_names, make_plots_headless, missing_module, plain_words
 from grader.sandbox.wire import WireError, encode_frame
 
 ALARM_REPEAT = 0.5  # seconds: a swallowed SoftTimeout is raised again until the code stops

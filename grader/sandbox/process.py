@@ -104,7 +104,7 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
     try:
         isolation.die_with_parent()
         if request.files:  # read on the host's side of the root, for a failed download's message
-            from grader import headless
+            from grader.sandbox import headless
 
             headless.DATA_FOLDER_HINT = data_hint(request.files)
         if walls.namespaces:
