@@ -1,8 +1,10 @@
 """The grader: grade PyTorch exercises safely and fast.
 
-Assignment tests import everything they use from here, in one line::
+Assignment tests import what they use from :mod:`grader.api`, the authors' public surface::
 
-    from grader import probe, points, hidden, assert_close, fail, ProbeFailure, construct, defined
+    from grader.api import assert_close, construct, defined, fail, hidden, points, probe
+
+The same names stay importable from here (releases already in students' hands use them).
 
 Heavy modules (torch, pytest) are imported lazily so that ``grader --help`` stays fast.
 """
@@ -16,9 +18,9 @@ if TYPE_CHECKING:  # what type checkers and editors see of the lazy names below 
     from grader.api import hidden as hidden
     from grader.api import points as points
     from grader.api import probe as probe
-    from grader.compare import assert_close as assert_close
-    from grader.compare import fail as fail
     from grader.errors import GraderError as GraderError
+    from grader.judge.compare import assert_close as assert_close
+    from grader.judge.compare import fail as fail
     from grader.probing import construct as construct
     from grader.probing import defined as defined
     from grader.probing import require_method as require_method
@@ -28,9 +30,9 @@ from grader.version import __version__ as __version__
 
 # name -> the module that defines it (imported on first use)
 _AUTHORING = {
-    "probe": "grader.api", "points": "grader.api", "hidden": "grader.api",
-    "ProbeFailure": "grader.api",
-    "assert_close": "grader.compare", "fail": "grader.compare",
+    "probe": "grader.probing", "points": "grader.probing", "hidden": "grader.probing",
+    "ProbeFailure": "grader.probing",
+    "assert_close": "grader.judge.compare", "fail": "grader.judge.compare",
     "construct": "grader.probing", "defined": "grader.probing", "require_method": "grader.probing",
     "check": "grader.selfcheck", "GraderError": "grader.errors",
 }

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.judge.plugin import TestOutcome
 from grader.late import LatePolicy
 from grader.overrides import LATE, TOTAL, Override
-from grader.plugin import TestOutcome
 
 
 @dataclass

@@ -19,7 +19,7 @@ from grader.errors import GraderError
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
 from grader.journal import Journal, outcomes_of
-from grader.plugin import TestOutcome, judge
+from grader.judge.plugin import TestOutcome, judge
 from grader.runs import ObservationSource, Run, frames_of, load_of, probe_error_text, run_submission
 from grader.sandbox.pool import SandboxPool
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.intake.submissions import Submission, open_source
-from grader.plugin import TestOutcome
+from grader.judge.plugin import TestOutcome
 
 JOURNAL_NAME = "journal.jsonl"
 log = logging.getLogger(__name__)  # notes reach stderr even when nobody configured logging

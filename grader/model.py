@@ -91,7 +91,7 @@ def gist(headline: str, likely_cause: str) -> str:
 
 PLAIN_TYPES = frozenset({"NoNetwork", "NoGPU"})  # the sandbox's plain-words errors: the message says it all
 # Exceptions that no value a student's code returns can cause in a check's own code: raised there,
-# they are the assignment's fault (ToleranceError: grader.compare's, for rtol without atol).
+# they are the assignment's fault (ToleranceError: grader.judge.compare's, for rtol without atol).
 ASSIGNMENT_BUGS = frozenset({"NameError", "UnboundLocalError", "ImportError", "ModuleNotFoundError",
                              "SyntaxError", "ToleranceError"})
 

@@ -1,7 +1,8 @@
 """Helpers for probes (they run in the sandbox): find what the student defined, explain what is not,
 and grade behaviour through the common variants of a contract, so that one deviation costs one test.
 
-Each raises :class:`grader.api.ProbeFailure` with a sentence a student can act on.
+Markers and the probe decorator live here too (``probe``, ``points``, ``hidden``). Each helper
+raises :class:`ProbeFailure` with a sentence a student can act on.
 
 - :func:`defined` finds a required name; else an alias from ``assignment.toml``; else, with the
   assignment's grace on, the one definition that fits (a close spelling, or the only ``nn.Module``
@@ -20,10 +21,48 @@ import difflib
 import inspect
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from grader.api import ProbeFailure
+import pytest
+
+points = pytest.mark.points
+"""``@points(n)``: the test is worth ``n`` points (default 1)."""
+
+hidden = pytest.mark.hidden
+"""``@hidden``: the test counts for the grade but students never see its details."""
+
+Probe = Callable[[dict[str, Any], Any], Any]
+PROBE_ATTRIBUTE = "__grader_probe__"
+
+
+def probe(function: Probe) -> Probe:
+    """Mark ``function(ns, device)`` as a probe run in the sandbox on the student's namespace."""
+    setattr(function, PROBE_ATTRIBUTE, function.__name__)
+    filename = function.__code__.co_filename
+    if filename not in _SETTINGS_READ:  # [names] of assignment.toml, read before any sandbox starts
+        _SETTINGS_READ.add(filename)
+        load_names_settings(filename)
+    return function
+
+
+_SETTINGS_READ: set[str] = set()
+
+
+def probes_of(module: Any) -> dict[str, Probe]:
+    """The probes a test module defines, by name."""
+    return {
+        value.__name__: value
+        for value in vars(module).values()
+        if callable(value) and getattr(value, PROBE_ATTRIBUTE, None) == getattr(value, "__name__", "")
+    }
+
+
+class ProbeFailure(Exception):
+    """Raised by a probe when the student's code does not meet the contract; the message is shown
+    to the student as it is (e.g. "MyLinear has no parameters: wrap weights in nn.Parameter")."""
+
 
 SPELLING_CUTOFF = 0.8  # difflib's ratio for "a close spelling" (MyLiner/MyLinear: 0.93)
 NAMES_SETTINGS: dict[str, Any] = {"aliases": {}, "grace": True}  # from the assignment's toml

@@ -16,8 +16,8 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.intake.submissions import Submission
+from grader.judge.plugin import NoObservation
 from grader.model import ASSIGNMENT_BUGS, PLAIN_TYPES, CellError, Status, assignment_fault, failing_cells
-from grader.plugin import NoObservation
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
 from grader.sandbox.wire import Frame, WireError, read_frames

@@ -212,7 +212,7 @@ def serve() -> None:
 def judge_frames(release, frames: Path, run=None):
     """The public tests' outcomes for the observations in ``frames``."""
     from grader.intake.submissions import Submission
-    from grader.plugin import judge
+    from grader.judge.plugin import judge
     from grader.runs import ObservationSource, Run
 
     run = run or Run(Submission("notebook", frames), result_path=frames)

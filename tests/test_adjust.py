@@ -15,9 +15,9 @@ import pytest
 from conftest import EXAMPLES
 from grader.adjust import adjust, awarded
 from grader.errors import GraderError
+from grader.judge.plugin import TestOutcome as Outcome
 from grader.late import LatePolicy, policy_of
 from grader.overrides import read_overrides
-from grader.plugin import TestOutcome as Outcome
 
 ZONE = timezone(timedelta(hours=1))
 DEADLINE = datetime(2025, 3, 14, 23, 59, tzinfo=ZONE)

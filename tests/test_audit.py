@@ -19,7 +19,7 @@ OPTIONS = {"timeout": 6, "memory": 512 * 1024**2}
 ONLY_REGISTRATION = textwrap.dedent('''
     """A deliberately weak test file: it checks the parameters' shapes and never runs forward."""
     from grader import points, probe
-    from grader.compare import assert_close
+    from grader.judge.compare import assert_close
 
 
     @probe

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grader.compare import Mismatch, assert_close, assert_names_as_asked
+from grader.judge.compare import Mismatch, assert_close, assert_names_as_asked
 
 EXPECTED = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
 
@@ -130,7 +130,7 @@ def test_graced_name_is_named():
 
 @pytest.mark.parametrize("tolerance", [{"rtol": 1e-3}, {"atol": 1e-3}])
 def test_one_tolerance_without_the_other_is_refused_as_torch_does(tolerance):
-    from grader.compare import ToleranceError
+    from grader.judge.compare import ToleranceError
 
     given, missing = ("rtol", "atol") if "rtol" in tolerance else ("atol", "rtol")
     with pytest.raises(TypeError, match=f"got {given}=0.001 but no {missing}: give both rtol and atol"):
@@ -147,7 +147,7 @@ def test_fail_is_typed_never_returning():
     import typing
 
     import grader
-    from grader.compare import fail
+    from grader.judge.compare import fail
 
     assert typing.get_type_hints(fail)["return"] is typing.NoReturn
     assert grader.fail is fail
@@ -163,7 +163,7 @@ def test_a_shape_of_another_rank_is_not_off_by_one():
 
 
 def test_equal_values_off_by_a_term_or_a_factor_name_both():
-    from grader.diagnose import likely_cause
+    from grader.judge.diagnose import likely_cause
 
     assert likely_cause(torch.full((2, 2), 4.75), torch.full((2, 2), 4.5)) == (
         "every value is off by +0.25, or 1.056 times the expected value: a missing or extra term, "

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import EXAMPLES, grade_folder
-from grader.compare import tolerance_for
+from grader.judge.compare import tolerance_for
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here")
 

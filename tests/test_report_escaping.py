@@ -24,8 +24,8 @@ from grader import commands
 from grader.grading import BatchResult
 from grader.intake.assignment import find_assignment
 from grader.intake.submissions import Submission
+from grader.judge.plugin import TestOutcome as Outcome
 from grader.model import CellError
-from grader.plugin import TestOutcome as Outcome
 from grader.report import escaping, feedback, notebook_page, tables
 from grader.report.canvas import export_canvas
 from grader.runs import Run

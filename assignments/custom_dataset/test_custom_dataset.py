@@ -10,10 +10,20 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, assert_names_as_asked, fail
-from grader.probing import construct, defined, names_used, require_method, still_a_stub
+from grader.api import (
+    ProbeFailure,
+    assert_close,
+    assert_names_as_asked,
+    construct,
+    defined,
+    fail,
+    hidden,
+    names_used,
+    points,
+    probe,
+    require_method,
+    still_a_stub,
+)
 
 TEXT = ["Happy", "Amazing", "Sad", "Unhappy", "Glum"]
 LABELS = ["Positive", "Positive", "Negative", "Negative", "Negative"]

@@ -7,15 +7,19 @@ compares the two. Ten points in all.
 import torch
 from torch import nn
 
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, assert_names_as_asked, fail
-from grader.probing import (
+from grader.api import (
+    ProbeFailure,
     accepts_keyword,
+    assert_close,
+    assert_names_as_asked,
     construct,
     defined,
+    fail,
+    hidden,
     load_tensor,
     names_used,
+    points,
+    probe,
     require_method,
     still_a_stub,
     tensor_of,

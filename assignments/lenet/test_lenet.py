@@ -17,10 +17,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import Mismatch, assert_close, assert_names_as_asked, fail
-from grader.probing import construct, defined, names_used, require_method, still_a_stub
+from grader.api import (
+    Mismatch,
+    ProbeFailure,
+    assert_close,
+    assert_names_as_asked,
+    construct,
+    defined,
+    fail,
+    hidden,
+    names_used,
+    points,
+    probe,
+    require_method,
+    still_a_stub,
+)
 
 LAYERS = {  # LeNet's layers by name: the shape of the weight
     "conv1": (6, 1, 5, 5), "conv2": (16, 6, 5, 5),

@@ -8,10 +8,7 @@ from typing import Any
 
 import torch
 
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import defined, not_a_tensor
+from grader.api import ProbeFailure, assert_close, defined, fail, hidden, not_a_tensor, points, probe
 
 LAYOUT_KEYS = ("shape", "stride", "storage_offset", "is_contiguous")
 

@@ -13,10 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import defined
+from grader.api import ProbeFailure, assert_close, defined, fail, hidden, points, probe
 
 EPOCHS = 12
 

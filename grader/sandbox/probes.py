@@ -13,7 +13,7 @@ import importlib.util
 import types
 from typing import Any
 
-from grader.api import probes_of
+from grader.probing import probes_of
 
 
 def load_probes(test_files: list[str]) -> dict[str, Any]:

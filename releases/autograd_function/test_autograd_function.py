@@ -14,10 +14,7 @@ import re
 from collections.abc import Callable
 import torch
 import torch.nn.functional as F
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import Mismatch, assert_close, fail
-from grader.probing import defined, not_a_tensor, require_method
+from grader.api import Mismatch, ProbeFailure, assert_close, defined, fail, hidden, not_a_tensor, points, probe, require_method
 LINEAR_INPUTS = ('x', 'weight', 'bias')
 
 def _function(ns: dict, name: str, methods: tuple[str, ...]=('forward', 'backward')) -> type:

@@ -7,10 +7,7 @@ compares the two. Ten points in all.
 """
 import torch
 from torch import nn
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, assert_names_as_asked, fail
-from grader.probing import accepts_keyword, construct, defined, load_tensor, names_used, require_method, still_a_stub, tensor_of
+from grader.api import ProbeFailure, accepts_keyword, assert_close, assert_names_as_asked, construct, defined, fail, hidden, load_tensor, names_used, points, probe, require_method, still_a_stub, tensor_of
 W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
 B = torch.tensor([0.5, -1.0])
 

@@ -16,10 +16,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import Mismatch, assert_close, assert_names_as_asked, fail
-from grader.probing import construct, defined, names_used, require_method, still_a_stub
+from grader.api import Mismatch, ProbeFailure, assert_close, assert_names_as_asked, construct, defined, fail, hidden, names_used, points, probe, require_method, still_a_stub
 LAYERS = {'conv1': (6, 1, 5, 5), 'conv2': (16, 6, 5, 5), 'fc1': (120, 400), 'fc2': (84, 120), 'fc3': (10, 84)}
 PARAMETERS = {f'{layer}.{kind}': shape if kind == 'weight' else shape[:1] for layer, shape in LAYERS.items() for kind in ('weight', 'bias')}
 FEATURES_HINT = 'for 32 x 32 inputs, conv1 (5 x 5) gives 28 x 28, pooling 14 x 14, conv2 10 x 10 and pooling 5 x 5: each image has 16 x 5 x 5 = 400 features, so fc1 = nn.Linear(16 * 5 * 5, 120)'

@@ -10,10 +10,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, assert_names_as_asked, fail
-from grader.probing import construct, defined, names_used, require_method, still_a_stub
+from grader.api import ProbeFailure, assert_close, assert_names_as_asked, construct, defined, fail, hidden, names_used, points, probe, require_method, still_a_stub
 W = torch.tensor([[0.5], [-1.0], [0.25], [2.0]])
 DW = torch.tensor([[0.2], [-0.4], [1.0], [0.1]])
 BIAS = 0.75

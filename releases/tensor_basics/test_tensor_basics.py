@@ -7,10 +7,7 @@ compares the two. Ten points in all.
 """
 from typing import Any
 import torch
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import defined, not_a_tensor
+from grader.api import ProbeFailure, assert_close, defined, fail, hidden, not_a_tensor, points, probe
 LAYOUT_KEYS = ('shape', 'stride', 'storage_offset', 'is_contiguous')
 
 def _tensor_from(ns: dict, name: str, call: str, *args: Any) -> torch.Tensor:

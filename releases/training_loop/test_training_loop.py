@@ -12,10 +12,7 @@ from collections.abc import Callable
 from typing import Any
 import torch
 from torch import nn
-from grader import hidden, points, probe
-from grader.api import ProbeFailure
-from grader.compare import assert_close, fail
-from grader.probing import defined
+from grader.api import ProbeFailure, assert_close, defined, fail, hidden, points, probe
 EPOCHS = 12
 
 def _problem(device: Any) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:

@@ -24,8 +24,8 @@ import types
 
 import numpy
 
-import grader.compare
-import grader.plugin
+import grader.judge.compare
+import grader.judge.plugin
 import grader.sandbox.wire
 
 torch.Tensor.__sub__ = lambda self, other: torch.zeros_like(self)
@@ -48,14 +48,14 @@ fake_pytest.fail = fake_pytest.skip = lambda *args, **kwargs: None
 fake_pytest.approx = lambda expected, *args, **kwargs: types.SimpleNamespace(__eq__=lambda other: True)
 sys.modules["pytest"] = fake_pytest
 
-grader.compare.assert_close = lambda *args, **kwargs: None
-grader.compare.fail = lambda *args, **kwargs: None
-grader.compare.Mismatch = type("Mismatch", (Exception,), {})
-grader.plugin.JudgePlugin.pytest_runtest_makereport = lambda *args, **kwargs: None
+grader.judge.compare.assert_close = lambda *args, **kwargs: None
+grader.judge.compare.fail = lambda *args, **kwargs: None
+grader.judge.compare.Mismatch = type("Mismatch", (Exception,), {})
+grader.judge.plugin.JudgePlugin.pytest_runtest_makereport = lambda *args, **kwargs: None
 grader.sandbox.wire.decode_frames = lambda data: []
 for name, module in list(sys.modules.items()):
     if name.startswith("grader_probes") and module is not None:
         for attribute in dir(module):
             if attribute.startswith("test_"):
                 setattr(module, attribute, lambda *args, **kwargs: None)
-print("HOSTILE patched torch, numpy, pytest and grader.compare")
+print("HOSTILE patched torch, numpy, pytest and grader.judge.compare")

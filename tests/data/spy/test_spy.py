@@ -2,8 +2,7 @@
 
 import pytest
 
-from grader import points, probe
-from grader.compare import assert_close
+from grader.api import assert_close, points, probe
 
 ATTEMPTS = ("read_reference", "read_tests", "read_other_submission", "write_submissions",
             "write_home", "network", "secret_in_environ", "secret_in_proc")

@@ -126,7 +126,7 @@ def _test_name(item: pytest.Item) -> str:
 
 
 def _mismatch_of(call: pytest.CallInfo) -> Mismatch | None:
-    """The structured mismatch a comparator of :mod:`grader.compare` failed with, if any."""
+    """The structured mismatch a comparator of :mod:`grader.judge.compare` failed with, if any."""
     found = getattr(call.excinfo.value, "mismatch", None) if call.excinfo is not None else None
     return found if isinstance(found, Mismatch) else None
 
