@@ -137,7 +137,7 @@ def _late_row(student: str, rows: list[TestOutcome], policy: LatePolicy | None,
 
 def adjust_batch(batch: Any, overrides: list[Override], late: LatePolicy | None,
                  times: dict[str, datetime]) -> tuple[Any, list[Adjustment]]:
-    """:func:`adjust` applied to a :class:`grader.grading.BatchResult` (a new one is returned)."""
+    """:func:`adjust` applied to a :class:`grader.grading.batch.BatchResult` (a new one is returned)."""
     students = [run.submission.student for run in batch.runs]
     outcomes, records = adjust(batch.outcomes, students, overrides, late, times)
     return dataclasses.replace(batch, outcomes=outcomes), records

@@ -255,7 +255,8 @@ def write(authored: Authored, folder: Path, notebook_name: str) -> dict[str, Pat
 
 def verify(authored: Authored, notebook_name: str, options: Any) -> dict[str, tuple[float, float]]:
     """Grade the reference and the starter in a temporary copy: full marks and zero, or an error."""
-    from grader import grading, report
+    from grader import report
+    from grader.grading import batch as grading
     from grader.intake.assignment import load_assignment
     from grader.intake.submissions import Submission
 

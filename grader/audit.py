@@ -105,7 +105,8 @@ class AuditResult:
 
 def audit(assignment_name: str, options: Any, max_mutants: int = DEFAULT_MAX_MUTANTS) -> AuditResult:
     """Grade the reference and its mutants in one batch; fail unless the reference gets full marks."""
-    from grader import grading, report
+    from grader import report
+    from grader.grading import batch as grading
     from grader.intake.assignment import find_assignment
     from grader.intake.submissions import Submission
     from grader.mutants import generate

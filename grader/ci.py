@@ -110,7 +110,8 @@ def run_ci(args: argparse.Namespace) -> int:
 def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under: float | None,
        options) -> int:
     """Grade ``file``, write the results in ``fmt``; the exit status (see the module's docstring)."""
-    from grader import ci_formats, grading
+    from grader import ci_formats
+    from grader.grading import batch as grading
     from grader.intake import submissions
     from grader.intake.assignment import find_assignment
 

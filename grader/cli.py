@@ -132,8 +132,8 @@ def _positive_float(text: str) -> float:
 
 
 def grade_options(args: argparse.Namespace, jobs: int, public_only: bool):
-    """The options of ``add_run_options``, as :class:`grader.grading.GradeOptions`."""
-    from grader.grading import GradeOptions
+    """The options of ``add_run_options``, as :class:`grader.grading.batch.GradeOptions`."""
+    from grader.grading.batch import GradeOptions
     from grader.intake.assignment import parse_size
 
     return GradeOptions(

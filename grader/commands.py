@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.errors import GraderError
-from grader.grading import BatchResult, GradeOptions
+from grader.grading.batch import BatchResult, GradeOptions
 from grader.intake.assignment import find_assignment
 from grader.report.escaping import terminal
 
@@ -25,8 +25,9 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     Overrides and the late policy are applied before any report file is written."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from grader import grading, lms_archive, report
+    from grader import lms_archive, report
     from grader import roster as class_roster
+    from grader.grading import batch as grading
 
     assignment = find_assignment(assignment_name)
     grading.check_environment(assignment)  # before anything is read or written
@@ -102,7 +103,8 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
 
     if find_release(assignment_name) is not None or sandbox_unavailable():  # a student's release
         return selfcheck.check_command(assignment_name, file, options)
-    from grader import grading, report
+    from grader import report
+    from grader.grading import batch as grading
     from grader.intake import submissions
 
     assignment = find_assignment(assignment_name)

@@ -14,7 +14,7 @@ from typing import Any
 
 def check_plainly(release, submission, frames: Path, timeout: float, device: str):
     """Where the sandbox cannot run: the file and the probes in a plain process, time-limited."""
-    from grader.runs import Run, run_from_response
+    from grader.grading.runs import Run, run_from_response
     from grader.sandbox.protocol import SandboxEnded
 
     if submission.problem or submission.path is None:

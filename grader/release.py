@@ -140,7 +140,7 @@ def _plain_name(name: str) -> str:
 
 def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Release:
     """Write ``assignment_name``'s release into ``out`` (replacing an earlier release there)."""
-    from grader.grading import check_environment
+    from grader.grading.batch import check_environment
     from grader.intake.assignment import find_assignment
 
     assignment = find_assignment(assignment_name)
@@ -216,7 +216,7 @@ def _grader_version() -> str:
 
 
 def _student_timeout(configured: float | None, reference_seconds: float) -> float:
-    from grader.grading import TIMEOUT_FACTOR, TIMEOUT_FLOOR
+    from grader.grading.batch import TIMEOUT_FACTOR, TIMEOUT_FLOOR
 
     return configured or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
 
@@ -224,7 +224,7 @@ def _student_timeout(configured: float | None, reference_seconds: float) -> floa
 def _reference_observations(assignment, public_files: tuple[Path, ...],
                             device: str) -> tuple[dict[str, Any], float]:
     """The reference's observations of the public probes only (its probes run in a sandbox)."""
-    from grader.grading import GradeOptions, reference_observations
+    from grader.grading.batch import GradeOptions, reference_observations
     from grader.sandbox.pool import SandboxPool
 
     public = dataclasses.replace(assignment, test_files=public_files)

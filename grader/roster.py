@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from grader.errors import GraderError
 
 if TYPE_CHECKING:
-    from grader.grading import BatchResult
+    from grader.grading.batch import BatchResult
     from grader.intake.submissions import Submission
 
 REQUIRED = ("student", "lms_id", "name")

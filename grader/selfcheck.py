@@ -211,9 +211,9 @@ def serve() -> None:
 
 def judge_frames(release, frames: Path, run=None):
     """The public tests' outcomes for the observations in ``frames``."""
+    from grader.grading.runs import ObservationSource, Run
     from grader.intake.submissions import Submission
     from grader.judge.plugin import judge
-    from grader.runs import ObservationSource, Run
 
     run = run or Run(Submission("notebook", frames), result_path=frames)
     source = ObservationSource(release.reference, {run.submission.student: run})
@@ -252,7 +252,7 @@ def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
 
 
 def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, memory: int, options):
-    from grader.runs import run_submission
+    from grader.grading.runs import run_submission
     from grader.sandbox.pool import SandboxPool
 
     pool = SandboxPool(release.test_files, 1, work, options.namespaces)
@@ -265,7 +265,7 @@ def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, me
 
 def visible_files(release, submission) -> tuple[str, ...]:
     """What the sandbox shows in its working folder, as when graded: the release's ``data/``
-    folder and a folder submission's other files (as :func:`grader.grading.visible_files`)."""
+    folder and a folder submission's other files (as :func:`grader.grading.batch.visible_files`)."""
     from grader.release import DATA_DIR
     from grader.sandbox.policy import shown_files
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grader import grading, report
+from grader import report
+from grader.grading import batch as grading
 from grader.intake import submissions
 from grader.intake.assignment import find_assignment
 

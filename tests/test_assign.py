@@ -9,10 +9,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader import grading, report
+from grader import report
 from grader.assign import author, write
 from grader.cli import main
 from grader.errors import GraderError
+from grader.grading import batch as grading
 from grader.intake.assignment import load_assignment
 from grader.intake.submissions import Submission
 

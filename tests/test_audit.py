@@ -11,7 +11,7 @@ import pytest
 from grader.audit import MUTANT_COLUMNS, audit, print_audit
 from grader.cli import main
 from grader.errors import GraderError
-from grader.grading import GradeOptions
+from grader.grading.batch import GradeOptions
 from grader.intake.assignment import find_assignment
 from grader.mutants import KINDS, generate
 

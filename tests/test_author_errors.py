@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader import grading
 from grader.cli import main
 from grader.errors import GraderError
+from grader.grading import batch as grading
 from grader.intake import submissions
 from grader.intake.assignment import load_assignment
 

@@ -10,7 +10,7 @@ from test_html_report import OPTIONS
 
 from conftest import EXAMPLES
 from grader import report, roster
-from grader.grading import Run
+from grader.grading.batch import Run
 from grader.intake import submissions
 from grader.report.html import write_extras
 

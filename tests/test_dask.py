@@ -9,7 +9,8 @@ import signal
 import pytest
 
 from conftest import EXAMPLES, grade_folder
-from grader import grading, report
+from grader import report
+from grader.grading import batch as grading
 from grader.intake import submissions
 from grader.intake.assignment import find_assignment
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLES
-from grader import grading, report
+from grader import report
+from grader.grading import batch as grading
 from grader.model import CellError
 from grader.report.html import write_extras
 from grader.sandbox.selftest import PROTECTIONS

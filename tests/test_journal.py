@@ -9,12 +9,12 @@ import time
 import pandas as pd
 import pytest
 
-import grader
+import grader.version
 from conftest import EXAMPLES
-from grader import grading
+from grader.grading import batch as grading
+from grader.grading.journal import Journal, valid_entry
 from grader.intake import submissions
 from grader.intake.assignment import find_assignment
-from grader.journal import Journal, valid_entry
 
 N = 24
 
@@ -127,8 +127,8 @@ def test_a_new_grader_version_grades_again(tmp_path, monkeypatch):
     options = grading.GradeOptions(jobs=1, timeout=20)
     first = grading.grade(assignment, found, options, out_dir=tmp_path / "out")
     again = grading.grade(assignment, found, options, out_dir=tmp_path / "out")
-    monkeypatch.setattr(grader, "__version__", grader.__version__ + ".post1")
+    monkeypatch.setattr(grader.version, "__version__", grader.version.__version__ + ".post1")
     upgraded = grading.grade(assignment, found, options, out_dir=tmp_path / "out")
     assert (first.reused, again.reused, upgraded.reused) == (frozenset(), {"alice"}, frozenset())
     assert [e["key"]["grader"] for e in journal_lines(tmp_path / "out")] == [
-        grader.__version__.removesuffix(".post1")] * 1 + [grader.__version__]
+        grader.version.__version__.removesuffix(".post1")] * 1 + [grader.version.__version__]

@@ -1,8 +1,8 @@
 """The result model (grader.model): a cell error is read from what a sandbox sent, field by field,
 and written as one line the same way in every report."""
 
+from grader.grading.runs import _more, load_of
 from grader.model import CellError
-from grader.runs import _more, load_of
 
 
 def test_a_cell_error_keeps_only_fields_of_the_right_type():
@@ -46,7 +46,7 @@ def test_one_line_of_a_failure_has_no_dangling_colon():
 
 
 def test_a_probe_stopped_at_the_time_limit_says_where_once():
-    from grader.runs import probe_error_text
+    from grader.grading.runs import probe_error_text
 
     text = probe_error_text({"type": "SoftTimeout", "message": "ran too long and was stopped",
                              "where": "endless.py", "line": 17, "text": "while True:"})

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader import grading, report, selfcheck
+from grader import report, selfcheck
 from grader.errors import GraderError
+from grader.grading import batch as grading
 from grader.intake import submissions
 from grader.intake.assignment import load_assignment
 from grader.release import load_release

@@ -27,7 +27,7 @@ from grader.report.html import CONTENT_SECURITY_POLICY, render
 if TYPE_CHECKING:
     import pandas as pd
 
-    from grader.grading import BatchResult, Run
+    from grader.grading.batch import BatchResult, Run
     from grader.model import CellError
     from grader.report.notebook_page import NotebookRenderer
 

@@ -26,7 +26,7 @@ from grader.report.escaping import html as html_text
 if TYPE_CHECKING:
     import pandas as pd
 
-    from grader.grading import BatchResult
+    from grader.grading.batch import BatchResult
 
 STATUS_WORDS = {"graded": "✓ graded", "error": "✗ error", "timeout": "⏱ timeout", "killed": "✗ killed",
                 "missing": "– missing"}  # a sign and a word: status is never told by colour alone

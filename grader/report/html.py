@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from grader.grading import BatchResult
+    from grader.grading.batch import BatchResult
 
 from grader.report.files import atomic_write
 

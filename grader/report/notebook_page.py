@@ -24,7 +24,7 @@ from grader.report.escaping import bound, student_html
 from grader.report.html import CONTENT_SECURITY_POLICY
 
 if TYPE_CHECKING:
-    from grader.grading import Run
+    from grader.grading.batch import Run
     from grader.report.feedback import Feedback
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from grader.grading import BatchResult
+from grader.grading.batch import BatchResult
 from grader.model import TestOutcome, diagnosis, failing_cells, gist
 from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write

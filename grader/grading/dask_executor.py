@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.grading.runs import Run, run_from_response
 from grader.intake.assignment import Assignment, find_assignment
 from grader.intake.notebook import MAX_SOURCE_BYTES
 from grader.intake.submissions import Submission, folder_files, read_source
-from grader.runs import Run, run_from_response
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 
 MAX_FOLDER_BYTES = 64 * 1024 * 1024  # of a folder submission's files sent to a worker
@@ -110,7 +110,7 @@ def sandbox_task(assignment_name: str, file_name: str, kind: str, source: bytes,
                  memory: int, device: str, helpers: dict[str, bytes] | None = None) -> tuple[dict, bytes]:
     """On a worker: run one submission in a sandbox; return how it ended and its observations.
     ``helpers``: a folder submission's other files, shown beside the entry as they are locally."""
-    from grader.grading import visible_files
+    from grader.grading.batch import visible_files
 
     assignment = find_assignment(assignment_name)
     folder = Path(tempfile.mkdtemp(prefix="grader-task-"))

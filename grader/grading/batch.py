@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.grading.journal import Journal, outcomes_of
+from grader.grading.runs import ObservationSource, Run, frames_of, load_of, probe_error_text, run_submission
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
-from grader.journal import Journal, outcomes_of
 from grader.judge.plugin import TestOutcome, judge
-from grader.runs import ObservationSource, Run, frames_of, load_of, probe_error_text, run_submission
 from grader.sandbox.pool import SandboxPool
 
 TIMEOUT_FLOOR = 10.0  # seconds: the least any submission gets
@@ -126,7 +126,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                 timeout = assignment.limits.timeout
             memory = options.memory or assignment.limits.memory
             if options.executor == "dask":
-                from grader import dask_executor
+                from grader.grading import dask_executor
 
                 runs = dask_executor.sandbox_runs(options.scheduler, assignment, submissions, work,
                                                   timeout, memory, options.device)
