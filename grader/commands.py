@@ -25,8 +25,9 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     Overrides and the late policy are applied before any report file is written."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from grader import lms_archive, report
-    from grader import roster as class_roster
+    from grader import report
+    from grader.course import lms_archive
+    from grader.course import roster as class_roster
     from grader.grading import batch as grading
 
     assignment = find_assignment(assignment_name)
@@ -38,7 +39,7 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
             console.print(f"[yellow]warning: not in the roster (graded anyway): "
                           f"{terminal(', '.join(unlisted))}[/]")
     _check_writable(out_dir)
-    from grader import adjust
+    from grader.course import adjust
 
     adjust.check_inputs(assignment, out_dir, overrides)  # a bad row fails now, not after grading
     unknown = sorted(options.only - {s.student for s in found})
@@ -61,7 +62,7 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     _print_summary(batch, paths)
     _print_adjustments(adjusted)
     if similarity:
-        from grader import similarity as similar
+        from grader.course import similarity as similar
 
         console.print(terminal(similar.summary(similar.write_similarity(out_dir, assignment.starter))))
     return _report_assignment_errors(batch)

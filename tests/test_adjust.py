@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLES
-from grader.adjust import adjust, awarded
+from grader.course.adjust import adjust, awarded
+from grader.course.late import LatePolicy, policy_of
+from grader.course.overrides import read_overrides
 from grader.errors import GraderError
 from grader.judge.plugin import TestOutcome as Outcome
-from grader.late import LatePolicy, policy_of
-from grader.overrides import read_overrides
 
 ZONE = timezone(timedelta(hours=1))
 DEADLINE = datetime(2025, 3, 14, 23, 59, tzinfo=ZONE)

@@ -9,7 +9,8 @@ import pytest
 from test_html_report import OPTIONS
 
 from conftest import EXAMPLES
-from grader import report, roster
+from grader import report
+from grader.course import roster
 from grader.grading.batch import Run
 from grader.intake import submissions
 from grader.report.html import write_extras

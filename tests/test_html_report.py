@@ -229,9 +229,9 @@ def test_rates_count_only_students_who_handed_something_in(grade, tmp_path):
 def test_adjustments_are_listed_with_their_reasons_and_left_out_of_the_item_analysis(grade, tmp_path):
     from datetime import UTC, datetime, timedelta
 
-    from grader.adjust import adjust_batch
-    from grader.late import policy_of
-    from grader.overrides import read_overrides
+    from grader.course.adjust import adjust_batch
+    from grader.course.late import policy_of
+    from grader.course.overrides import read_overrides
 
     graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
     failed = graded.results[(graded.results.student == "rupert") & (graded.results.status == "failed")]
@@ -267,8 +267,8 @@ def test_adjustments_are_listed_with_their_reasons_and_left_out_of_the_item_anal
 
 
 def test_report_shows_similar_pairs_escaped_and_linked(grade, tmp_path):
+    from grader.course.similarity import write_similarity
     from grader.report.html import refresh_similarity
-    from grader.similarity import write_similarity
 
     graded = grade("custom_layer", EXAMPLES / "custom_layer", **OPTIONS)
     batch = hostile_batch(graded.batch, tmp_path)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLES
-from grader import lms_archive
+from grader.course import lms_archive
 from grader.errors import GraderError
 
 ALICE = (EXAMPLES / "custom_layer" / "alice.py").read_bytes()  # 10 points
@@ -139,7 +139,7 @@ def test_grade_a_canvas_zip_with_the_roster(archive, roster, tmp_path):
 
 
 def test_the_private_copy_is_removed_when_the_grader_exits(archive):
-    script = ("import sys; from pathlib import Path; from grader import lms_archive; "
+    script = ("import sys; from pathlib import Path; from grader.course import lms_archive; "
               "print(lms_archive.discover(Path(sys.argv[1]))[0].path.parent.parent)")
     result = subprocess.run([sys.executable, "-c", script, str(archive)], capture_output=True,
                             text=True, timeout=120, check=True)

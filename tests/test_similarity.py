@@ -7,7 +7,7 @@ import json
 import nbformat
 import pandas as pd
 
-from grader.similarity import ranked_rows, write_similarity
+from grader.course.similarity import ranked_rows, write_similarity
 
 STARTER = "import torch\nfrom torch import nn\n\nclass MyLinear(nn.Module):\n    pass  # TODO\n"
 OWN = {

@@ -78,7 +78,7 @@ class CanvasExport:
 def export_canvas(out_dir: Path, output: Path, roster_path: Path, title: str | None = None,
                   missing: str = "zero") -> CanvasExport:
     """Write ``output`` (Canvas's import format) and ``output.status.csv``; return what was written."""
-    from grader.roster import MISSING, MISSING_MESSAGE, read_roster
+    from grader.course.roster import MISSING, MISSING_MESSAGE, read_roster
 
     scores = _read_scores(out_dir)
     roster = read_roster(roster_path)

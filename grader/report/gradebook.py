@@ -74,8 +74,8 @@ def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | 
 
 def adjustment_rows(results: pd.DataFrame) -> pd.Series:
     """Which rows of ``results`` an adjustment added (a late penalty, a change of the total): tests
-    named ``late`` or ``total`` worth 0 points (see :mod:`grader.adjust`), not tests of the code."""
-    from grader.overrides import LATE, TOTAL
+    named ``late`` or ``total`` worth 0 points (see :mod:`grader.course.adjust`), not tests of the code."""
+    from grader.course.overrides import LATE, TOTAL
 
     return results.test.isin([LATE, TOTAL]) & (results.max_score == 0)
 
@@ -111,7 +111,7 @@ def adjustments(batch: BatchResult) -> list[dict[str, str]]:
 def similar_pairs(out_dir: Path | None, limit: int = 50) -> list[dict[str, Any]]:
     """The highest-ranked pairs of ``out_dir/similarity.csv`` (none when it does not exist), with
     each student id escaped and a link to the pair's side-by-side page when the grader wrote one."""
-    from grader.similarity import ranked_rows
+    from grader.course.similarity import ranked_rows
 
     if out_dir is None:
         return []
@@ -136,7 +136,7 @@ def similar_pairs(out_dir: Path | None, limit: int = 50) -> list[dict[str, Any]]
     return rows
 
 
-PAIR_PAGE = re.compile(r"similarity/pair-[0-9]{1,6}\.html")  # what grader.similarity writes, and only that
+PAIR_PAGE = re.compile(r"similarity/pair-[0-9]{1,6}\.html")  # what course.similarity writes, only that
 
 
 def _number(value: Any) -> float:

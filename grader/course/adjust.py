@@ -24,10 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from grader.course.late import LatePolicy
+from grader.course.overrides import LATE, TOTAL, Override
 from grader.errors import GraderError
 from grader.judge.plugin import TestOutcome
-from grader.late import LatePolicy
-from grader.overrides import LATE, TOTAL, Override
 
 
 @dataclass
@@ -145,8 +145,8 @@ def adjust_batch(batch: Any, overrides: list[Override], late: LatePolicy | None,
 
 def check_inputs(assignment: Any, out_dir: Path, overrides_path: Path | None) -> None:
     """Read the overrides file and the late policy before grading: their mistakes fail at once."""
-    from grader.late import policy_for
-    from grader.overrides import DEFAULT_NAME, read_overrides
+    from grader.course.late import policy_for
+    from grader.course.overrides import DEFAULT_NAME, read_overrides
 
     if overrides_path is None and (out_dir / DEFAULT_NAME).is_file():
         overrides_path = out_dir / DEFAULT_NAME
@@ -161,8 +161,8 @@ def finalize(batch: Any, out_dir: Path, overrides_path: Path | None = None,
     overrides of ``overrides_path`` (else ``OUT_DIR/overrides.csv`` when it exists) and the
     assignment's late policy, with each student's time from the LMS archive, else the roster's
     ``submitted_at`` column, else (only with ``late_from_mtime``) the file's modification time."""
-    from grader.late import policy_for, roster_times, submission_time
-    from grader.overrides import DEFAULT_NAME, read_overrides
+    from grader.course.late import policy_for, roster_times, submission_time
+    from grader.course.overrides import DEFAULT_NAME, read_overrides
 
     if overrides_path is None and (out_dir / DEFAULT_NAME).is_file():
         overrides_path = out_dir / DEFAULT_NAME
@@ -187,7 +187,7 @@ def finalize(batch: Any, out_dir: Path, overrides_path: Path | None = None,
 def header_fields(records: list[Adjustment], overrides_path: Path | None,
                   late: LatePolicy | None, missing_times: list[str]) -> dict[str, Any]:
     """What ``run.json`` records about the adjustments."""
-    from grader.overrides import fingerprint
+    from grader.course.overrides import fingerprint
 
     fields: dict[str, Any] = {"adjustments": [dataclasses.asdict(r) for r in records]}
     if overrides_path is not None:

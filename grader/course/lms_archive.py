@@ -128,7 +128,7 @@ def _submissions(uploads: list[Upload], others: list[Path], roster: Path | None)
 def _student_ids(by_user: dict[str, list[Upload]], roster: Path | None) -> dict[str, str]:
     """Canvas user id -> the student's id: the roster's, else Canvas's NAME (``NAME_USERID`` when
     several users share a NAME or it is a roster id of someone else)."""
-    from grader.roster import read_roster
+    from grader.course.roster import read_roster
 
     listed = {s.lms_id: s.student for s in read_roster(roster)} if roster is not None else {}
     names: dict[str, int] = defaultdict(int)
