@@ -168,7 +168,7 @@ def write(result: SubmissionResult, fmt: str, target: Path | None) -> None:
 
 def not_graded(assignment, file: str, reason: str, settings: dict | None = None) -> SubmissionResult:
     """The result of a submission that could not be run: every test, 0 points, and why."""
-    from grader.release import split_public
+    from grader.authoring.release import split_public
 
     reason = _clean(reason)
     tests = []

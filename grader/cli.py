@@ -98,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 # ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
 # import torch, pandas and the rest inside the command, not at the top.
 MORE_VERBS: tuple[str, ...] = ("grader.ci", "grader.gradescope_bundle", "grader.report.canvas",
-                               "grader.assign", "grader.audit", "grader.doctor", "grader.course.similarity",
-                               "grader.release")
+                               "grader.authoring.assign", "grader.authoring.audit", "grader.doctor",
+                               "grader.course.similarity", "grader.authoring.release")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

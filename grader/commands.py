@@ -99,8 +99,8 @@ REPORT_IMPORTS = ("pyarrow.parquet", "matplotlib.figure", "matplotlib.backends.b
 def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     """Run the public tests on one file; exit status 0 only when all of them passed."""
     from grader import selfcheck
+    from grader.authoring.release import find_release
     from grader.platforms import sandbox_unavailable
-    from grader.release import find_release
 
     if find_release(assignment_name) is not None or sandbox_unavailable():  # a student's release
         return selfcheck.check_command(assignment_name, file, options)
@@ -153,8 +153,8 @@ def list_assignments() -> int:
 def bundled_listing() -> list[dict[str, str]]:
     """One row per bundled assignment (``what``: ``assignment``), and per bundled release that has
     no assignment of its name (``release``: what an installed grader carries), sorted by name."""
+    from grader.authoring.release import bundled_releases, is_release, load_release
     from grader.intake.assignment import list_assignments as bundled
-    from grader.release import bundled_releases, is_release, load_release
 
     rows = {a.name: {"name": a.name, "title": a.title, "what": "assignment",
                      "starter": str(a.starter) if a.starter else ""} for a in bundled()}

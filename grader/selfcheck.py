@@ -8,7 +8,7 @@ the probes and a judging, not a Python start. ``grader check RELEASE FILE`` runs
 and the probes in the sandbox (Linux) or in a plain time-limited process (macOS, Windows: see
 :mod:`grader.platforms`), then judges here.
 
-What counts is a *release* (:mod:`grader.release`): a folder, or a bundled one by name. Given an
+What counts is a *release* (:mod:`grader.authoring.release`): a folder, or a bundled one by name. Given an
 assignment folder (an instructor's checkout), the release is made once and cached. The score shown
 counts the public tests only: hidden tests count when the work is graded.
 """
@@ -37,14 +37,14 @@ JUDGE_TIMEOUT = 300.0  # seconds for one judging in the warm judge
 def resolve(name_or_path: str):
     """The release to check against: a release folder, a bundled release, or one made (once, and
     cached) from an assignment folder or a checkout's assignment."""
-    from grader.release import find_release
+    from grader.authoring.release import find_release
 
     found = find_release(name_or_path)
     if found is not None:
         return found
+    from grader.authoring.release import is_release, load_release, make_release
     from grader.intake.assignment import find_assignment
     from grader.platforms import sandbox_unavailable
-    from grader.release import is_release, load_release, make_release
 
     assignment = find_assignment(name_or_path)
     cached = _cache_dir() / f"{assignment.name}-{assignment.fingerprint}"
@@ -188,7 +188,7 @@ def serve() -> None:
     """The warm judge's loop: one JSON request a line on stdin, one JSON answer a line."""
     protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # what the tests print cannot reach the protocol
-    from grader.release import load_release
+    from grader.authoring.release import load_release
 
     releases: dict[str, Any] = {}
     for line in sys.stdin:
@@ -266,7 +266,7 @@ def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, me
 def visible_files(release, submission) -> tuple[str, ...]:
     """What the sandbox shows in its working folder, as when graded: the release's ``data/``
     folder and a folder submission's other files (as :func:`grader.grading.batch.visible_files`)."""
-    from grader.release import DATA_DIR
+    from grader.authoring.release import DATA_DIR
     from grader.sandbox.policy import shown_files
 
     return shown_files(release.root / DATA_DIR, submission.folder)

@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import report
-from grader.assign import author, write
+from grader.authoring.assign import author, write
 from grader.cli import main
 from grader.errors import GraderError
 from grader.grading import batch as grading

@@ -8,12 +8,12 @@ import textwrap
 import pandas as pd
 import pytest
 
-from grader.audit import MUTANT_COLUMNS, audit, print_audit
+from grader.authoring.audit import MUTANT_COLUMNS, audit, print_audit
+from grader.authoring.mutants import KINDS, generate
 from grader.cli import main
 from grader.errors import GraderError
 from grader.grading.batch import GradeOptions
 from grader.intake.assignment import find_assignment
-from grader.mutants import KINDS, generate
 
 OPTIONS = {"timeout": 6, "memory": 512 * 1024**2}
 ONLY_REGISTRATION = textwrap.dedent('''
@@ -156,8 +156,8 @@ def _solution(path):
 
 
 def test_assigned_reference_mutants_stay_in_the_solution_regions_and_name_notebook_cells(tmp_path):
-    from grader.assign import author
-    from grader.audit import solution_map
+    from grader.authoring.assign import author
+    from grader.authoring.audit import solution_map
 
     authored = author(_solution(tmp_path / "solution.ipynb"), "weak_notebook")
     where = solution_map(authored.reference)
@@ -179,7 +179,7 @@ def test_assigned_reference_mutants_stay_in_the_solution_regions_and_name_notebo
 
 
 def test_audit_of_an_assigned_notebook_names_cells_and_lines(tmp_path, capsys):
-    from grader.assign import author, write
+    from grader.authoring.assign import author, write
 
     authored = author(_solution(tmp_path / "solution.ipynb"), "weak_notebook")
     folder = tmp_path / "assignments" / "weak_notebook"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
+from grader.authoring.release import split_public
 from grader.intake.assignment import find_assignment
-from grader.release import split_public
 
 GRADER = [sys.executable, "-m", "grader"]
 CLASS = EXAMPLES / "custom_layer"
@@ -219,7 +219,7 @@ def bundle(tmp_path_factory):
 
 def test_gradescope_bundle_members(bundle):
     names = bundle.namelist()
-    (wheel,) = [n for n in names if n.startswith("grader-") and n.endswith(".whl")]
+    (wheel,) = [n for n in names if n.startswith("torchgrader-") and n.endswith(".whl")]
     assert {"setup.sh", "run_autograder", wheel, "reference/custom_layer.py", "assignments/custom_layer/"
             "assignment.toml", "assignments/custom_layer/test_custom_layer.py"} <= set(names)
     assert all(n.startswith(("assignments/custom_layer/", "reference/")) for n in names

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from conftest import EXAMPLES, ROOT
+from grader.authoring.release import load_release, split_public
 from grader.intake.assignment import find_assignment
-from grader.release import load_release, split_public
 
 GRADER = [sys.executable, "-m", "grader"]
 RELEASES = ROOT / "releases"
@@ -143,7 +143,7 @@ def test_release_refuses_to_overwrite_a_folder_that_is_not_a_release(tmp_path):
 
 def test_grade_from_an_installed_release_says_how_to_grade(monkeypatch, tmp_path):
     """An installed grader carries releases only: asking it to grade says where grading happens."""
-    import grader.release as release_module
+    import grader.authoring.release as release_module
     from grader.errors import GraderError
 
     bundled = tmp_path / "releases"

@@ -134,7 +134,7 @@ def find_assignment(name_or_path: str) -> Assignment:
     bundled = bundled_root() / "assignments" / name_or_path
     if (bundled / "assignment.toml").is_file():
         return load_assignment(bundled)
-    from grader.release import bundled_releases
+    from grader.authoring.release import bundled_releases
 
     if (bundled_releases() / name_or_path / "release.json").is_file():
         raise GraderError(f"{name_or_path} is installed as a student release only (public tests, no "

@@ -1,7 +1,7 @@
 """``grader audit ASSIGNMENT``: would the assignment's tests catch a student's mistakes?
 
 The reference must get full marks first. Then each mutant of the reference (the reference with one
-typical mistake, :mod:`grader.mutants`) is graded like a student, all in one batch through the
+typical mistake, :mod:`grader.authoring.mutants`) is graded like a student, all in one batch through the
 sandbox pool. A mutant that loses points is *killed*; one that keeps full marks *survives*: a wrong
 implementation the tests would accept, so a weakness to look at (some survivors change nothing a
 test could ever see, e.g. a ``.detach()`` where no gradient flows; only a person can tell).
@@ -10,7 +10,7 @@ Only the solution is mutated: in a reference made by ``grader assign``, the code
 ``# BEGIN SOLUTION`` and ``# END SOLUTION`` lines (kept there as comments), and each mutant is named
 by the solution notebook's cell and line (``cell 3, line 5``, counting code cells as a notebook's
 errors do); in a plain reference, everything but its top-level demo code (see
-:func:`grader.mutants.generate`), named by the reference's line.
+:func:`grader.authoring.mutants.generate`), named by the reference's line.
 
 Prints the mutation score (killed / mutants), how many mutants each test kills, and the survivors
 with their changed line; ``--csv FILE`` writes one row per mutant.
@@ -51,8 +51,8 @@ class SolutionMap:
 
 
 def solution_map(source: str) -> SolutionMap:
-    """The solution regions and the cell headers of a reference (see :mod:`grader.assign`)."""
-    from grader.assign import BEGIN, CELL_HEADER, END
+    """The solution regions and the cell headers of a reference (see :mod:`grader.authoring.assign`)."""
+    from grader.authoring.assign import BEGIN, CELL_HEADER, END
 
     regions: list[tuple[int, int]] = []
     cells: list[tuple[int, int]] = []
@@ -106,10 +106,10 @@ class AuditResult:
 def audit(assignment_name: str, options: Any, max_mutants: int = DEFAULT_MAX_MUTANTS) -> AuditResult:
     """Grade the reference and its mutants in one batch; fail unless the reference gets full marks."""
     from grader import report
+    from grader.authoring.mutants import generate
     from grader.grading import batch as grading
     from grader.intake.assignment import find_assignment
     from grader.intake.submissions import Submission
-    from grader.mutants import generate
 
     started = time.monotonic()
     assignment = find_assignment(assignment_name)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.assign_files import tests_source, toml_text
+from grader.authoring.assign_files import tests_source, toml_text
 from grader.errors import GraderError
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)#+\s*BEGIN SOLUTION\b(?P<rest>.*)$")

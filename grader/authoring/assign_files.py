@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from grader.assign import Authored
+    from grader.authoring.assign import Authored
 
 TEST_FILE_HEAD = '''"""Tests of {name}, made by `grader assign` from {notebook}: edit its test cells and run
 `grader assign` again rather than editing this file.

@@ -33,8 +33,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from grader.authoring.public_tests import split_public
 from grader.errors import GraderError
-from grader.public_tests import split_public
 
 MANIFEST = "release.json"
 FORMAT = "grader-release/1"
@@ -78,7 +78,7 @@ def is_release(folder: Path) -> bool:
 
 def bundled_releases() -> Path:
     """Where an installed grader keeps the releases of its bundled assignments."""
-    return Path(__file__).resolve().parent / "_bundled" / "releases"
+    return Path(__file__).resolve().parent.parent / "_bundled" / "releases"
 
 
 def find_release(name_or_path: str) -> Release | None:
