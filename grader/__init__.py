@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # what type checkers and editors see of the lazy names below 
     from grader.probing import construct as construct
     from grader.probing import defined as defined
     from grader.probing import require_method as require_method
-    from grader.selfcheck import check as check
+    from grader.selfcheck.runner import check as check
 
 from grader.version import __version__ as __version__
 
@@ -34,7 +34,7 @@ _AUTHORING = {
     "ProbeFailure": "grader.probing",
     "assert_close": "grader.judge.compare", "fail": "grader.judge.compare",
     "construct": "grader.probing", "defined": "grader.probing", "require_method": "grader.probing",
-    "check": "grader.selfcheck", "GraderError": "grader.errors",
+    "check": "grader.selfcheck.runner", "GraderError": "grader.errors",
 }
 __all__ = list(_AUTHORING)
 

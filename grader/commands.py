@@ -98,9 +98,9 @@ REPORT_IMPORTS = ("pyarrow.parquet", "matplotlib.figure", "matplotlib.backends.b
 
 def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     """Run the public tests on one file; exit status 0 only when all of them passed."""
-    from grader import selfcheck
     from grader.authoring.release import find_release
-    from grader.platforms import sandbox_unavailable
+    from grader.selfcheck import runner as selfcheck
+    from grader.selfcheck.platforms import sandbox_unavailable
 
     if find_release(assignment_name) is not None or sandbox_unavailable():  # a student's release
         return selfcheck.check_command(assignment_name, file, options)

@@ -111,8 +111,8 @@ def test_check_from_a_release_offline(release, student, status, tmp_path):
 
 FAKE_MACOS = """
 import sys
-import grader.platforms
-grader.platforms.system = lambda: "Darwin"
+import grader.selfcheck.platforms
+grader.selfcheck.platforms.system = lambda: "Darwin"
 from grader.cli import main
 main(["check", sys.argv[1], sys.argv[2]])
 """

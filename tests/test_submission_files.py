@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from grader import report, selfcheck
+from grader import report
 from grader.authoring.release import load_release
 from grader.errors import GraderError
 from grader.grading import batch as grading
 from grader.intake import submissions
 from grader.intake.assignment import load_assignment
+from grader.selfcheck import runner as selfcheck
 
 CUSTOM_LAYER = ROOT / "assignments" / "custom_layer"
 

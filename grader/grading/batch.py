@@ -202,7 +202,7 @@ def _gpu_count() -> int:
 
 def judge_observed(assignment: Assignment, student: str, frames: Path,
                    options: GradeOptions) -> BatchResult:
-    """Judge observations a student made outside the sandbox (``grader.selfcheck``): no code of
+    """Judge observations a student made outside the sandbox (``grader.selfcheck.runner``): no code of
     theirs runs here; the reference runs in a sandbox as usual."""
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="grader-selfcheck-"))

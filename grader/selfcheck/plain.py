@@ -1,4 +1,4 @@
-"""Public checks where the sandbox cannot run (macOS, Windows: see :mod:`grader.platforms`): the
+"""Public checks where the sandbox cannot run (macOS, Windows: see :mod:`grader.selfcheck.platforms`): the
 student's file and the release's public probes in a plain child process with a time limit, its
 observations judged as usual. Student code then runs as the student, which is their own machine.
 """
@@ -19,7 +19,7 @@ def check_plainly(release, submission, frames: Path, timeout: float, device: str
 
     if submission.problem or submission.path is None:
         return Run(submission, status="error", message=submission.problem or "no file to check")
-    command = [sys.executable, "-m", "grader.plain_check", str(submission.path), str(frames),
+    command = [sys.executable, "-m", "grader.selfcheck.plain", str(submission.path), str(frames),
                device, str(timeout), *map(str, release.test_files)]
     env = {**os.environ, "MPLBACKEND": "Agg", "GRADER_SANDBOX": "plain"}
     try:
@@ -33,10 +33,10 @@ def check_plainly(release, submission, frames: Path, timeout: float, device: str
 
 
 def run_plain(file: Path, frames: Path, device: str, timeout: float, test_files: list[Path]) -> None:
-    """``python -m grader.plain_check FILE FRAMES DEVICE TIMEOUT TEST...``: what the sandbox's
+    """``python -m grader.selfcheck.plain FILE FRAMES DEVICE TIMEOUT TEST...``: what the sandbox's
     student process runs (:func:`grader.sandbox.child.run_submission`), without the sandbox."""
     from grader.sandbox import child
-    from grader.selfcheck import load_probes
+    from grader.selfcheck.runner import load_probes
 
     child.WALL_FACTOR = 1.0  # the parent kills at the wall-time limit: the alarms must come first
 
@@ -47,7 +47,7 @@ def run_plain(file: Path, frames: Path, device: str, timeout: float, test_files:
 
 if __name__ == "__main__":
     if len(sys.argv) < 6:
-        print("usage: python -m grader.plain_check FILE FRAMES DEVICE TIMEOUT TEST...", file=sys.stderr)
+        print("usage: python -m grader.selfcheck.plain FILE FRAMES DEVICE TIMEOUT TEST...", file=sys.stderr)
         sys.exit(2)
     run_plain(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], float(sys.argv[4]),
               [Path(p) for p in sys.argv[5:]])

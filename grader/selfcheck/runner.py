@@ -6,7 +6,7 @@ process that compares them with the release's reference observations and returns
 judge stays warm for the kernel's life, and the release's probes stay loaded: a second call costs
 the probes and a judging, not a Python start. ``grader check RELEASE FILE`` runs the file's cells
 and the probes in the sandbox (Linux) or in a plain time-limited process (macOS, Windows: see
-:mod:`grader.platforms`), then judges here.
+:mod:`grader.selfcheck.platforms`), then judges here.
 
 What counts is a *release* (:mod:`grader.authoring.release`): a folder, or a bundled one by name. Given an
 assignment folder (an instructor's checkout), the release is made once and cached. The score shown
@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader.check_report import CheckResult, footer
 from grader.errors import GraderError
+from grader.selfcheck.results import CheckResult, footer
 
 JUDGE_TIMEOUT = 300.0  # seconds for one judging in the warm judge
 
@@ -44,7 +44,7 @@ def resolve(name_or_path: str):
         return found
     from grader.authoring.release import is_release, load_release, make_release
     from grader.intake.assignment import find_assignment
-    from grader.platforms import sandbox_unavailable
+    from grader.selfcheck.platforms import sandbox_unavailable
 
     assignment = find_assignment(name_or_path)
     cached = _cache_dir() / f"{assignment.name}-{assignment.fingerprint}"
@@ -116,7 +116,7 @@ def check(assignment: str, namespace: dict[str, Any] | None = None, device: str 
                 handle.write(run_probe(name, probe, namespace, torch.device(device)))
             handle.write(encode_frame("done", seconds=time.monotonic() - started))
         report = _warm_judge().judge(str(release.root), str(frames))
-    from grader.platforms import sandbox_unavailable
+    from grader.selfcheck.platforms import sandbox_unavailable
 
     return CheckResult(report, notes=[] if sandbox_unavailable() is None else
                        ["the probes ran in this kernel, not in a sandbox"])
@@ -137,12 +137,12 @@ def _notebook_namespace() -> dict[str, Any]:
 
 
 class WarmJudge:
-    """``python -m grader.selfcheck serve``: a judge process kept for the kernel's life."""
+    """``python -m grader.selfcheck.runner serve``: a judge process kept for the kernel's life."""
 
     def __init__(self) -> None:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.selfcheck", "serve"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "grader.selfcheck.runner", "serve"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.log, text=True, encoding="utf-8")
         atexit.register(self.close)
 
@@ -233,7 +233,7 @@ def report_of(release, outcomes) -> dict:
 def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
     """Run ``file`` against ``release``: (the run, the report, notes for the student)."""
     from grader.intake import submissions
-    from grader.platforms import sandbox_unavailable
+    from grader.selfcheck.platforms import sandbox_unavailable
 
     submission = submissions.single(file, release.entry)
     timeout = options.timeout or release.timeout
@@ -244,7 +244,7 @@ def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
         if off is None:
             run = _sandboxed(release, submission, Path(work), frames, timeout, memory, options)
         else:
-            from grader.plain_check import check_plainly
+            from grader.selfcheck.plain import check_plainly
 
             run = check_plainly(release, submission, frames, timeout, options.device)
         outcomes = judge_frames(release, frames, run)
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["serve"]:
         serve()
     else:
-        print("usage: python -m grader.selfcheck serve", file=sys.stderr)
+        print("usage: python -m grader.selfcheck.runner serve", file=sys.stderr)
         sys.exit(2)
 
 
