@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules adding more verbs: each has ``register(verbs)``, which adds its subparser with
 # ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
 # import torch, pandas and the rest inside the command, not at the top.
-MORE_VERBS: tuple[str, ...] = ("grader.ci", "grader.gradescope_bundle", "grader.report.canvas",
+MORE_VERBS: tuple[str, ...] = ("grader.ci.runner", "grader.ci.gradescope", "grader.report.canvas",
                                "grader.authoring.assign", "grader.authoring.audit", "grader.doctor",
                                "grader.course.similarity", "grader.authoring.release")
 

@@ -81,7 +81,7 @@ def test_one_torchvision_pin_everywhere():
     import re
     import tomllib
 
-    from grader.gradescope_bundle import TORCH_CPU
+    from grader.ci.gradescope import TORCH_CPU
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     (pin,) = pyproject["project"]["optional-dependencies"]["vision"]

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.ci import SubmissionResult
+from grader.ci.runner import SubmissionResult
 
 SCHEMA = "classroom50/result/v1"
 
@@ -39,7 +39,7 @@ SCHEMA = "classroom50/result/v1"
 def classroom50_result(result: SubmissionResult, env: Mapping[str, str] | None = None,
                        committed: str | None = None) -> dict:
     """The result.json of one graded submission; ``committed``: the commit's date (else from git)."""
-    from grader.ci_formats import _student_message
+    from grader.ci.formats import _student_message
 
     env = os.environ if env is None else env
     server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
@@ -92,6 +92,6 @@ def _number(value: float) -> int | float:
 def write_classroom50(result: SubmissionResult, target: Path) -> None:
     import json
 
-    from grader.ci_formats import _atomic_write
+    from grader.ci.formats import _atomic_write
 
     _atomic_write(target, json.dumps(classroom50_result(result), indent=2, ensure_ascii=False) + "\n")

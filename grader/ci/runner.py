@@ -1,7 +1,7 @@
 """The CI door: ``grader ci ASSIGNMENT SUBMISSION --format gradescope|junit|github|classroom50``.
 
 Grades one submission with every test, public and hidden (CI grading is the real grade), and
-writes machine-readable results (the writers are in :mod:`grader.ci_formats`). Hidden tests count
+writes machine-readable results (the writers are in :mod:`grader.ci.formats`). Hidden tests count
 for the score, but what CI writes is student-facing: they show their name and points only.
 
 A submission that is missing, renamed or unreadable still gets a results file in every format:
@@ -110,7 +110,7 @@ def run_ci(args: argparse.Namespace) -> int:
 def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under: float | None,
        options) -> int:
     """Grade ``file``, write the results in ``fmt``; the exit status (see the module's docstring)."""
-    from grader import ci_formats
+    from grader.ci import formats as ci_formats
     from grader.grading import batch as grading
     from grader.intake import submissions
     from grader.intake.assignment import find_assignment
@@ -145,14 +145,14 @@ def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under:
 
 def write(result: SubmissionResult, fmt: str, target: Path | None) -> None:
     """Write ``result`` in ``fmt`` to ``target`` (github: annotations on stdout, the summary there)."""
-    from grader import ci_formats
+    from grader.ci import formats as ci_formats
 
     if fmt == "gradescope":
         ci_formats.write_gradescope(result, target)
     elif fmt == "junit":
         ci_formats.write_junit(result, target)
     elif fmt == "classroom50":
-        from grader.classroom50 import write_classroom50
+        from grader.ci.classroom50 import write_classroom50
 
         write_classroom50(result, target)
     else:
@@ -216,7 +216,7 @@ def gradescope_settings(toml_path: Path) -> dict:
     """The assignment's optional ``[gradescope]`` table (visibility settings), checked."""
     import tomllib
 
-    from grader.ci_formats import VISIBILITY_KEYS, VISIBILITY_VALUES
+    from grader.ci.formats import VISIBILITY_KEYS, VISIBILITY_VALUES
 
     try:
         table = tomllib.loads(toml_path.read_text(encoding="utf-8")).get("gradescope", {})

@@ -9,7 +9,7 @@ failure message.
   in fenced code blocks, so student text renders as text) and ``stdout_visibility``. The spec has
   no top-level status or total: the run's status and the total a submission can score go into
   ``extra_data``.
-- Classroom 50: ``result.json`` (classroom50/result/v1), written by :mod:`grader.classroom50`.
+- Classroom 50: ``result.json`` (classroom50/result/v1), written by :mod:`grader.ci.classroom50`.
 - JUnit: one ``<testsuite>`` (in ``<testsuites>``), one ``<testcase>`` per test with
   ``classname`` = the assignment and ``name`` = the test; points are ``<property>`` elements.
 - GitHub: a Markdown table for the job summary, and workflow commands (``::error``, ``::notice``)
@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.ci import SubmissionResult, TestResult
+from grader.ci.runner import SubmissionResult, TestResult
 from grader.errors import GraderError
 from grader.model import diagnosis, gist
 

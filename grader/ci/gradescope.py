@@ -3,7 +3,7 @@
 ``grader export`` is a verb with one sub-verb per target platform. Another module adds a target
 from its own ``register(verbs)``, whatever the order of ``MORE_VERBS``::
 
-    from grader.gradescope_bundle import export_targets
+    from grader.ci.gradescope import export_targets
 
     def register(verbs):
         canvas = export_targets(verbs).add_parser("canvas", help="...")
@@ -191,7 +191,7 @@ def _add_assignment(bundle: zipfile.ZipFile, assignment) -> None:
 
 
 def _checkout() -> Path:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / "pyproject.toml").is_file() or not (root / "assignments").is_dir():
         raise GraderError("grader export builds the grader's wheel from its source checkout, and this "
                           "grader was installed without one: run it from a checkout (pip install -e .)")
