@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader import report
 from grader.authoring.assign import author, write
-from grader.cli import main
+from grader.cli.main import main
 from grader.errors import GraderError
 from grader.grading import batch as grading
 from grader.intake.assignment import load_assignment

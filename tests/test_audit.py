@@ -10,7 +10,7 @@ import pytest
 
 from grader.authoring.audit import MUTANT_COLUMNS, audit, print_audit
 from grader.authoring.mutants import KINDS, generate
-from grader.cli import main
+from grader.cli.main import main
 from grader.errors import GraderError
 from grader.grading.batch import GradeOptions
 from grader.intake.assignment import find_assignment

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from conftest import EXAMPLES, ROOT
-from grader.cli import main
+from grader.cli.main import main
 from grader.errors import GraderError
 from grader.grading import batch as grading
 from grader.intake import submissions

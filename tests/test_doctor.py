@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from grader import cli, doctor
+from grader.cli import doctor
+from grader.cli import main as cli
 from grader.sandbox import protocol
 from grader.sandbox.pool import measure_sandbox
 from grader.sandbox.selftest import PROTECTIONS
@@ -75,6 +76,6 @@ def test_doctor_is_listed_and_light():
     help_text = subprocess.run([sys.executable, "-m", "grader", "--help"], capture_output=True,
                                text=True, check=True).stdout
     assert "doctor" in help_text
-    probe = "import sys, grader.doctor; print('torch' in sys.modules)"
+    probe = "import sys, grader.cli.doctor; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"

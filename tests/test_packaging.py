@@ -59,8 +59,8 @@ def test_installed_grader_lists_its_bundled_releases(wheel, tmp_path):
 
 
 def test_listing_shows_releases_when_no_assignment_is_bundled(monkeypatch, tmp_path):
-    from grader import commands
     from grader.authoring import release
+    from grader.cli import commands
     from grader.intake import assignment
 
     monkeypatch.setattr(assignment, "bundled_root", lambda: tmp_path)  # no assignments/ there

@@ -113,7 +113,7 @@ FAKE_MACOS = """
 import sys
 import grader.selfcheck.platforms
 grader.selfcheck.platforms.system = lambda: "Darwin"
-from grader.cli import main
+from grader.cli.main import main
 main(["check", sys.argv[1], sys.argv[2]])
 """
 

@@ -20,7 +20,7 @@ import pytest
 from rich.console import Console
 
 from conftest import EXAMPLES
-from grader import commands
+from grader.cli import commands
 from grader.grading.batch import BatchResult
 from grader.grading.runs import Run
 from grader.intake.assignment import find_assignment

@@ -190,7 +190,7 @@ def test_entry_in_assignment_toml_must_be_a_file_inside_the_folder(tmp_path):
 
 
 def test_a_missing_required_package_stops_the_batch_in_one_line(tmp_path, capsys):
-    from grader.cli import main
+    from grader.cli.main import main
 
     toml = '[environment]\nrequires = ["torch", "no_such_package_for_grader"]\n'
     assignment = make_assignment(tmp_path / "needs", toml, data=False)

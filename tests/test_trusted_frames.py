@@ -26,7 +26,7 @@ HONEST = {"alice": EXAMPLES / "custom_layer" / "alice.py", "bob": EXAMPLES / "cu
 HIDDEN_TESTS = ("test_gradients", "test_to_moves_parameters", "test_forward_without_bias")
 MEASURE = """
 import resource, sys
-from grader import cli
+from grader.cli import main as cli
 try:
     cli.main(sys.argv[2:])
 except SystemExit as exit:

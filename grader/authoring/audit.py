@@ -232,7 +232,7 @@ def _where(cell: Any, line: int) -> str:
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    from grader.cli import _positive_int, add_run_options
+    from grader.cli.main import _positive_int, add_run_options
 
     parser = verbs.add_parser(
         "audit", help="check that an assignment's tests catch mutants of its reference",
@@ -255,7 +255,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from grader.cli import grade_options
+    from grader.cli.main import grade_options
 
     result = audit(args.assignment, grade_options(args, args.jobs, False), args.max_mutants)
     print_audit(result)

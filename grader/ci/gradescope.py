@@ -58,7 +58,7 @@ def export_targets(verbs: argparse._SubParsersAction) -> argparse._SubParsersAct
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    from grader.cli import add_run_options
+    from grader.cli.main import add_run_options
 
     gradescope = export_targets(verbs).add_parser(
         "gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder, the grader)",

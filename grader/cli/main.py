@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
 # import torch, pandas and the rest inside the command, not at the top.
 MORE_VERBS: tuple[str, ...] = ("grader.ci.runner", "grader.ci.gradescope", "grader.report.canvas",
-                               "grader.authoring.assign", "grader.authoring.audit", "grader.doctor",
+                               "grader.authoring.assign", "grader.authoring.audit", "grader.cli.doctor",
                                "grader.course.similarity", "grader.authoring.release")
 
 
@@ -154,7 +154,7 @@ def _device(choice: str) -> str:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from grader import commands
+    from grader.cli import commands
 
     if args.only and args.regrade:
         raise GraderError("--only and --regrade contradict each other: --only regrades the named "
@@ -168,12 +168,12 @@ def run_grade(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from grader import commands
+    from grader.cli import commands
 
     return commands.check(args.assignment, args.file, grade_options(args, 1, True))
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from grader import commands
+    from grader.cli import commands
 
     return commands.list_assignments()
