@@ -44,6 +44,7 @@ releases: $(BIN)/grader
 
 test: $(BIN)/grader
 	$(BIN)/ruff check grader tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/grader

@@ -17,6 +17,14 @@ from enum import StrEnum
 from typing import Any
 
 LIKELY_CAUSE = "Likely cause: "
+TOTAL = "total"  # an adjustment row's test: the student's whole score (an override)
+LATE = "late"  # an adjustment row's test: the late penalty (see grader.course.late)
+
+
+def observed_device(tensor: Any) -> str:
+    """The device a decoded tensor lived on in the sandbox (``"cpu"``, ``"cuda:0"``...): the wire
+    records it on each tensor it decodes."""
+    return getattr(tensor, "observed_device", str(getattr(tensor, "device", "cpu")))
 
 
 class Status(StrEnum):

@@ -12,7 +12,7 @@ from grader.authoring.audit import MUTANT_COLUMNS, audit, print_audit
 from grader.authoring.mutants import KINDS, generate
 from grader.cli.main import main
 from grader.errors import GraderError
-from grader.grading.batch import GradeOptions
+from grader.grading.options import GradeOptions
 from grader.intake.assignment import find_assignment
 
 OPTIONS = {"timeout": 6, "memory": 512 * 1024**2}

@@ -59,12 +59,11 @@ def test_installed_grader_lists_its_bundled_releases(wheel, tmp_path):
 
 
 def test_listing_shows_releases_when_no_assignment_is_bundled(monkeypatch, tmp_path):
-    from grader.authoring import release
     from grader.cli import commands
     from grader.intake import assignment
 
     monkeypatch.setattr(assignment, "bundled_root", lambda: tmp_path)  # no assignments/ there
-    monkeypatch.setattr(release, "bundled_releases", lambda: ROOT / "releases")
+    monkeypatch.setattr(assignment, "bundled_releases", lambda: ROOT / "releases")
     rows = commands.bundled_listing()
     released = sorted(p.parent.name for p in (ROOT / "releases").glob("*/release.json"))
     assert [r["name"] for r in rows] == released

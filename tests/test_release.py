@@ -143,13 +143,13 @@ def test_release_refuses_to_overwrite_a_folder_that_is_not_a_release(tmp_path):
 
 def test_grade_from_an_installed_release_says_how_to_grade(monkeypatch, tmp_path):
     """An installed grader carries releases only: asking it to grade says where grading happens."""
-    import grader.authoring.release as release_module
+    import grader.intake.assignment as assignment_module
     from grader.errors import GraderError
 
     bundled = tmp_path / "releases"
     (bundled / "only_released").mkdir(parents=True)
     (bundled / "only_released" / "release.json").write_text("{}")
-    monkeypatch.setattr(release_module, "bundled_releases", lambda: bundled)
+    monkeypatch.setattr(assignment_module, "bundled_releases", lambda: bundled)
     with pytest.raises(GraderError, match="installed as a student release only"):
         find_assignment("only_released")
     with pytest.raises(GraderError, match="unknown assignment"):

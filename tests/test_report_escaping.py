@@ -21,6 +21,7 @@ from rich.console import Console
 
 from conftest import EXAMPLES
 from grader.cli import commands
+from grader.course.canvas_export import export_canvas
 from grader.grading.batch import BatchResult
 from grader.grading.runs import Run
 from grader.intake.assignment import find_assignment
@@ -28,7 +29,6 @@ from grader.intake.submissions import Submission
 from grader.judge.plugin import TestOutcome as Outcome
 from grader.model import CellError
 from grader.report import escaping, feedback, notebook_page, tables
-from grader.report.canvas import export_canvas
 
 FORMULA = "=cmd|' -C calc'!A0"  # Excel's DDE payload, as a file name: a legal student id
 OSC8 = "\x1b]8;;https://evil.example/\x07click me\x1b]8;;\x07"

@@ -361,7 +361,7 @@ def _replaced(folder: Path, authored: Authored, force: bool) -> str:
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    from grader.cli.main import add_run_options
+    from grader.grading.options import add_run_options
 
     parser = verbs.add_parser(
         "assign", help="make an assignment from a solution notebook",
@@ -379,6 +379,6 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_assign(args: argparse.Namespace) -> int:
-    from grader.cli.main import grade_options
+    from grader.grading.options import grade_options
 
     return assign(args.notebook, args.out, grade_options(args, 2, False), force=args.force)

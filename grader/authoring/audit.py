@@ -232,7 +232,7 @@ def _where(cell: Any, line: int) -> str:
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    from grader.cli.main import _positive_int, add_run_options
+    from grader.grading.options import add_run_options, positive_int
 
     parser = verbs.add_parser(
         "audit", help="check that an assignment's tests catch mutants of its reference",
@@ -243,19 +243,19 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "batch. Prints the mutation score, what each test kills and the surviving mutants (by "
         "notebook cell and line): wrong code the tests would accept.")
     parser.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
-    parser.add_argument("--max-mutants", type=_positive_int, default=DEFAULT_MAX_MUTANTS, metavar="N",
+    parser.add_argument("--max-mutants", type=positive_int, default=DEFAULT_MAX_MUTANTS, metavar="N",
                         help=f"grade at most N mutants, taken in turn from each kind of mutation "
                         f"(default {DEFAULT_MAX_MUTANTS})")
     parser.add_argument("--csv", type=Path, default=None, metavar="FILE",
                         help="write the per-mutant table (kind, line, score, killed_by...) to FILE")
-    parser.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
+    parser.add_argument("-j", "--jobs", type=positive_int, default=os.cpu_count() or 1,
                         help="files graded at once (default: the number of cores)")
     add_run_options(parser)
     parser.set_defaults(command=run_audit)
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from grader.cli.main import grade_options
+    from grader.grading.options import grade_options
 
     result = audit(args.assignment, grade_options(args, args.jobs, False), args.max_mutants)
     print_audit(result)

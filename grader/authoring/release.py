@@ -76,9 +76,6 @@ def is_release(folder: Path) -> bool:
     return (folder / MANIFEST).is_file()
 
 
-def bundled_releases() -> Path:
-    """Where an installed grader keeps the releases of its bundled assignments."""
-    return Path(__file__).resolve().parent.parent / "_bundled" / "releases"
 
 
 def find_release(name_or_path: str) -> Release | None:
@@ -87,7 +84,9 @@ def find_release(name_or_path: str) -> Release | None:
     if is_release(as_path):
         return load_release(as_path)
     if not as_path.is_dir() and re.fullmatch(r"[A-Za-z0-9_.-]+", name_or_path):
-        bundled = bundled_releases() / name_or_path
+        from grader.intake import assignment
+
+        bundled = assignment.bundled_releases() / name_or_path
         if is_release(bundled):
             return load_release(bundled)
     return None
@@ -216,15 +215,16 @@ def _grader_version() -> str:
 
 
 def _student_timeout(configured: float | None, reference_seconds: float) -> float:
-    from grader.grading.batch import TIMEOUT_FACTOR, TIMEOUT_FLOOR
+    from grader.grading.options import student_timeout
 
-    return configured or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
+    return student_timeout(configured, reference_seconds)
 
 
 def _reference_observations(assignment, public_files: tuple[Path, ...],
                             device: str) -> tuple[dict[str, Any], float]:
     """The reference's observations of the public probes only (its probes run in a sandbox)."""
-    from grader.grading.batch import GradeOptions, reference_observations
+    from grader.grading.batch import reference_observations
+    from grader.grading.options import GradeOptions
     from grader.sandbox.pool import SandboxPool
 
     public = dataclasses.replace(assignment, test_files=public_files)

@@ -3,7 +3,7 @@
 ``grader export`` is a verb with one sub-verb per target platform. Another module adds a target
 from its own ``register(verbs)``, whatever the order of ``MORE_VERBS``::
 
-    from grader.ci.gradescope import export_targets
+    from grader.grading.options import export_targets
 
     def register(verbs):
         canvas = export_targets(verbs).add_parser("canvas", help="...")
@@ -46,19 +46,8 @@ VENV = "/autograder/venv"
 TORCH_CPU = "torch==2.13.0 torchvision==0.28.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
-def export_targets(verbs: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """The subparsers of ``grader export`` (one per target), creating the verb on first use."""
-    export = verbs.choices.get("export")
-    if export is None:
-        export = verbs.add_parser("export", help="export an assignment's grader for another platform",
-                                  description="Export an assignment's grader for another platform.")
-        export.targets = export.add_subparsers(title="targets", metavar="TARGET")
-        export.set_defaults(command=lambda args: _no_target(export))
-    return export.targets
-
-
 def register(verbs: argparse._SubParsersAction) -> None:
-    from grader.cli.main import add_run_options
+    from grader.grading.options import add_run_options, export_targets
 
     gradescope = export_targets(verbs).add_parser(
         "gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder, the grader)",
@@ -208,6 +197,3 @@ def _check_writable(out: Path) -> None:
         raise GraderError(f"cannot write {out}: {error.strerror}; choose another -o file") from None
 
 
-def _no_target(export: argparse.ArgumentParser) -> int:
-    export.print_help(sys.stderr)
-    return 2

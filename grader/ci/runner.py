@@ -78,7 +78,7 @@ class SubmissionResult:
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    from grader.cli.main import add_run_options
+    from grader.grading.options import add_run_options
 
     ci = verbs.add_parser(
         "ci", help="grade one submission with every test, for CI (Gradescope, JUnit, GitHub)",
@@ -101,7 +101,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_ci(args: argparse.Namespace) -> int:
-    from grader.cli.main import grade_options
+    from grader.grading.options import grade_options
 
     return ci(args.assignment, args.submission, args.format, args.out, args.fail_under,
               grade_options(args, 1, False))

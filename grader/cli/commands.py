@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from grader.errors import GraderError
-from grader.grading.batch import BatchResult, GradeOptions
+from grader.grading.batch import BatchResult
+from grader.grading.options import GradeOptions
 from grader.intake.assignment import find_assignment
 from grader.report.escaping import terminal
 
@@ -153,7 +154,8 @@ def list_assignments() -> int:
 def bundled_listing() -> list[dict[str, str]]:
     """One row per bundled assignment (``what``: ``assignment``), and per bundled release that has
     no assignment of its name (``release``: what an installed grader carries), sorted by name."""
-    from grader.authoring.release import bundled_releases, is_release, load_release
+    from grader.authoring.release import is_release, load_release
+    from grader.intake.assignment import bundled_releases
     from grader.intake.assignment import list_assignments as bundled
 
     rows = {a.name: {"name": a.name, "title": a.title, "what": "assignment",

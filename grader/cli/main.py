@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.grading.options import add_run_options, grade_options, positive_int
 from grader.version import __version__
 
 
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where sandboxes run: this machine (default) or a Dask cluster")
     grade.add_argument("--scheduler", metavar="ADDRESS",
                        help="the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (--executor dask)")
-    grade.add_argument("-j", "--jobs", type=_positive_int, default=os.cpu_count() or 1,
+    grade.add_argument("-j", "--jobs", type=positive_int, default=os.cpu_count() or 1,
                        help="submissions graded at once (default: the number of cores)")
     add_run_options(grade)
     grade.set_defaults(command=run_grade)
@@ -97,60 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules adding more verbs: each has ``register(verbs)``, which adds its subparser with
 # ``set_defaults(command=...)``. They are imported for every command, so they must stay light:
 # import torch, pandas and the rest inside the command, not at the top.
-MORE_VERBS: tuple[str, ...] = ("grader.ci.runner", "grader.ci.gradescope", "grader.report.canvas",
+MORE_VERBS: tuple[str, ...] = ("grader.ci.runner", "grader.ci.gradescope", "grader.course.canvas_export",
                                "grader.authoring.assign", "grader.authoring.audit", "grader.cli.doctor",
                                "grader.course.similarity", "grader.authoring.release")
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
-                        help="time limit per submission (default: from the reference's run time)")
-    parser.add_argument("--memory", default=None, metavar="SIZE",
-                        help="memory limit per submission, e.g. 2G or 512M (default: the assignment's)")
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
-                        help="where probes run (default: cpu; auto: cuda when a GPU is present)")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
-
-
-def grade_options(args: argparse.Namespace, jobs: int, public_only: bool):
-    """The options of ``add_run_options``, as :class:`grader.grading.batch.GradeOptions`."""
-    from grader.grading.batch import GradeOptions
-    from grader.intake.assignment import parse_size
-
-    return GradeOptions(
-        jobs=jobs, timeout=args.timeout, public_only=public_only,
-        memory=parse_size(args.memory) if args.memory else None, device=_device(args.device),
-    )
-
-
-def _device(choice: str) -> str:
-    if choice == "cpu":
-        return "cpu"
-    import torch
-
-    available = torch.cuda.is_available()
-    if choice == "cuda" and not available:
-        raise GraderError("--device cuda: no CUDA GPU is visible here; use --device cpu or auto")
-    return "cuda" if available else "cpu"
 
 
 def run_grade(args: argparse.Namespace) -> int:

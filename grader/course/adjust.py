@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.course.late import LatePolicy
-from grader.course.overrides import LATE, TOTAL, Override
+from grader.course.overrides import Override
 from grader.errors import GraderError
 from grader.judge.plugin import TestOutcome
+from grader.model import LATE, TOTAL
 
 
 @dataclass

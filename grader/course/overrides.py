@@ -23,8 +23,7 @@ from pathlib import Path
 from grader.errors import GraderError
 
 COLUMNS = ("student", "test", "points", "reason", "who")
-TOTAL = "total"  # the row's test: the student's whole score
-LATE = "late"  # the row's test: the late penalty (see grader.course.late)
+
 DEFAULT_NAME = "overrides.csv"  # looked for in OUT_DIR when --overrides is not given
 
 

@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.report.gradebook import SIMILARITY_CSV, ranked_rows  # noqa: F401  (the report reads what this writes)
 
-FILE_NAME = "similarity.csv"
+FILE_NAME = SIMILARITY_CSV
 PAGES = "similarity"
 CODE_THRESHOLD = 0.6  # a pair whose code overlaps this much (of either side) is flagged
 LISTED_FROM = 0.3  # pairs below this code overlap and sharing no wrong observation are left out
@@ -267,25 +268,6 @@ def shared_wrong(results: Any, rare: int) -> dict[tuple[str, str], list[str]]:
 def _is_wrong_value(message: str) -> bool:
     """A failure that reports the student's own values, not a crash or a missing name."""
     return "got" in message and not message.startswith("the check could not")
-
-
-def ranked_rows(out_dir: Path, limit: int = 50) -> list[dict[str, Any]]:
-    """The report's table: the highest-ranked pairs of ``similarity.csv`` (empty when there is
-    none), each a dict of :data:`COLUMNS`; ``page`` is relative to ``out_dir``. Student ids are
-    raw text: escape them where they land."""
-    import csv
-
-    from grader.report.escaping import from_csv_cell
-
-    path = out_dir / FILE_NAME
-    if not path.is_file():
-        return []
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))[:limit]
-    for row in rows:  # as written by csv_table: an id starting with "=" got a leading quote
-        for column in ("student_a", "student_b", "shared_tests"):
-            row[column] = from_csv_cell(row.get(column) or "")
-    return rows
 
 
 def pair_page(pair: Pair, codes: dict[str, str], rank: int) -> str:

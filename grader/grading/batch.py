@@ -17,14 +17,13 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.grading.journal import Journal, outcomes_of
+from grader.grading.options import TIMEOUT_FLOOR, GradeOptions, student_timeout
 from grader.grading.runs import ObservationSource, Run, frames_of, load_of, probe_error_text, run_submission
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
 from grader.judge.plugin import TestOutcome, judge
 from grader.sandbox.pool import SandboxPool
 
-TIMEOUT_FLOOR = 10.0  # seconds: the least any submission gets
-TIMEOUT_FACTOR = 20.0  # times the reference's own run time
 # Submissions are judged (and journaled) together, in one pytest session (~0.1 s to start), while
 # the next ones run: every JUDGE_CHUNK submissions, or sooner when the oldest waiting one finished
 # JUDGE_EVERY seconds ago. A crash loses at most that much work; memory holds at most that many
@@ -33,20 +32,6 @@ JUDGE_CHUNK = 64
 JUDGE_EVERY = 2.0  # seconds
 
 
-@dataclass(frozen=True)
-class GradeOptions:
-    jobs: int = 2
-    timeout: float | None = None
-    memory: int | None = None
-    device: str = "cpu"
-    public_only: bool = False
-    regrade: bool = False  # grade everything again, even what the journal says is done
-    only: frozenset[str] = frozenset()  # grade only these again; everyone else must be journaled
-    executor: str = "local"  # or "dask": sandboxes run on a Dask cluster's workers
-    scheduler: str | None = None  # the Dask scheduler's address
-    namespaces: bool = True  # off only to test or debug the weaker fallback sandbox
-    # Modules the caller needs after grading (the report's): imported while the sandbox server starts.
-    background_imports: tuple[str, ...] = ()
 
 
 @dataclass
@@ -121,9 +106,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
         try:
             protections = dict(pool.hello.protections)
             reference, reference_seconds = reference_observations(assignment, pool, work, options)
-            timeout = options.timeout or max(TIMEOUT_FLOOR, TIMEOUT_FACTOR * reference_seconds)
-            if options.timeout is None and assignment.limits.timeout is not None:
-                timeout = assignment.limits.timeout
+            timeout = student_timeout(options.timeout or assignment.limits.timeout, reference_seconds)
             memory = options.memory or assignment.limits.memory
             if options.executor == "dask":
                 from grader.grading import dask_executor

@@ -14,6 +14,11 @@ from grader.errors import GraderError
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # grader/
 
 
+def bundled_releases() -> Path:
+    """Where an installed grader keeps the releases of its bundled assignments."""
+    return PACKAGE_DIR / "_bundled" / "releases"
+
+
 def bundled_root() -> Path:
     """Where bundled ``assignments/`` and ``reference/`` live: in the wheel, or the checkout."""
     installed = PACKAGE_DIR / "_bundled"
@@ -134,8 +139,6 @@ def find_assignment(name_or_path: str) -> Assignment:
     bundled = bundled_root() / "assignments" / name_or_path
     if (bundled / "assignment.toml").is_file():
         return load_assignment(bundled)
-    from grader.authoring.release import bundled_releases
-
     if (bundled_releases() / name_or_path / "release.json").is_file():
         raise GraderError(f"{name_or_path} is installed as a student release only (public tests, no "
                           f"reference): `grader check {name_or_path} FILE` checks a notebook; to grade, "

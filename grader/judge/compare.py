@@ -15,7 +15,7 @@ import torch
 
 from grader import model
 from grader.judge.diagnose import likely_cause
-from grader.sandbox.wire import observed_device
+from grader.model import observed_device
 
 # (rtol, atol) by dtype, as torch.testing uses; looser on a GPU (TF32, other kernels).
 TOLERANCES = {

@@ -5,7 +5,6 @@
 | ``tables`` | ``scores.csv``, ``results.csv``, ``run.json`` (pandas tables, the run's header) |
 | ``html`` | ``scores.parquet`` and ``report.html``, the instructor's page (``gradebook``: its tables) |
 | ``feedback`` | ``feedback/STUDENT.md``, ``.html`` (``notebook_page``: the annotated notebook) |
-| ``canvas`` | ``grader export canvas``: the gradebook import and its status file |
 | ``files`` | the one atomic writer and writability check every writer uses |
 | ``escaping`` | text from submissions, bounded and escaped per sink (CSV, terminal, HTML, Markdown, XML) |
 

@@ -46,6 +46,7 @@ class StudentRow:
     diagnosis: str
     feedback: str  # a link relative to report.html, or ""
     notebook: str  # the annotated notebook's link, or ""
+SIMILARITY_CSV = "similarity.csv"  # written by grader.course.similarity, read here
 
 
 def handed_in(scores: pd.DataFrame) -> pd.Series:
@@ -75,7 +76,7 @@ def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | 
 def adjustment_rows(results: pd.DataFrame) -> pd.Series:
     """Which rows of ``results`` an adjustment added (a late penalty, a change of the total): tests
     named ``late`` or ``total`` worth 0 points (see :mod:`grader.course.adjust`), not tests of the code."""
-    from grader.course.overrides import LATE, TOTAL
+    from grader.model import LATE, TOTAL
 
     return results.test.isin([LATE, TOTAL]) & (results.max_score == 0)
 
@@ -108,11 +109,28 @@ def adjustments(batch: BatchResult) -> list[dict[str, str]]:
     return rows
 
 
+def ranked_rows(out_dir: Path, limit: int = 50) -> list[dict[str, Any]]:
+    """The report's table: the highest-ranked pairs of ``similarity.csv`` (empty when there is
+    none), each a dict of :data:`COLUMNS`; ``page`` is relative to ``out_dir``. Student ids are
+    raw text: escape them where they land."""
+    import csv
+
+    from grader.report.escaping import from_csv_cell
+
+    path = out_dir / SIMILARITY_CSV
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:limit]
+    for row in rows:  # as written by csv_table: an id starting with "=" got a leading quote
+        for column in ("student_a", "student_b", "shared_tests"):
+            row[column] = from_csv_cell(row.get(column) or "")
+    return rows
+
+
 def similar_pairs(out_dir: Path | None, limit: int = 50) -> list[dict[str, Any]]:
     """The highest-ranked pairs of ``out_dir/similarity.csv`` (none when it does not exist), with
     each student id escaped and a link to the pair's side-by-side page when the grader wrote one."""
-    from grader.course.similarity import ranked_rows
-
     if out_dir is None:
         return []
     try:

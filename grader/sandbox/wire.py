@@ -218,6 +218,3 @@ def _decode_tensor(fields: Any, blob: memoryview) -> Any:
     return tensor
 
 
-def observed_device(tensor: Any) -> str:
-    """The device a decoded tensor lived on in the sandbox (``"cpu"``, ``"cuda:0"``...)."""
-    return getattr(tensor, "observed_device", str(getattr(tensor, "device", "cpu")))

@@ -26,7 +26,7 @@ STATUS_COLUMNS = ["student", "lms_id", "name", "score", "max_score", "status", "
 
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add ``grader export canvas`` (beside ``grader export gradescope``)."""
-    from grader.ci.gradescope import export_targets
+    from grader.grading.options import export_targets
 
     parser = export_targets(verbs).add_parser(
         "canvas", help="write the scores as a CSV for Canvas's gradebook import",
