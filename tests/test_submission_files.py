@@ -177,8 +177,8 @@ def test_a_folder_of_modules_needs_the_assignments_entry(tmp_path):
         (folder / name).write_text("")
     assert submissions.single(folder, "main.py").path.name == "main.py"
     problem = submissions.single(folder).problem
-    assert problem == "folder bob/ holds several modules (main.py, model.py): keep one notebook " \
-                      "(helper modules may stay beside it)"
+    assert problem == "folder bob/ holds main.py, model.py: none is clearly the entry; keep one " \
+                      "notebook (helper modules may stay beside it)"
     assert "none is run.py, the file this assignment runs" in submissions.single(folder, "run.py").problem
 
 

@@ -58,6 +58,14 @@ class Release:
     public_points: float
     hidden_points: float
     entry: str | None = None  # [submission] entry: the file a folder submission is run from
+    names: tuple[str, ...] = ()  # the names the task asks for (grader.intake.submissions.task_names)
+
+    @property
+    def entry_rule(self):
+        """How the entry of a submission with several files is chosen, as when graded."""
+        from grader.intake.submissions import EntryRule
+
+        return EntryRule(self.entry, self.names)
 
     @cached_property
     def reference(self) -> dict[str, Any]:
@@ -114,10 +122,17 @@ def load_release(folder: Path) -> Release:
             public_points=float(manifest.get("public_points", 0.0)),
             hidden_points=float(manifest.get("hidden_points", 0.0)),
             entry=_plain_path(manifest["entry"]) if manifest.get("entry") else None,
+            names=_task_names(tests, manifest.get("names")),
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise GraderError(f"{folder} is not a usable release ({error}): make it again with "
                           "`grader release ASSIGNMENT -o DIR`") from None
+
+
+def _task_names(tests: tuple[Path, ...], names: object) -> tuple[str, ...]:
+    from grader.intake.submissions import task_names
+
+    return task_names(tests, names)
 
 
 def _plain_path(name: str) -> str:

@@ -55,6 +55,7 @@ class SubmissionResult:
     tests: tuple[TestResult, ...]
     notes: tuple[str, ...] = field(default=())
     settings: dict = field(default_factory=dict)  # the assignment.toml's [gradescope] table
+    environment: dict = field(default_factory=dict)  # where it was graded (grader.version.environment)
 
     @property
     def score(self) -> float:
@@ -86,7 +87,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "write the results for a CI system. Exit status 0 when grading ran, whatever the score "
         "(1 with --fail-under when the score is below it; 2 for a mistake in the call).")
     ci.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
-    ci.add_argument("submission", type=Path, help="the notebook (.ipynb) or module (.py) to grade")
+    ci.add_argument("submission", type=Path, help="the notebook (.ipynb) or module (.py) to grade, "
+                    "or the folder holding it with its helper modules and data files")
     ci.add_argument("--format", required=True, choices=FORMATS,
                     help="gradescope: results.json; junit: JUnit XML; github: a job summary "
                     "(Markdown) and workflow annotations; classroom50: Classroom 50's result.json")
@@ -121,7 +123,7 @@ def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under:
     if target is not None:
         ci_formats.check_writable(target)
     try:
-        submission = submissions.single(file, assignment.entry)
+        submission = submissions.single(file, assignment.entry_rule)
         problem = submission.problem
     except GraderError as error:
         submission, problem = None, str(error)
@@ -179,9 +181,11 @@ def not_graded(assignment, file: str, reason: str, settings: dict | None = None)
             tests.append(TestResult(test=name, description=part.descriptions.get(name, name), score=0.0,
                                     max_score=points, passed=False, hidden=hidden,
                                     message=f"not graded: {reason}"))
+    from grader.version import environment
+
     return SubmissionResult(assignment=assignment.name, title=assignment.title, file=file,
                             status="missing", message=reason, seconds=0.0, tests=tuple(tests),
-                            settings=settings or {})
+                            settings=settings or {}, environment=environment())
 
 
 def output_path(fmt: str, out: Path | None) -> Path | None:
@@ -209,6 +213,7 @@ def summarize(batch, file: str, settings: dict | None = None) -> SubmissionResul
         assignment=batch.assignment.name, title=batch.assignment.title, file=file,
         status=run.status, message=_clean(run.message), seconds=batch.seconds, tests=tests,
         notes=tuple(_clean(n) for n in run.notes), settings=settings or {},
+        environment=batch.environment,
     )
 
 

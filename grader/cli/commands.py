@@ -33,7 +33,7 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
 
     assignment = find_assignment(assignment_name)
     grading.check_environment(assignment)  # before anything is read or written
-    found = lms_archive.discover(submissions_dir, roster, assignment.entry)  # or an LMS archive
+    found = lms_archive.discover(submissions_dir, roster, assignment.entry_rule)  # or an LMS archive
     if roster is not None:
         found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
         if unlisted:
@@ -66,7 +66,21 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
         from grader.course import similarity as similar
 
         console.print(terminal(similar.summary(similar.write_similarity(out_dir, assignment.starter))))
-    return _report_assignment_errors(batch)
+    status = _report_assignment_errors(batch)
+    return _report_unrun(batch) or status
+
+
+def _report_unrun(batch: BatchResult) -> int:
+    """Work units the grading machinery could not run (the cluster, not the student): no row, no
+    zero, nothing journaled; exit status 2, and the same command again grades only those."""
+    if not batch.unrun:
+        return 0
+    names = ", ".join(run.submission.student for run in batch.unrun[:5])
+    more = " ..." if len(batch.unrun) > 5 else ""
+    console.print(f"[red]error: {len(batch.unrun)} submission(s) could not be run ({terminal(names)}"
+                  f"{terminal(more)}): {terminal(batch.unrun[0].infrastructure)}; they are not graded "
+                  "(no row, no zero): run the same command again to grade only those[/]")
+    return 2
 
 
 def _report_assignment_errors(batch: BatchResult) -> int:
@@ -110,7 +124,7 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     from grader.intake import submissions
 
     assignment = find_assignment(assignment_name)
-    submission = submissions.single(file, assignment.entry)
+    submission = submissions.single(file, assignment.entry_rule)
     batch = grading.grade(assignment, [submission], options)
     results = report.results_table(batch)
     run = batch.runs[0]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.intake.submissions import EntryRule, task_names
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # grader/
 
@@ -58,6 +59,12 @@ class Assignment:
     starter: Path | None = None  # the notebook students start from
     entry: str | None = None  # [submission] entry: the file a folder submission is run from
     requires: tuple[str, ...] = ()  # [environment] requires: packages the grading needs
+    names: tuple[str, ...] = ()  # the names the task asks for ([names], else the probes' defined())
+
+    @property
+    def entry_rule(self) -> EntryRule:
+        """How the entry of a submission with several files is chosen."""
+        return EntryRule(self.entry, self.names)
 
     @property
     def data(self) -> Path | None:
@@ -150,7 +157,9 @@ def find_assignment(name_or_path: str) -> Assignment:
     )
 
 
-def load_assignment(folder: Path) -> Assignment:
+def load_assignment(folder: Path, need_reference: bool = True) -> Assignment:
+    """The assignment in ``folder``; without ``need_reference`` (a Dask worker's copy, which runs
+    students only) a missing reference is no error."""
     folder = folder.resolve()
     toml_path = folder / "assignment.toml"
     try:
@@ -158,7 +167,12 @@ def load_assignment(folder: Path) -> Assignment:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise GraderError(f"cannot read {toml_path}: {error}") from None
     name = str(config.get("name", folder.name))
-    reference = _reference_path(folder, name, config.get("reference"))
+    try:
+        reference = _reference_path(folder, name, config.get("reference"))
+    except GraderError:
+        if need_reference:
+            raise
+        reference = folder / "no-reference-here"
     tests = tuple(sorted(folder.glob("test_*.py")))
     if not tests:
         raise GraderError(f"{folder} has no test_*.py files: an assignment needs at least one test")
@@ -179,6 +193,7 @@ def load_assignment(folder: Path) -> Assignment:
         starter=(folder / config["starter"]) if config.get("starter") else None,
         entry=_entry(config.get("submission", {})),
         requires=_requires(config.get("environment", {})),
+        names=task_names(tests, config.get("names")),
     )
 
 

@@ -12,7 +12,9 @@ them as surrogate escapes) keep their raw name for opening and get a printable i
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import stat
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -43,6 +45,9 @@ class Submission:
     folder: Path | None = None
     """For a folder submission, the folder of its entry: its other files (helper modules, data)
     are shown beside the entry in the sandbox's working folder."""
+    shown_as: str = ""
+    """The entry's name as the student named it (``alice/work.ipynb``, a Canvas upload's own
+    name), for the report and feedback; empty: :attr:`file_name`."""
 
     @property
     def kind(self) -> str:
@@ -52,6 +57,46 @@ class Submission:
     def file_name(self) -> str:
         """The file's name as it can be shown and written anywhere (valid UTF-8)."""
         return shown(self.path.name) if self.path is not None else ""
+
+    @property
+    def label(self) -> str:
+        """The file as the student named it, never a temporary path (scores.csv's ``file``)."""
+        return self.shown_as or self.file_name
+
+
+@dataclass(frozen=True)
+class EntryRule:
+    """How the entry of a submission with several files is chosen (:func:`choose_entry`):
+    ``entry`` is the assignment's ``[submission] entry``; ``names`` the names its task asks for
+    (``[names]`` keys and aliases, else the names its probes pass to ``defined()``)."""
+
+    entry: str | None = None
+    names: tuple[str, ...] = ()
+
+
+def as_rule(rule: EntryRule | str | None) -> EntryRule:
+    return rule if isinstance(rule, EntryRule) else EntryRule(entry=rule)
+
+
+DEFINED_NAME = re.compile(rb"""\bdefined\(\s*\w+\s*,\s*["']([A-Za-z_]\w*)["']""")
+
+
+def task_names(test_files: tuple[Path, ...] | list[Path], names_table: object = None) -> tuple[str, ...]:
+    """The names a task asks for: the ``[names]`` table's alias keys and their aliases, else the
+    names its probes pass to :func:`grader.probing.defined` (read, never imported)."""
+    aliases = names_table.get("aliases") if isinstance(names_table, dict) else None
+    found: list[str] = []
+    if isinstance(aliases, dict):
+        for key, values in aliases.items():
+            found += [str(key), *(str(v) for v in values if isinstance(v, str))] \
+                if isinstance(values, list) else [str(key)]
+    if not found:
+        for path in test_files:
+            try:
+                found += [m.decode() for m in DEFINED_NAME.findall(Path(path).read_bytes())]
+            except OSError:
+                continue
+    return tuple(dict.fromkeys(found))
 
 
 def shown(name: str) -> str:
@@ -63,9 +108,9 @@ def shown(name: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def discover(folder: Path, entry: str | None = None) -> list[Submission]:
+def discover(folder: Path, entry: EntryRule | str | None = None) -> list[Submission]:
     """Every student in ``folder``: ``ID.ipynb``, ``ID.py`` or a folder ``ID/`` holding one
-    (``entry``: the assignment's ``[submission] entry``, the file a folder is run from)."""
+    (``entry``: how a folder's entry is chosen, see :func:`choose_entry`)."""
     if not folder.exists():
         raise GraderError(f"submissions folder {folder} does not exist: check the path")
     if not folder.is_dir():
@@ -104,7 +149,7 @@ def student_ids(stems: list[str]) -> dict[str, str]:
     return ids
 
 
-def single(path: Path, entry: str | None = None) -> Submission:
+def single(path: Path, entry: EntryRule | str | None = None) -> Submission:
     """One file (or folder) given on the command line (``grader check``, ``grader ci``)."""
     if not os.path.lexists(path):
         raise GraderError(f"{path} does not exist: check the file name")
@@ -127,7 +172,7 @@ def _stem(name: str) -> str:
     return name[: -len(suffix)] if suffix in SOURCE_SUFFIXES else name
 
 
-def _from_entry(entry: Path, entry_name: str | None = None) -> Submission:
+def _from_entry(entry: Path, entry_name: EntryRule | str | None = None) -> Submission:
     """The submission of one top-level entry; its ``student`` is still the raw stem."""
     student = _stem(entry.name)
     try:
@@ -143,13 +188,12 @@ def _from_entry(entry: Path, entry_name: str | None = None) -> Submission:
                           "file itself")
     if entry.suffix not in SOURCE_SUFFIXES:
         return Submission(student, entry, f"{shown(entry.name)} is not a .ipynb or .py file")
-    return Submission(student, entry)
+    return Submission(student, entry, shown_as=shown(entry.name))
 
 
-def _from_folder(folder: Path, entry: str | None = None) -> Submission:
-    """A folder's entry, found without following any link: the file ``entry`` names (the
-    assignment's ``[submission] entry``) when the folder holds it, else its one notebook (beside
-    any number of helper modules), else its one module. The entry's other files stay beside it."""
+def _from_folder(folder: Path, entry: EntryRule | str | None = None) -> Submission:
+    """A folder's entry (:func:`choose_entry`), found without following any link. The entry's
+    other files stay beside it."""
     label = shown(folder.name)
     sources: list[Path] = []
     try:
@@ -165,21 +209,118 @@ def _from_folder(folder: Path, entry: str | None = None) -> Submission:
                           f"{MAX_FOLDER_ENTRIES} files: upload only the notebook and its helpers")
     except OSError as error:
         return Submission(folder.name, None, f"cannot read folder {label}/: {error.strerror}")
-    sources.sort()
-    named = _named_entry(folder, sources, entry) if entry else []
+    chosen, problem = choose_entry(folder, sorted(sources), as_rule(entry))
+    if chosen is None:
+        return Submission(folder.name, None, f"folder {label}/ {problem}")
+    return Submission(folder.name, chosen, folder=chosen.parent,
+                      shown_as=f"{label}/{shown(chosen.relative_to(folder).as_posix())}")
+
+
+MAX_ENTRY_CANDIDATES = 200  # source files read to choose an entry
+ENTRY_SCAN_BYTES = 1 << 20  # of each
+SHOWN_CANDIDATES = 6  # files named in the row when none is the entry
+
+
+def choose_entry(folder: Path, sources: list[Path], rule: EntryRule) -> tuple[Path | None, str]:
+    """The entry among a submission's ``sources`` (``.ipynb``/``.py`` files inside ``folder``),
+    by one rule for every door: the assignment's ``[submission] entry`` if it sets one; else the
+    one file that no other file of the submission imports and that defines or imports the names
+    the task asks for; else the only notebook (else the only file). Otherwise ``(None, why)``:
+    which files it saw and why none is the entry."""
+    def name_of(path: Path) -> str:
+        return shown(path.relative_to(folder).as_posix())
+
+    if rule.entry:
+        named = _named_entry(folder, sources, rule.entry)
+        if len(named) == 1:
+            return named[0], ""
+        if named:
+            return None, (f"holds several files named {rule.entry} "
+                          f"({', '.join(map(name_of, named))}): keep one")
+        seen = ", ".join(map(name_of, sources[:SHOWN_CANDIDATES])) or "no .ipynb or .py file"
+        return None, f"holds {seen}: none is {rule.entry}, the file this assignment runs"
+    if not sources:
+        return None, "holds no .ipynb or .py file"
+    if len(sources) == 1:
+        return sources[0], ""
     notebooks = [p for p in sources if p.suffix == ".ipynb"]
-    chosen = named or notebooks or sources
-    if len(chosen) == 1:
-        return Submission(folder.name, chosen[0], folder=chosen[0].parent)
-    if not chosen:
-        problem = f"folder {label}/ holds no .ipynb or .py file"
+    if len(sources) > MAX_ENTRY_CANDIDATES:
+        if len(notebooks) == 1:
+            return notebooks[0], ""
+        return None, f"holds {len(sources)} .py/.ipynb files: upload only your work and its helpers"
+    code = {path: _code_of(path) for path in sources}
+    imported_by: dict[Path, list[Path]] = {path: [] for path in sources}
+    for path in sources:
+        modules = _imported_modules(code[path])
+        for other in sources:
+            if other != path and other.suffix == ".py" and other.stem in modules:
+                imported_by[other].append(path)
+    roots = [path for path in sources if not imported_by[path]]
+    wanted = set(rule.names)
+    fitting = [path for path in roots if not wanted or _binds(code[path], wanted)]
+    for among in (fitting, [p for p in fitting if p.suffix == ".ipynb"], notebooks):
+        if len(among) == 1:
+            return among[0], ""
+    asked = ", ".join(sorted(wanted)[:3])
+    reasons = []
+    for path in sources[:SHOWN_CANDIDATES]:
+        if imported_by[path]:
+            reasons.append(f"{name_of(path)} (imported by {name_of(imported_by[path][0])})")
+        elif wanted and path not in fitting:
+            reasons.append(f"{name_of(path)} (defines none of {asked})")
+        else:
+            reasons.append(name_of(path))
+    more = f" and {len(sources) - SHOWN_CANDIDATES} more" if len(sources) > SHOWN_CANDIDATES else ""
+    if wanted and len(fitting) > 1:
+        why = f"several define {asked}: keep one (helper modules may stay beside it)"
+    elif wanted and not fitting:
+        why = f"none defines or imports {asked}: hand in the file that does"
     else:
-        names = ", ".join(shown(str(p.relative_to(folder))) for p in chosen)
-        what = "files named " + entry if named else "notebooks" if notebooks else "modules"
-        asked = ("keep one" if named else f"none is {entry}, the file this assignment runs"
-                 if entry else "keep one notebook (helper modules may stay beside it)")
-        problem = f"folder {label}/ holds several {what} ({names}): {asked}"
-    return Submission(folder.name, None, problem)
+        why = "keep one notebook (helper modules may stay beside it)"
+    return None, f"holds {', '.join(reasons)}{more}: none is clearly the entry; {why}"
+
+
+def _code_of(path: Path) -> str:
+    """A source's code, for :func:`choose_entry`: a notebook's code cells, a module's text."""
+    try:
+        raw = read_source(path, ENTRY_SCAN_BYTES)
+    except OSError:
+        return ""
+    text = raw.decode("utf-8", "replace")
+    if path.suffix != ".ipynb":
+        return text
+    try:
+        cells = json.loads(text).get("cells", [])
+        return "\n".join("".join(c["source"]) if isinstance(c.get("source"), list) else str(c.get("source"))
+                         for c in cells if isinstance(c, dict) and c.get("cell_type") == "code")
+    except (ValueError, AttributeError, TypeError, KeyError):
+        return text
+
+
+_IMPORT_FROM = re.compile(r"^\s*from\s+\.?([A-Za-z_]\w*)[\w.]*\s+import\s+(.+)$", re.M)
+_IMPORT = re.compile(r"^\s*import\s+(.+)$", re.M)
+_DEFINES = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)"
+                      r"|^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
+
+
+def _imported_modules(code: str) -> set[str]:
+    modules = {match[1] for match in _IMPORT_FROM.finditer(code)}
+    for match in _IMPORT.finditer(code):
+        modules |= {part.split()[0].split(".")[0] for part in match[1].split(",") if part.split()}
+    return modules
+
+
+def _binds(code: str, wanted: set[str]) -> bool:
+    """Whether ``code`` defines or imports one of ``wanted`` (``from m import *`` counts)."""
+    bound = {a or b for a, b in _DEFINES.findall(code)}
+    for match in _IMPORT_FROM.finditer(code):
+        names = match[2].strip().strip("()\\ ")
+        if names.startswith("*"):
+            return True
+        bound |= {part.split()[-1] for part in names.split(",") if part.split()}
+    for match in _IMPORT.finditer(code):
+        bound |= {part.split()[-1].split(".")[0] for part in match[1].split(",") if part.split()}
+    return bool(bound & wanted)
 
 
 def _named_entry(folder: Path, sources: list[Path], entry: str) -> list[Path]:

@@ -235,7 +235,7 @@ def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
     from grader.intake import submissions
     from grader.selfcheck.platforms import sandbox_unavailable
 
-    submission = submissions.single(file, release.entry)
+    submission = submissions.single(file, release.entry_rule)
     timeout = options.timeout or release.timeout
     memory = options.memory or release.memory
     off = sandbox_unavailable()
@@ -267,9 +267,9 @@ def visible_files(release, submission) -> tuple[str, ...]:
     """What the sandbox shows in its working folder, as when graded: the release's ``data/``
     folder and a folder submission's other files (as :func:`grader.grading.batch.visible_files`)."""
     from grader.authoring.release import DATA_DIR
-    from grader.sandbox.policy import shown_files
+    from grader.grading.runs import sandbox_layout
 
-    return shown_files(release.root / DATA_DIR, submission.folder)
+    return sandbox_layout(submission, release.root / DATA_DIR)
 
 
 
