@@ -18,6 +18,7 @@ import pytest
 from conftest import EXAMPLES
 from grader.course import lms_archive
 from grader.errors import GraderError
+from grader.intake import submissions
 
 ALICE = (EXAMPLES / "custom_layer" / "alice.py").read_bytes()  # 10 points
 RUPERT = (EXAMPLES / "custom_layer" / "rupert.py").read_bytes()  # 6 points
@@ -61,7 +62,7 @@ def archive(tmp_path):
 def test_canvas_names_map_to_the_roster_and_the_latest_attempt(archive, roster):
     found = {s.student: s for s in lms_archive.discover(archive, roster)}
     assert sorted(found) == ["alice", "bob", "carol", "doejane"]
-    assert found["alice"].path.read_bytes() == ALICE and found["alice"].path.name == "work-1.py"
+    assert found["alice"].path.read_bytes() == ALICE and found["alice"].path.name == "work.py"  # its own name
     assert found["alice"].submitted_at == datetime(2025, 3, 14, 22, 30)  # the zip's local time
     assert found["alice"].late is False
     assert found["bob"].submitted_at == datetime(2025, 3, 15, 2, 0, tzinfo=UTC)
@@ -154,3 +155,39 @@ def test_a_refused_archive_is_one_line_on_the_command_line(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "refused" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_all_uploads_of_a_user_are_one_submission_whose_entry_is_chosen_by_the_rule(tmp_path):
+    """simple.py and its helper sim_config.py (uploaded later, a higher file id) go together, and
+    the entry is the file nothing else imports, not the latest upload."""
+    script = b"import torch\nfrom sim_config import SIZE\n\nclass MyLinear(torch.nn.Module):\n    pass\n"
+    archive = canvas_zip(tmp_path / "s.zip", [
+        (entry("smithalice_101_5001_simple.py"), script),
+        (entry("smithalice_101_5002_sim_config.py"), b"SIZE = 3\n"),
+        (entry("smithalice_101_5003_table.csv"), b"a,b\n1,2\n"),
+    ])
+    found, = lms_archive.discover(archive, None, submissions.EntryRule(names=("MyLinear",)))
+    assert found.problem is None and found.path.name == "simple.py"
+    assert sorted(p.name for p in found.folder.iterdir()) == ["sim_config.py", "simple.py", "table.csv"]
+
+
+def test_an_upload_name_that_cannot_be_a_path_costs_that_upload_only(tmp_path):
+    archive = canvas_zip(tmp_path / "n.zip", [
+        (entry("smithalice_101_5001_notes\\..\\homework.py"), ALICE),
+        (entry("smithalice_101_5002_work.py"), ALICE),
+        (entry("leebob_102_5003_notes\\..\\homework.py"), ALICE),
+        (entry("kimcarol_103_5004_work.py"), RUPERT),
+    ])
+    found = {s.student: s for s in lms_archive.discover(archive)}
+    assert found["smithalice"].problem is None and found["smithalice"].path.name == "work.py"
+    assert found["leebob"].path is None
+    assert "the upload named 'notes\\\\..\\\\homework.py' cannot be a file name" in found["leebob"].problem
+    assert found["kimcarol"].path.read_bytes() == RUPERT
+
+
+@pytest.mark.parametrize("mark", ["LATE", "late", "Late"])
+def test_the_late_mark_is_read_in_any_letter_case(tmp_path, mark):
+    archive = canvas_zip(tmp_path / "l.zip", [(entry(f"leebob_{mark}_102_5010_a.py"), ALICE),
+                                              (entry("kimcarol_103_5004_b.py"), ALICE)])
+    found = {s.student: s for s in lms_archive.discover(archive)}
+    assert found["leebob"].late is True and found["kimcarol"].late is False

@@ -7,18 +7,23 @@ first; ``USERID`` the Canvas user id (the roster's ``lms_id``); ``FILEID`` the u
 which grows with every upload; ``FILENAME`` the student's own file name (Canvas adds ``-1``,
 ``-2`` when the same name was uploaded before).
 
-Each student's latest upload is graded (the highest ``FILEID``, a notebook before a module). The
+All of a student's uploads of the latest attempt are graded together, as one submission: a folder
+holding each file under the student's own name (of the same name uploaded again, ``x-1.py``, the
+highest ``FILEID``), whose entry is chosen by the rule of every door
+(:func:`grader.intake.submissions.choose_entry`). An upload whose own name cannot be a file name
+(``notes\\..\\homework.py``) is left out: it costs that upload, never the archive. The
 student id is the roster's ``student`` for that ``lms_id``; without a roster, or for a user id the
 roster lacks, the ``NAME`` (``NAME_USERID`` when two users share it). The submission time kept for
 the late policy (:attr:`Submission.submitted_at`) is the zip entry's time stamp (UTC when the entry
 carries the extended-time field, else the archive's local time, without a zone); when every entry
 has the same time (the archive's build time, not the students') no time is kept. A folder
 unpacked from the archive carries no trusted time (modification times change with every copy).
-Canvas's own late mark is kept as :attr:`Submission.late`.
+Canvas's own late mark (``_LATE``, in any letter case) is kept as :attr:`Submission.late`.
 
 A zip is unpacked into a private temporary folder (removed when the process exits); one with an
-absolute or ``..`` path, a link, an encrypted entry, or more than :data:`MAX_EXPANDED_BYTES` when
-unpacked is refused with one line, before anything is graded.
+absolute or ``..`` path (outside the student-chosen part of a Canvas name), a link, an encrypted
+entry, or more than :data:`MAX_EXPANDED_BYTES` when unpacked is refused with one line, before
+anything is graded.
 """
 
 from __future__ import annotations
@@ -41,7 +46,8 @@ from grader.intake import submissions
 from grader.intake.submissions import SOURCE_SUFFIXES, Submission
 
 CANVAS_NAME = re.compile(
-    r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<file_id>\d+)_(?P<file>.+)$")
+    r"^(?P<name>[^_]+?)(?P<late>_(?i:late))?_(?P<user>\d+)_(?P<file_id>\d+)_(?P<file>.+)$", re.S)
+RENAMED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<suffix>\.[^.]*)?$", re.S)  # Canvas's "-1", "-2"
 MAX_EXPANDED_BYTES = 2 << 30  # what a whole archive may unpack to
 MAX_ENTRIES = 50_000
 EXTENDED_TIME = 0x5455  # the zip extra field holding a Unix (UTC) modification time
@@ -61,16 +67,24 @@ class Upload:
     time: datetime | None = None
 
 
-def discover(source: Path, roster: Path | None = None, entry: str | None = None) -> list[Submission]:
+def discover(source: Path, roster: Path | None = None,
+             entry: submissions.EntryRule | str | None = None) -> list[Submission]:
     """The submissions in ``source``: a folder of ``STUDENT.ipynb`` files, a Canvas zip, or a
     folder unpacked from one (every file named as Canvas names them)."""
+    rule = submissions.as_rule(entry)
     if source.is_file() and source.suffix.lower() == ".zip":
-        return _from_zip(source, roster)
+        return _from_zip(source, roster, rule)
     if source.is_dir() and _is_canvas_folder(source):
         uploads = [_upload(name, source / name, None) for name in sorted(os.listdir(source))
                    if not name.startswith((".", "_"))]
-        return _submissions([u for u in uploads if u is not None], [], roster)
-    return submissions.discover(source, entry)
+        return _submissions([u for u in uploads if u is not None], [], roster, rule, _private_folder())
+    return submissions.discover(source, rule)
+
+
+def _private_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="grader-lms-"))  # 0700: ours alone
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _is_canvas_folder(folder: Path) -> bool:
@@ -86,35 +100,16 @@ def _upload(name: str, path: Path, time: datetime | None) -> Upload | None:
                   bool(match["late"]), path, time)
 
 
-def _submissions(uploads: list[Upload], others: list[Path], roster: Path | None) -> list[Submission]:
-    """One submission per Canvas user (its latest source file), and a row for each file whose name
-    does not say whose it is."""
+def _submissions(uploads: list[Upload], others: list[Path], roster: Path | None,
+                 rule: submissions.EntryRule, work: Path) -> list[Submission]:
+    """One submission per Canvas user (all the files of its latest attempt, together in a folder
+    of ``work``), and a row for each file whose name does not say whose it is."""
     by_user: dict[str, list[Upload]] = defaultdict(list)
     for upload in uploads:
         by_user[upload.user].append(upload)
     ids = _student_ids(by_user, roster)
-    found = []
-    for user, files in by_user.items():
-        student = ids[user]
-        sources = [u for u in files if os.path.splitext(u.file)[1].lower() in SOURCE_SUFFIXES]
-        notebooks = [u for u in sources if u.file.lower().endswith(".ipynb")]
-        chosen = max(notebooks or sources, key=lambda u: u.file_id, default=None)
-        late = any(u.late for u in files)
-        if chosen is None:
-            names = ", ".join(submissions.shown(u.file) for u in files)
-            found.append(Submission(student, None, f"handed in {names}: no .ipynb or .py file",
-                                    late=late))
-            continue
-        problem = None
-        info = os.lstat(chosen.path)
-        if stat.S_ISLNK(info.st_mode):
-            problem = f"{submissions.shown(chosen.file)} {submissions.LINK_PROBLEM}"
-        elif not stat.S_ISREG(info.st_mode):
-            problem = f"{submissions.shown(chosen.file)} is not a regular file: upload the file itself"
-        elif chosen.path.suffix not in SOURCE_SUFFIXES:  # .IPYNB, .PY: the suffix decides the kind
-            problem = f"{submissions.shown(chosen.file)} is not a .ipynb or .py file (rename it)"
-        path = chosen.path if problem is None or stat.S_ISREG(info.st_mode) else None
-        found.append(Submission(student, path, problem, submitted_at=chosen.time, late=chosen.late))
+    found = [_user_submission(ids[user], files, rule, work / f"user-{user}")
+             for user, files in by_user.items()]
     taken = {s.student for s in found}
     for path in others:
         student = submissions.shown(path.stem if path.suffix in SOURCE_SUFFIXES else path.name)
@@ -123,6 +118,69 @@ def _submissions(uploads: list[Upload], others: list[Path], roster: Path | None)
         found.append(Submission(student, None, f"{submissions.shown(path.name)} is not named as "
                                 "Canvas names submissions (NAME_USERID_FILEID_FILE): whose is it?"))
     return found
+
+
+def _user_submission(student: str, files: list[Upload], rule: submissions.EntryRule,
+                     folder: Path) -> Submission:
+    """One user's uploads as one submission: each file under the student's own name in
+    ``folder`` (a name uploaded again: its latest), the entry chosen as every door chooses it."""
+    late = any(u.late for u in files)
+    times = [u.time for u in files if u.time is not None]
+    when = max(times, key=_comparable) if times else None
+    latest: dict[str, Upload] = {}
+    dropped: list[str] = []
+    for upload in sorted(files, key=lambda u: u.file_id):
+        problem = _unusable(upload)
+        if problem:
+            dropped.append(problem)
+            continue
+        latest[_original_name(upload.file)] = upload  # a later upload of a name replaces it
+    folder.mkdir()
+    for name, upload in latest.items():
+        shutil.copyfile(upload.path, folder / _safe_name(name), follow_symlinks=False)
+    sources = sorted(p for p in folder.iterdir() if p.suffix in SOURCE_SUFFIXES)
+    if not sources:
+        names = ", ".join(submissions.shown(u.file) for u in files)
+        wrong_case = [n for n in latest if os.path.splitext(n)[1].lower() in SOURCE_SUFFIXES]
+        if wrong_case:
+            problem = f"{submissions.shown(wrong_case[0])} is not a .ipynb or .py file (rename it)"
+        elif dropped:
+            problem = "; ".join(dropped[:3])
+        else:
+            problem = f"handed in {names}: no .ipynb or .py file"
+        return Submission(student, None, problem, submitted_at=when, late=late)
+    chosen, why = submissions.choose_entry(folder, sources, rule)
+    if chosen is None:
+        return Submission(student, None, f"your uploads: {why}", submitted_at=when, late=late)
+    return Submission(student, chosen, submitted_at=when, late=late, folder=folder,
+                      shown_as=submissions.shown(chosen.name))
+
+
+def _comparable(time: datetime) -> tuple:
+    return (time.replace(tzinfo=None) if time.tzinfo is None else time.astimezone(UTC).replace(tzinfo=None),)
+
+
+def _original_name(name: str) -> str:
+    """The student's file name without the ``-1``, ``-2`` Canvas adds to a name uploaded again."""
+    match = RENAMED.match(name)
+    return match["stem"] + (match["suffix"] or "") if match else name
+
+
+def _unusable(upload: Upload) -> str:
+    """Why this upload cannot be graded (its own name is not a file name, it is not a regular
+    file), or ""; it costs that upload only."""
+    shown = submissions.shown(upload.file)
+    if re.search(r"[\\/\x00]", upload.file) or upload.file in (".", ".."):
+        return f"the upload named {shown!r} cannot be a file name (rename it and upload it again)"
+    try:
+        info = os.lstat(upload.path)
+    except OSError as error:
+        return f"cannot read {shown}: {error.strerror}"
+    if stat.S_ISLNK(info.st_mode):
+        return f"{shown} {submissions.LINK_PROBLEM}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{shown} is not a regular file: upload the file itself"
+    return ""
 
 
 def _student_ids(by_user: dict[str, list[Upload]], roster: Path | None) -> dict[str, str]:
@@ -148,13 +206,13 @@ def _student_ids(by_user: dict[str, list[Upload]], roster: Path | None) -> dict[
 # The zip ------------------------------------------------------------------------------------
 
 
-def _from_zip(archive: Path, roster: Path | None) -> list[Submission]:
+def _from_zip(archive: Path, roster: Path | None, rule: submissions.EntryRule) -> list[Submission]:
     try:
         with zipfile.ZipFile(archive) as zipped:
             entries = _checked_entries(archive, zipped)
-            folder = Path(tempfile.mkdtemp(prefix="grader-lms-"))  # 0700: ours alone
-            atexit.register(shutil.rmtree, folder, True)
-            uploads, others = _unpack(archive, zipped, entries, folder)
+            folder = _private_folder()
+            (folder / "files").mkdir()
+            uploads, others = _unpack(archive, zipped, entries, folder / "files")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
         raise GraderError(f"{archive} cannot be read as a zip archive ({error}): download it "
                           "again from the LMS") from None
@@ -165,7 +223,7 @@ def _from_zip(archive: Path, roster: Path | None) -> list[Submission]:
                           "is named NAME_USERID_FILEID_FILE): unzip it and give the folder")
     if len(uploads) > 1 and len({u.time for u in uploads}) == 1:
         uploads = [_without_time(u) for u in uploads]  # the archive's build time, not the students'
-    return _submissions(uploads, others, roster)
+    return _submissions(uploads, others, roster, rule, folder)
 
 
 def _without_time(upload: Upload) -> Upload:
@@ -180,7 +238,7 @@ def _checked_entries(archive: Path, zipped: zipfile.ZipFile) -> list[zipfile.Zip
     total = 0
     entries = []
     for info in infos:
-        name = info.filename
+        name = _archive_part(info.filename)
         parts = [p for p in re.split(r"[\\/]", name) if p not in ("", ".")]
         if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or "\0" in name:
             raise GraderError(f"refused {archive}: the entry {name!r} has an absolute path; "
@@ -193,7 +251,8 @@ def _checked_entries(archive: Path, zipped: zipfile.ZipFile) -> list[zipfile.Zip
                               "holds files only")
         if info.flag_bits & 0x1:
             raise GraderError(f"refused {archive}: the entry {name!r} is encrypted")
-        if info.is_dir() or not parts or parts[0] in SKIPPED_PARTS or parts[-1].startswith("."):
+        whole = [p for p in info.filename.split("/") if p not in ("", ".")]
+        if info.is_dir() or not whole or whole[0] in SKIPPED_PARTS or whole[-1].startswith("."):
             continue
         total += info.file_size
         entries.append(info)
@@ -203,6 +262,16 @@ def _checked_entries(archive: Path, zipped: zipfile.ZipFile) -> list[zipfile.Zip
     return entries
 
 
+def _archive_part(name: str) -> str:
+    """The part of an entry's name that the archive chose: all of it, less the student's own file
+    name at the end of a Canvas name (never used as a path: checked with the upload)."""
+    folder, _, base = name.rpartition("/")
+    match = CANVAS_NAME.match(base)
+    if match is None:
+        return name
+    return f"{folder}/{base[:match.start('file')]}" if folder else base[:match.start("file")]
+
+
 def _unpack(archive: Path, zipped: zipfile.ZipFile, entries: list[zipfile.ZipInfo],
             folder: Path) -> tuple[list[Upload], list[Path]]:
     """Write each entry to ``folder/INDEX/FILENAME`` (never a name from the archive as a path),
@@ -210,8 +279,11 @@ def _unpack(archive: Path, zipped: zipfile.ZipFile, entries: list[zipfile.ZipInf
     written = 0
     uploads, others = [], []
     for index, info in enumerate(entries):
-        base = re.split(r"[\\/]", info.filename.rstrip("/\\"))[-1]
+        base = info.filename.rstrip("/").rpartition("/")[2]
         match = CANVAS_NAME.match(base)
+        if match is None:
+            base = re.split(r"[\\/]", base)[-1]
+            match = CANVAS_NAME.match(base)
         own = _safe_name(match["file"] if match else base)
         place = folder / f"{index:05d}"
         place.mkdir()
@@ -234,7 +306,7 @@ def _unpack(archive: Path, zipped: zipfile.ZipFile, entries: list[zipfile.ZipInf
 
 def _safe_name(name: str) -> str:
     """A file name that is safe to create here and keeps the suffix that decides the kind."""
-    name = re.sub(r"[\x00-\x1f\x7f]", "_", name).strip() or "file"
+    name = re.sub(r"[\x00-\x1f\x7f/\\\\]", "_", name).strip() or "file"
     if name in (".", "..") or name.startswith("."):
         name = "_" + name
     stem, suffix = os.path.splitext(name)
