@@ -15,6 +15,7 @@ import pytest
 
 from conftest import EXAMPLES
 from grader.authoring.release import split_public
+from grader.intake import submissions
 from grader.intake.assignment import find_assignment
 
 GRADER = [sys.executable, "-m", "grader"]
@@ -229,8 +230,8 @@ def test_gradescope_bundle_members(bundle):
     cpu_torch = "pip install torch==2.13.0 torchvision==0.28.0 --index-url https://download.pytorch.org/whl/cpu"
     assert setup.startswith("#!") and setup.index(cpu_torch) < setup.index(wheel)
     script = bundle.read("run_autograder").decode()
-    assert ('grader ci /autograder/source/assignments/custom_layer "$submission" --format gradescope'
-            in script)
+    assert ('grader ci /autograder/source/assignments/custom_layer /autograder/submission --format '
+            'gradescope' in script)
     assert "-o /autograder/results/results.json --timeout 30" in script
     with bundle.open(wheel) as stream, zipfile.ZipFile(stream) as built:
         inside = built.namelist()
@@ -241,10 +242,12 @@ def test_gradescope_bundle_members(bundle):
 @pytest.mark.parametrize("files, chosen", [
     (["work.ipynb", "helper.py", ".ipynb_checkpoints/work-checkpoint.ipynb"], "work.ipynb"),
     (["hw/solution.py"], "hw/solution.py"),
-    (["a.py", "b.py"], ""),  # several: the grader gets the folder and says so
+    (["a.py", "b.py"], ""),  # several: the grader says so
 ])
-def test_run_autograder_picks_the_submission(bundle, tmp_path, files, chosen):
-    """run_autograder in a fake /autograder, with a stand-in grader that records its arguments."""
+def test_run_autograder_hands_over_the_whole_submission_folder(bundle, tmp_path, files, chosen):
+    """run_autograder in a fake /autograder, with a stand-in grader that records its arguments:
+    the folder goes to the grader (helper modules and data travel with the entry), which chooses
+    the entry as every door does."""
     home = tmp_path / "autograder"
     for name in files:
         (home / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -258,6 +261,7 @@ def test_run_autograder_picks_the_submission(bundle, tmp_path, files, chosen):
     result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     args = (tmp_path / "args").read_text().splitlines()
-    submission = str(home / "submission" / chosen).rstrip("/")
-    assert args[:5] == ["ci", f"{home}/source/assignments/custom_layer", submission, "--format",
-                        "gradescope"]
+    assert args[:5] == ["ci", f"{home}/source/assignments/custom_layer", f"{home}/submission",
+                        "--format", "gradescope"]
+    found = submissions.single(home / "submission", find_assignment("custom_layer").entry_rule)
+    assert (found.path.relative_to(home / "submission").as_posix() if found.path else "") == chosen

@@ -68,6 +68,7 @@ def classroom50_result(result: SubmissionResult, env: Mapping[str, str] | None =
         "score": _number(result.score),
         "max-score": _number(result.max_score),
         "tests": tests,
+        "environment": result.environment,
     }
 
 

@@ -79,7 +79,8 @@ def gradescope_results(result: SubmissionResult) -> dict:
         "visibility": settings["visibility"],
         "stdout_visibility": settings["stdout_visibility"],
         "extra_data": {"assignment": result.assignment, "max_score": result.max_score,
-                       "percent": result.percent, "status": result.status, "file": result.file},
+                       "percent": result.percent, "status": result.status, "file": result.file,
+                       "environment": result.environment},
         "tests": tests,
     }
 
@@ -100,7 +101,8 @@ def junit_tree(result: SubmissionResult) -> ET.ElementTree:
     })
     _properties(suite, {"assignment": result.assignment, "file": result.file, "status": result.status,
                         "score": f"{result.score:g}", "max_score": f"{result.max_score:g}",
-                        "percent": f"{result.percent:g}"})
+                        "percent": f"{result.percent:g}",
+                        "environment": json.dumps(result.environment, sort_keys=True)})
     for test in result.tests:
         case = ET.SubElement(suite, "testcase", {"classname": result.assignment, "name": test.test})
         _properties(case, {"description": test.description, "points": f"{test.score:g}",
@@ -137,6 +139,11 @@ def github_summary(result: SubmissionResult) -> str:
         lines.append(f"| {name} | {test.score:g} / {test.max_score:g} | "
                      f"{'✅' if test.passed else '❌'} | {_cell(why)} |")
     lines.append(f"| **total** | **{result.score:g} / {result.max_score:g}** | | |")
+    env = result.environment
+    if env:
+        lines += ["", f"<sub>graded with grader {_cell(str(env.get('grader')))}, torch "
+                  f"{_cell(str(env.get('torch')))}, Python {_cell(str(env.get('python')))} on "
+                  f"{_cell(str(env.get('device')))}</sub>"]
     return "\n".join(lines) + "\n\n"
 
 

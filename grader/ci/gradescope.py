@@ -18,8 +18,9 @@ The zip Gradescope builds its image from holds:
   ``/autograder/venv``, CPU-only ``torch==2.13.0`` and its ``torchvision==0.28.0`` first
   (pinned, from PyTorch's CPU index: a plain ``pip install torch`` on Linux also pulls several
   GB of CUDA libraries), then the grader's wheel (which holds student releases only, no solutions);
-- ``run_autograder``: finds the one notebook (else module) in ``/autograder/submission`` and runs
-  ``grader ci ASSIGNMENT FILE --format gradescope -o /autograder/results/results.json``;
+- ``run_autograder``: runs ``grader ci ASSIGNMENT /autograder/submission --format gradescope -o
+  /autograder/results/results.json``: the whole submission folder, its entry chosen as by every
+  door (:func:`grader.intake.submissions.choose_entry`), its helper modules and data beside it;
 - ``torchgrader-VERSION-py3-none-any.whl``, built from this checkout with ``pip wheel --no-deps``;
 - ``assignments/NAME/`` and ``reference/NAME.py``: the assignment with its hidden tests and its
   reference, which the installed wheel does not carry; the sandbox hides both from student code.
@@ -131,19 +132,10 @@ def run_autograder_script(assignment: str, ci_arguments: Sequence[str] = ()) -> 
 # Gradescope runs this for every submission, from /autograder.
 set -uo pipefail
 mkdir -p /autograder/results
-# The submission: its one notebook, else its one module. With none or several, the grader is
-# given the folder and says so in results.json.
-cd /autograder/submission
-mapfile -t notebooks < <(find . -type f -name '*.ipynb' -not -path '*/.*' | sort)
-mapfile -t modules < <(find . -type f -name '*.py' -not -path '*/.*' -not -path '*/__pycache__/*' | sort)
-submission=/autograder/submission
-if [ "${{#notebooks[@]}}" -eq 1 ]; then
-    submission="/autograder/submission/${{notebooks[0]#./}}"
-elif [ "${{#notebooks[@]}}" -eq 0 ] && [ "${{#modules[@]}}" -eq 1 ]; then
-    submission="/autograder/submission/${{modules[0]#./}}"
-fi
+# The submission is the whole folder (the entry, its helper modules, its data files): the grader
+# chooses the entry as every door does, and says in results.json when it cannot.
 cd /autograder
-exec {VENV}/bin/grader ci {shlex.quote(assignment)} "$submission" --format gradescope \\
+exec {VENV}/bin/grader ci {shlex.quote(assignment)} /autograder/submission --format gradescope \\
     -o /autograder/results/results.json{extra}
 """
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.grading import copies
 from grader.report.gradebook import SIMILARITY_CSV, ranked_rows  # noqa: F401  (the report reads what this writes)
 
 FILE_NAME = SIMILARITY_CSV
@@ -129,9 +130,11 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
     if not scores_path.is_file():
         raise GraderError(f"{out_dir} holds no scores.csv: run grader grade ... -o {out_dir} first")
     scores = pd.read_csv(scores_path, dtype={"student": str, "file": str}, keep_default_na=False)
+    kept = copies.read_index(out_dir)
     results = (pd.read_csv(results_path, dtype=str, keep_default_na=False)
                if results_path.is_file() else pd.DataFrame(columns=["student", "test", "status", "message"]))
-    codes = {row.student: code_of(Path(row.file)) for row in scores.itertuples() if row.file}
+    codes = {row.student: code_of(path) for row in scores.itertuples()
+             if (path := _kept_file(out_dir, row.student, row.file, kept)) is not None}
     codes = {student: code for student, code in codes.items() if code is not None}
     starter_code = (code_of(starter) if starter is not None else None) or ""
     starter_blocks = {b.strip() for b in starter_code.split("\n\n") if b.strip()}
@@ -163,6 +166,15 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
     refresh_similarity(out_dir)  # report.html's table of pairs, when the report is there
     return SimilarityResult(csv_path, listed, sum(r["flagged"] for r in rows), len(students),
                             time.monotonic() - started, threshold)
+
+
+def _kept_file(out_dir: Path, student: str, file: str, kept: dict) -> Path | None:
+    """The student's graded file: its copy in the report folder (the original may have been a
+    temporary folder, gone since); for a report written before copies were kept, ``file``."""
+    copy = copies.entry_copy(out_dir, student, kept)
+    if copy is not None:
+        return copy
+    return Path(file) if file and Path(file).is_absolute() else None
 
 
 def code_of(path: Path) -> str | None:

@@ -11,14 +11,22 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
 from grader.grading.journal import Journal, outcomes_of
 from grader.grading.options import TIMEOUT_FLOOR, GradeOptions, student_timeout
-from grader.grading.runs import ObservationSource, Run, frames_of, load_of, probe_error_text, run_submission
+from grader.grading.runs import (
+    ObservationSource,
+    Run,
+    frames_of,
+    load_of,
+    probe_error_text,
+    run_submission,
+    sandbox_layout,
+)
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
 from grader.judge.plugin import TestOutcome, judge
@@ -44,6 +52,8 @@ class BatchResult:
     device: str
     seconds: float
     reused: frozenset[str] = frozenset()  # students taken from the journal, not graded again
+    environment: dict = field(default_factory=dict)  # grader.version.environment (+ "workers")
+    unrun: list[Run] = field(default_factory=list)  # not run for an infrastructure reason: no row
 
     def assignment_errors(self) -> Counter[tuple[str, str]]:
         """(test, where the assignment's own code raised) -> how many students it cost a test."""
@@ -76,23 +86,42 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
         if on_progress:
             on_progress(runs[student])
     todo = [s for s in submissions if s.student not in reused]
+    if out_dir is not None:
+        from grader.grading import copies
+
+        copies.keep(out_dir, todo)
+        copies.keep(out_dir, [s for s in submissions if s.student in reused], refresh=False)
     timeout = options.timeout or assignment.limits.timeout or TIMEOUT_FLOOR
+    environment = _environment(options)
+    unrun: list[Run] = []
     if todo:
         timeout, protections, fresh = _grade_fresh(assignment, todo, options, on_progress, out_dir,
-                                                   journal)
+                                                   journal, environment)
         for run, run_outcomes in fresh:
+            if run.infrastructure:
+                unrun.append(run)
+                continue
             runs[run.submission.student] = run
             outcomes += run_outcomes
-    ordered = [runs[s.student] for s in submissions]
+    ordered = [runs[s.student] for s in submissions if s.student in runs]
     order = {s.student: i for i, s in enumerate(submissions)}
     outcomes.sort(key=lambda o: order.get(o.student, -1))
     return BatchResult(assignment, ordered, outcomes, protections, timeout, options.device,
-                       time.monotonic() - started, reused=frozenset(reused))
+                       time.monotonic() - started, reused=frozenset(reused),
+                       environment=environment, unrun=unrun)
+
+
+def _environment(options: GradeOptions) -> dict:
+    from grader.version import environment
+
+    found = environment(options.device)
+    found["executor"] = options.executor
+    return found
 
 
 def _grade_fresh(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
                  on_progress: Callable[[Run], None] | None, out_dir: Path | None,
-                 journal: Journal | None) -> tuple[float, dict[str, bool], list]:
+                 journal: Journal | None, environment: dict) -> tuple[float, dict[str, bool], list]:
     """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish."""
     work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
     graded: list[tuple[Run, list[TestOutcome]]] = []
@@ -112,7 +141,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                 from grader.grading import dask_executor
 
                 runs = dask_executor.sandbox_runs(options.scheduler, assignment, submissions, work,
-                                                  timeout, memory, options.device)
+                                                  timeout, memory, options.device, environment)
             else:
                 runs = _local_runs(pool, assignment, submissions, work, timeout, memory, options.device,
                                    local_jobs)
@@ -120,6 +149,9 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
             for run in runs:
                 if on_progress:
                     on_progress(run)
+                if run.infrastructure:  # not the student's result: never judged nor journaled
+                    graded.append((run, []))
+                    continue
                 if not pending:
                     oldest = time.monotonic()
                 pending.append(run)
@@ -251,9 +283,7 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
 def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:
     """What a sandbox shows in its working folder, besides the allow-listed installation: the
     assignment's ``data/`` folder, and a folder submission's other files (its helper modules)."""
-    from grader.sandbox.policy import shown_files
-
-    return shown_files(assignment.data, submission.folder if submission is not None else None)
+    return sandbox_layout(submission, assignment.data)
 
 
 def check_environment(assignment: Assignment) -> None:

@@ -38,6 +38,7 @@ class Run:
     notes: list[str] = field(default_factory=list)  # what the sandbox noted (plots shown, ...)
     tampered: str = ""  # why its results cannot be trusted, when they cannot
     timeout: float | None = None  # the time limit it ran under (seconds)
+    infrastructure: str = ""  # why the grading machinery (not the student) could not run it
 
 
 def run_submission(submission: Submission, pool: SandboxPool, result_path: Path, timeout: float,
@@ -57,6 +58,16 @@ def run_submission(submission: Submission, pool: SandboxPool, result_path: Path,
         run.status, run.message = Status.ERROR, f"the grader's sandbox failed: {error}"
         return run
     return run_from_response(submission, response, result_path, timeout)
+
+
+def sandbox_layout(submission: Submission | None, data: Path | None) -> tuple[str, ...]:
+    """How every door lays a submission out for the sandbox: its entry is the request's source;
+    the working folder shows the assignment's (or release's) ``data/`` folder and, for a folder
+    submission, the entry's folder (its helper modules and data files), as they are in the
+    release and on the student's machine."""
+    from grader.sandbox.policy import shown_files
+
+    return shown_files(data, submission.folder if submission is not None else None)
 
 
 def run_from_response(submission: Submission, response: SandboxEnded, result_path: Path,

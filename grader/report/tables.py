@@ -21,7 +21,7 @@ from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write
 from grader.report.html import write_extras
 from grader.sandbox.selftest import PROTECTIONS
-from grader.version import __version__
+from grader.version import __version__, environment
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
                  "code_seconds", "file"]
@@ -102,7 +102,7 @@ def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
             "message": bound(" ".join(message.split()), "summary"),
             "seconds": round(run.seconds, 3),
             "code_seconds": round(run.code_seconds, 3),
-            "file": bound(run.submission.path or "", "file"),
+            "file": bound(run.submission.label, "file"),
         })
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
@@ -146,6 +146,7 @@ def header(batch: BatchResult) -> dict:
         "seconds": round(batch.seconds, 2),
         "protections": {PROTECTIONS[name]: active for name, active in batch.protections.items()},
         "missing_protections": missing,
+        "environment": batch.environment or environment(batch.device),
     }
 
 
