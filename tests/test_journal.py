@@ -132,3 +132,18 @@ def test_a_new_grader_version_grades_again(tmp_path, monkeypatch):
     assert (first.reused, again.reused, upgraded.reused) == (frozenset(), {"alice"}, frozenset())
     assert [e["key"]["grader"] for e in journal_lines(tmp_path / "out")] == [
         grader.version.__version__.removesuffix(".post1")] * 1 + [grader.version.__version__]
+
+
+def test_a_changed_helper_module_or_data_file_grades_a_folder_submission_again(tmp_path):
+    from grader.grading.journal import content_hash
+
+    folder = tmp_path / "ann"
+    folder.mkdir()
+    (folder / "work.ipynb").write_text("{}")
+    (folder / "layers.py").write_text("X = 1\n")
+    (folder / "offset.txt").write_text("3\n")
+    before = content_hash(submissions.single(folder))
+    (folder / "offset.txt").write_text("4\n")
+    after_data = content_hash(submissions.single(folder))
+    (folder / "layers.py").write_text("X = 2\n")
+    assert len({before, after_data, content_hash(submissions.single(folder))}) == 3

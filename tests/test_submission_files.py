@@ -3,6 +3,7 @@ submission's helper modules and its entry (`[submission] entry`), and `[environm
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from grader.authoring.release import load_release
 from grader.errors import GraderError
 from grader.grading import batch as grading
 from grader.intake import submissions
-from grader.intake.assignment import load_assignment
+from grader.intake.assignment import find_assignment, load_assignment
 from grader.selfcheck import runner as selfcheck
 
 CUSTOM_LAYER = ROOT / "assignments" / "custom_layer"
@@ -204,3 +205,61 @@ def test_a_missing_required_package_stops_the_batch_in_one_line(tmp_path, capsys
         "grader: error: assignment custom_layer needs the package(s) no_such_package_for_grader, "
         "which are not installed here: pip install no_such_package_for_grader")
     assert not (tmp_path / "out" / "scores.csv").exists()
+
+
+# --- the entry: one rule for every door (grader.intake.submissions.choose_entry) -----------------
+
+RULE = submissions.EntryRule(names=("MyLinear",))
+
+
+def folder_of(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "sub"
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+def notebook_text(*cells: str) -> str:
+    return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [],
+                                  "execution_count": None, "source": c} for c in cells],
+                       "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+@pytest.mark.parametrize("files, entry", [
+    # a script and the helper it imports: the script, though the helper was handed in later
+    ({"simple.py": "from sim_config import SIZE\nclass MyLinear:\n    pass\n",
+      "sim_config.py": "SIZE = 3\n"}, "simple.py"),
+    # the layer lives in the helper module: the notebook imports it
+    ({"work.ipynb": notebook_text("from layers import MyLinear"),
+      "layers.py": "import torch\nclass MyLinear(torch.nn.Module):\n    pass\n"}, "work.ipynb"),
+    # a scratch notebook beside the real one: the one that defines the task's names
+    ({"scratch.ipynb": notebook_text("print(1)"),
+      "hw.ipynb": notebook_text("import torch.nn\nclass MyLinear(torch.nn.Module):\n    pass")}, "hw.ipynb"),
+    # a module and a script that imports everything from it
+    ({"run.py": "from model import *\nMyLinear(3, 2)\n", "model.py": "class MyLinear:\n    pass\n"},
+     "run.py"),
+])
+def test_the_entry_is_the_file_nothing_imports_that_binds_the_tasks_names(tmp_path, files, entry):
+    found = submissions.single(folder_of(tmp_path, files), RULE)
+    assert found.problem is None and found.path.name == entry
+    assert found.label == f"sub/{entry}" and found.folder == (tmp_path / "sub").absolute()
+
+
+def test_when_no_file_is_the_entry_the_row_says_which_files_and_why(tmp_path):
+    two = folder_of(tmp_path, {"a.py": "class MyLinear:\n    pass\n", "b.py": "class MyLinear:\n    pass\n"})
+    assert submissions.single(two, RULE).problem == (
+        "folder sub/ holds a.py, b.py: none is clearly the entry; several define MyLinear: keep one "
+        "(helper modules may stay beside it)")
+    shutil.rmtree(two)
+    none = folder_of(tmp_path, {"a.py": "import b\nx = 1\n", "b.py": "y = 2\n", "c.py": "z = 3\n"})
+    assert submissions.single(none, RULE).problem == (
+        "folder sub/ holds a.py (defines none of MyLinear), b.py (imported by a.py), c.py (defines "
+        "none of MyLinear): none is clearly the entry; none defines or imports MyLinear: hand in "
+        "the file that does")
+
+
+def test_the_tasks_names_come_from_names_else_from_the_probes(tmp_path):
+    assert find_assignment("custom_layer").names == ("MyLinear",)  # [names] aliases = { MyLinear = [] }
+    assert set(find_assignment("training_loop").names) >= {"train", "manual_sgd_step"}  # defined(ns, ...)
+    assert submissions.task_names((), {"aliases": {"Net": ["Model", "LeNet"]}}) == ("Net", "Model", "LeNet")

@@ -23,7 +23,7 @@ from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 from typing import Any
 
-from grader.intake.submissions import Submission, open_source
+from grader.intake.submissions import Submission, folder_files, open_source
 from grader.judge.plugin import TestOutcome
 
 JOURNAL_NAME = "journal.jsonl"
@@ -40,13 +40,26 @@ def content_hash(submission: Submission) -> str:
     without following a link."""
     digest = hashlib.sha256(submission.problem.encode("utf-8", "replace") if submission.problem else b"")
     if submission.path is not None:
+        _hash_file(digest, submission.path)
+    if submission.folder is not None:  # its helper modules and data files are graded too
         try:
-            with os.fdopen(open_source(submission.path), "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+            others = [p for p in folder_files(submission.folder) if p != submission.path]
         except OSError as error:
+            others = []
             digest.update(str(error.strerror).encode("utf-8", "replace"))
+        for path in others:
+            digest.update(b"\0" + os.fsencode(path.relative_to(submission.folder)) + b"\0")
+            _hash_file(digest, path)
     return digest.hexdigest()
+
+
+def _hash_file(digest, path: Path) -> None:
+    try:
+        with os.fdopen(open_source(path), "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as error:
+        digest.update(str(error.strerror).encode("utf-8", "replace"))
 
 
 class Journal:

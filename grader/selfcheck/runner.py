@@ -223,8 +223,10 @@ def judge_frames(release, frames: Path, run=None):
 def report_of(release, outcomes) -> dict:
     tests = [{"test": o.test, "description": o.description, "score": o.points if o.passed else 0.0,
               "max_score": o.points, "passed": o.passed, "message": o.message} for o in outcomes]
+    from grader.version import environment
+
     return {"title": release.title, "name": release.name, "tests": tests,
-            "hidden_points": release.hidden_points}
+            "hidden_points": release.hidden_points, "environment": environment()}
 
 
 # --- grader check RELEASE FILE ---------------------------------------------------------------------
@@ -294,6 +296,9 @@ def check_command(name_or_path: str, file: Path, options) -> int:
         console.print(f"[red]{run.status}[/]: {escape(run.message)}")
     for note in [*notes, *run.notes]:
         console.print(f"[dim]note: {escape(str(note))}[/]")
+    env = report["environment"]
+    console.print(f"[dim]checked with grader {escape(str(env['grader']))}, torch "
+                  f"{escape(str(env['torch']))}, Python {escape(str(env['python']))}[/]")
     console.print(escape(footer(report)))
     return 0 if CheckResult(report).passed else 1
 
