@@ -166,3 +166,51 @@ def test_cli_reports_a_bad_notebook_without_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("grader: error: ") and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+NAMES_TEST = '''# TEST points=2 name=relu_of_forward
+"""F.relu(forward(x)) with set weights"""
+layer = MyLinear(3, 2)
+assert isinstance(layer, nn.Module)
+with torch.no_grad(): layer.weights.fill_(0.5); layer.bias.fill_(-1.0)
+observe(out=F.relu(layer(torch.linspace(-1, 1, 12).reshape(4, 3))), pi=np.pi)
+'''
+ONLY_TORCH_NN = '''import torch
+import torch.nn
+
+F = 3  # the student's own F: a number of features
+
+
+class MyLinear(torch.nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.weights = torch.nn.Parameter(torch.randn(n_in, n_out))
+        self.bias = torch.nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return x @ self.weights + self.bias
+'''
+
+
+def test_test_cells_run_with_the_solution_s_imports_not_the_student_s(tmp_path):
+    """Issue 19: a test cell that uses `nn`, `F` and `np` as the solution notebook imported them
+    gives full marks to a student who only did `import torch.nn` (and bound F to a number)."""
+    notebook = solution_notebook(tmp_path / "solution.ipynb", tests=(NAMES_TEST,))
+    cells = nbformat.read(str(notebook), as_version=4)
+    cells.cells[1].source = ("import torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+                             "import numpy as np\n%matplotlib inline")
+    nbformat.write(cells, str(notebook))
+    authored = author(notebook, "my_linear")
+    assert authored.imports.splitlines() == ["import torch", "from torch import nn",
+                                             "import torch.nn.functional as F", "import numpy as np"]
+    folder = tmp_path / "my_linear"
+    write(authored, folder, notebook.name)
+    student = tmp_path / "only_torch_nn.py"
+    student.write_text(ONLY_TORCH_NN)
+    assignment = load_assignment(folder)
+    batch = grading.grade(assignment, [Submission("reference", assignment.reference),
+                                       Submission("only_torch_nn", student)],
+                          grading.GradeOptions(jobs=1, timeout=20))
+    results = report.results_table(batch)
+    scores = report.scores_table(batch, results).set_index("student").score
+    assert scores.to_dict() == {"reference": 2.0, "only_torch_nn": 2.0}, results.message.tolist()

@@ -12,8 +12,10 @@ Markers in the solution notebook:
 - A code cell whose first line is ``# TEST points=2 name=forward_values`` (add ``hidden`` for a
   hidden test, ``description="..."`` for what students read; or tag the cell ``test`` and put the
   same keys in the cell's ``metadata.grader``) is a test. Its code runs as a probe with the
-  student's names (and ``torch``, ``device``); ``observe(key=value, ...)`` records what is compared
-  with the reference's values, key by key. Test cells are left out of the starter and the reference.
+  student's names, the names the solution notebook's own imports bind (``torch``, ``nn``, ``F``,
+  ``np``...: whatever the student imported) and ``device``; ``observe(key=value, ...)`` records
+  what is compared with the reference's values, key by key. Test cells are left out of the starter
+  and the reference.
 - ``metadata.grader = {name, title, timeout, memory}`` in the notebook's metadata fills in
   ``assignment.toml`` (defaults: the folder's name, the first heading, derived, ``2G``).
 
@@ -66,6 +68,7 @@ class Authored:
     reference: str
     tests: tuple[ProbeCell, ...]
     toml: dict[str, Any]
+    imports: str = ""  # the solution notebook's import statements: test cells run with their names
 
 
 def author(path: Path, folder_name: str) -> Authored:
@@ -83,7 +86,7 @@ def author(path: Path, folder_name: str) -> Authored:
     if not NAME.fullmatch(name):
         raise GraderError(f"the assignment name {name!r} must be letters, digits and _ (a Python name): "
                           "set metadata.grader.name in the notebook or choose another -o folder")
-    starter, tests, reference = copy.deepcopy(notebook), [], []
+    starter, tests, reference, imports = copy.deepcopy(notebook), [], [], []
     starter.cells = []
     code_cells = 0
     for cell in notebook.cells:
@@ -97,6 +100,7 @@ def author(path: Path, folder_name: str) -> Authored:
             continue
         _, hollow = _split_solution(cell.source, code_cells)
         code = _plain_python(cell.source, code_cells)
+        imports += [i for i in _imports_of(code) if i not in imports]
         if code.strip():
             reference.append(f"{CELL_HEADER_TEXT.format(number=code_cells)}\n{code}")
         starter_cell = copy.deepcopy(cell)
@@ -111,7 +115,21 @@ def author(path: Path, folder_name: str) -> Authored:
     title = str(meta.get("title") or _first_heading(notebook) or name)
     header = f'"""Reference solution of {name}, made by `grader assign` from {path.name}."""\n\n'
     return Authored(name, title, starter, header + "\n\n".join(r for r in reference if r.strip()) + "\n",
-                    tuple(tests), _settings(name, title, meta))
+                    tuple(tests), _settings(name, title, meta), "\n".join(imports))
+
+
+def _imports_of(code: str) -> list[str]:
+    """The top-level import statements of a solution cell's code (``import torch.nn as nn``,
+    ``from torch.nn import functional as F``), one per name: the names test cells run with, so
+    that they do not depend on which of them a student happened to import."""
+    found = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Import):
+            found += [ast.unparse(ast.Import([alias])) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__" and not node.level:
+            found += [ast.unparse(ast.ImportFrom(node.module, [alias], 0)) for alias in node.names
+                      if alias.name != "*"]
+    return found
 
 
 def _split_solution(source: str, cell: int) -> tuple[str, str]:

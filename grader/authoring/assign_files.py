@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 TEST_FILE_HEAD = '''"""Tests of {name}, made by `grader assign` from {notebook}: edit its test cells and run
 `grader assign` again rather than editing this file.
 
-Each test cell's code runs as a probe with the student's names (and once with the reference's);
+Each test cell's code runs as a probe with the student's names (and once with the reference's)
+and the names the solution notebook's imports bind (_IMPORTS), whatever the student imported;
 observe(key=value, ...) records what the test compares, key by key.
 """
 
@@ -20,15 +21,22 @@ import torch
 
 from grader.api import assert_close, fail, hidden, points, probe
 
+_IMPORTS = {imports}
+
 
 def _run_cell(ns, device, source, filename):
-    """Run a test cell's code with the submission's names; return what it observed."""
+    """Run a test cell's code with the submission's names and the solution's imports; return what
+    it observed."""
     observed = {{}}
 
     def observe(**values):
         observed.update(values)
 
-    exec(compile(source, filename, "exec"), {{"torch": torch, **ns, "observe": observe, "device": device}})
+    imported = {{}}
+    exec(compile(_IMPORTS, "the solution notebook's imports", "exec"), imported)
+    imported.pop("__builtins__", None)
+    names = {{**ns, "torch": torch, **imported, "observe": observe, "device": device}}
+    exec(compile(source, filename, "exec"), names)
     return observed
 
 
@@ -42,7 +50,8 @@ def _compare(got, want, is_hidden=False):
 
 def tests_source(authored: Authored, notebook_name: str) -> str:
     """The assignment's test file: one probe and one test per test cell."""
-    parts = [TEST_FILE_HEAD.format(name=authored.name, notebook=notebook_name)]
+    imports = authored.imports.rstrip() + "\n" if authored.imports.strip() else ""
+    parts = [TEST_FILE_HEAD.format(name=authored.name, notebook=notebook_name, imports=repr(imports))]
     for test in authored.tests:
         source = test.source.rstrip() + "\n"
         literal = f"r'''\n{source}'''" if "'''" not in source else repr(source)
