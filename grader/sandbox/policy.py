@@ -26,6 +26,7 @@ GPU_DEVICES = ("/dev/nvidia*", "/dev/nvidia-caps", "/dev/dri")
 MASKED_NAMES = ("_bundled",)  # inside a grader package: bundled references and hidden tests
 PROC_MASKED = ("kcore", "sysrq-trigger", "keys", "timer_list", "sched_debug", "kallsyms")
 WORKDIR = "/tmp"
+DATA_DIR = "data"  # an assignment's (and a release's) data folder: shown as data/ and entry by entry
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,15 @@ def shown_files(data: str | os.PathLike | None, folder: str | os.PathLike | None
 def visible_files(paths: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     """``(host path, path inside)`` for files a request shows in the working folder: each entry
     of a folder (an assignment's ``data/``, a folder submission's helper modules) or a file.
-    Links are never followed: a link is left out."""
+    A folder named ``data`` (the assignment's) is also shown whole as ``data/``, first: the
+    release's layout, so ``open("data/x.csv")`` works as in the release folder, and
+    ``open("x.csv")`` as it always has. Links are never followed: a link is left out."""
     shown: dict[str, str] = {}
     for path in paths:
         if os.path.islink(path):
             continue
+        if os.path.basename(path.rstrip("/")) == DATA_DIR and os.path.isdir(path):
+            shown.setdefault(DATA_DIR, path)
         entries = [os.path.join(path, name) for name in sorted(os.listdir(path))] if os.path.isdir(path) \
             else [path]
         for entry in entries:
@@ -116,13 +121,13 @@ def data_hint(paths: list[str] | tuple[str, ...], limit: int = 6) -> str:
     """Where an assignment's ``data/`` folder (among ``paths``) is shown, for a failed download's
     message; empty when there is none."""
     for path in paths:
-        if os.path.basename(path.rstrip("/")) == "data" and os.path.isdir(path) \
+        if os.path.basename(path.rstrip("/")) == DATA_DIR and os.path.isdir(path) \
                 and not os.path.islink(path):
-            shown = [f"{host.rsplit('/', 1)[-1]}{'/' if os.path.isdir(host) else ''}"
-                     for host, _ in visible_files([path])]
+            shown = [f"{DATA_DIR}/{host.rsplit('/', 1)[-1]}{'/' if os.path.isdir(host) else ''}"
+                     for host, inside in visible_files([path]) if inside != f"{WORKDIR}/{DATA_DIR}"]
             if shown:
                 more = ", ..." if len(shown) > limit else ""
-                return (f"the assignment's data files are in the working folder, opened by name: "
+                return (f"the assignment's data files are in {DATA_DIR}/, as in the release: "
                         f"{', '.join(shown[:limit])}{more}")
     return ""
 
