@@ -250,3 +250,52 @@ def test_non_finite_python_floats_compare_exactly():
     assert "equal_nan=False" in message(float("nan"), float("nan"), equal_nan=False)
     assert message({"loss": [1.0, float("inf")]}, {"loss": [1.0, 7.0]}).startswith(
         "grads['dw']['loss'][1]: got inf")
+
+
+MASKED_SOLUTION = '''def masked_scores(q, k, mask):
+    # BEGIN SOLUTION
+    return (q @ k.T).masked_fill(mask, float("-inf"))
+    # END SOLUTION
+'''
+MASKED_TEST = '''# TEST points=1 name=masked_attention
+q = torch.tensor([[1.0, 0.0], [0.5, 1.0]])
+k = torch.tensor([[1.0, 2.0], [0.0, 1.0], [1.0, 1.0]])
+mask = torch.triu(torch.ones(2, 3, dtype=torch.bool), diagonal=1)
+scores = masked_scores(q, k, mask)
+observe(scores=scores, weights=F.softmax(scores, dim=-1))
+'''
+
+
+def test_masked_attention_end_to_end(tmp_path):
+    """Graded through `grader assign`'s tests: a mask filled with 0 or -1e9 instead of -inf fails
+    (before issue 19 both got full marks: `inf > inf` is False), and says so with the values."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from grader import report
+    from grader.authoring.assign import author, write
+    from grader.grading import batch as grading
+    from grader.intake.assignment import load_assignment
+    from grader.intake.submissions import Submission
+
+    notebook = new_notebook()
+    notebook.cells = [new_code_cell("import torch\nimport torch.nn.functional as F"),
+                      new_code_cell(MASKED_SOLUTION), new_code_cell(MASKED_TEST)]
+    nbformat.write(notebook, str(tmp_path / "attention.ipynb"))
+    folder = tmp_path / "attention"
+    write(author(tmp_path / "attention.ipynb", "attention"), folder, "attention.ipynb")
+    students = []
+    for name, fill in (("correct", 'float("-inf")'), ("zero", "0.0"), ("large_negative", "-1e9")):
+        path = tmp_path / f"{name}.py"
+        path.write_text(f"import torch\n\n\ndef masked_scores(q, k, mask):\n"
+                        f"    return (q @ k.T).masked_fill(mask, {fill})\n")
+        students.append(Submission(name, path))
+    assignment = load_assignment(folder)
+    batch = grading.grade(assignment, students, grading.GradeOptions(jobs=1, timeout=20))
+    results = report.results_table(batch).set_index("student")
+    assert results.loc["correct"].status == "passed", results.loc["correct"].message
+    assert results.loc["zero"].message == ("scores: got 0.0 at (0, 1) where -inf is expected (3 of 3 "
+                                           "such positions differ): a masked position filled with a "
+                                           "finite value?")
+    assert results.loc["large_negative"].message.startswith("scores: got -1e+09 at (0, 1) where -inf "
+                                                            "is expected")
