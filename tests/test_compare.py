@@ -211,8 +211,12 @@ def test_a_hidden_test_says_only_how_many_positions_differ():
     masked, _ = _masked_scores()
     wrong = masked.masked_fill(torch.isinf(masked), 0.0)
     text = message(wrong, masked, hidden=True)
-    assert text == ("grads['dw']: 3 of 3 positions where the expected value is infinite or NaN "
+    assert text == ("grads['dw']: 3 positions where the expected value is infinite or NaN "
                     "hold another value")
+    one = masked.clone()
+    one[0, 1] = 0.0
+    assert message(one, masked, hidden=True) == ("grads['dw']: 1 position where the expected value is "
+                                                 "infinite or NaN holds another value")
     assert "inf" not in text.replace("infinite", "")
 
 

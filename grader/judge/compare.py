@@ -216,8 +216,8 @@ def _nonfinite_message(path: str, got: Any, want: Any, index: tuple[int, ...], c
     """What a student reads for a value where the reference is infinite or NaN: the values and a
     likely cause in a public test, only the count in a hidden one."""
     if hidden:
-        return (f"{path}: {count} of {nonfinite} positions where the expected value is infinite "
-                "or NaN hold another value")
+        return (f"{path}: {count} position{'' if count == 1 else 's'} where the expected value is "
+                "infinite or NaN hold" + ("s" if count == 1 else "") + " another value")
     where = f" at {index}" if index else ""
     text = f"{path}: got {_nonfinite_number(got)}{where} where {_nonfinite_number(want)} is expected"
     hint = _nonfinite_hint(got, want)
