@@ -7,9 +7,12 @@ working folder, ``data.csv``) keeps working too, so no graded work changes."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -51,14 +54,7 @@ STUDENTS = {"release_layout": READS.format(path="data/data.csv"),  # as the rele
 def course(tmp_path_factory):
     """custom_layer with data/data.csv, its release, and a class of two (one file each)."""
     root = tmp_path_factory.mktemp("course")
-    folder = root / "layer_with_data"
-    shutil.copytree(ROOT / "assignments" / "custom_layer", folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    toml = folder / "assignment.toml"
-    toml.write_text(toml.read_text().replace('"../../reference/custom_layer.py"',
-                                             json.dumps((ROOT / "reference" / "custom_layer.py").as_posix())))
-    (folder / "data").mkdir()
-    (folder / "data" / "data.csv").write_text("name,value\nscale,1.0\n")
+    folder = make_assignment(root / "layer_with_data")
     students = root / "students"
     students.mkdir()
     for name, source in STUDENTS.items():
@@ -69,14 +65,46 @@ def course(tmp_path_factory):
     return folder, students, load_release(root / "release")
 
 
-def test_graded_the_release_layout_and_the_old_place_both_find_the_data(course):
-    folder, students, _ = course
-    assignment = load_assignment(folder)
-    batch = grading.grade(assignment, submissions.discover(students),
-                          grading.GradeOptions(jobs=2, timeout=20))
+def make_assignment(folder: Path) -> Path:
+    """custom_layer in ``folder`` with data/data.csv, its reference by absolute path."""
+    shutil.copytree(ROOT / "assignments" / "custom_layer", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    toml = folder / "assignment.toml"
+    toml.write_text(toml.read_text().replace('"../../reference/custom_layer.py"',
+                                             json.dumps((ROOT / "reference" / "custom_layer.py").as_posix())))
+    (folder / "data").mkdir()
+    (folder / "data" / "data.csv").write_text("name,value\nscale,1.0\n")
+    return folder
+
+
+def grade_both(folder: Path, students: Path, namespaces: bool = True) -> None:
+    batch = grading.grade(load_assignment(folder), submissions.discover(students),
+                          grading.GradeOptions(jobs=2, timeout=20, namespaces=namespaces))
     scores = report.scores_table(batch, report.results_table(batch)).set_index("student")
     for student in STUDENTS:
         assert scores.loc[student].score == 10, scores.loc[student].message
+
+
+def test_graded_the_release_layout_and_the_old_place_both_find_the_data(course):
+    folder, students, _ = course
+    grade_both(folder, students)
+
+
+def test_the_fallback_sandbox_shows_the_same_paths():
+    """Without namespaces, links in a scratch folder stand in for the binds: data/ is a folder of
+    links there. Its student user must be able to read the host's files: a folder open to all."""
+    parent = "/var/tmp" if os.access("/var/tmp", os.W_OK) else None
+    root = Path(tempfile.mkdtemp(prefix="grader-data-", dir=parent))
+    try:
+        root.chmod(0o755)
+        folder = make_assignment(root / "layer_with_data")
+        students = root / "students"
+        students.mkdir()
+        for name, source in STUDENTS.items():
+            (students / f"{name}.py").write_text(source)
+        grade_both(folder, students, namespaces=False)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_release_keeps_the_layout_and_its_starter_says_where_the_data_is(course):
@@ -118,3 +146,20 @@ def test_grader_ci_as_gradescope_runs_it_finds_the_data(course, tmp_path, capsys
               "-o", str(out)])
     assert ended.value.code == 0, capsys.readouterr()
     assert json.loads(out.read_text())["score"] == 10
+
+
+def test_the_working_folder_shows_data_twice_and_never_a_hidden_file_or_a_link(tmp_path):
+    from grader.sandbox.policy import visible_files
+
+    data = tmp_path / "assignment" / "data"
+    (data / "images").mkdir(parents=True)
+    (data / "x.csv").write_text("a,b\n")
+    (data / ".answers.csv").write_text("hidden")
+    (data / "solution.py").symlink_to(ROOT / "reference" / "custom_layer.py")
+    student = tmp_path / "student"
+    (student / "data").mkdir(parents=True)  # the student's own data/ cannot cover the assignment's
+    (student / "helper.py").write_text("")
+    shown = {inside: host for host, inside in visible_files([str(data), str(student)])}
+    assert shown == {"/tmp/data/images": str(data / "images"), "/tmp/images": str(data / "images"),
+                     "/tmp/data/x.csv": str(data / "x.csv"), "/tmp/x.csv": str(data / "x.csv"),
+                     "/tmp/helper.py": str(student / "helper.py")}

@@ -48,6 +48,7 @@ def working_folder(folder: Path, files: tuple[str, ...]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for host, inside in visible_files(files):
         target = folder / inside.removeprefix(WORKDIR + "/")
+        target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.symlink(host, target, target_is_directory=os.path.isdir(host))
         except (OSError, NotImplementedError):
