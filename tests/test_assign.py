@@ -166,3 +166,98 @@ def test_cli_reports_a_bad_notebook_without_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("grader: error: ") and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+NAMES_TEST = '''# TEST points=2 name=relu_of_forward
+"""F.relu(forward(x)) with set weights"""
+layer = MyLinear(3, 2)
+assert isinstance(layer, nn.Module)
+with torch.no_grad(): layer.weights.fill_(0.5); layer.bias.fill_(-1.0)
+observe(out=F.relu(layer(torch.linspace(-1, 1, 12).reshape(4, 3))), pi=np.pi)
+'''
+ONLY_TORCH_NN = '''import torch
+import torch.nn
+
+F = 3  # the student's own F: a number of features
+
+
+class MyLinear(torch.nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.weights = torch.nn.Parameter(torch.randn(n_in, n_out))
+        self.bias = torch.nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return x @ self.weights + self.bias
+'''
+
+
+def test_test_cells_run_with_the_solution_s_imports_not_the_student_s(tmp_path):
+    """Issue 19: a test cell that uses `nn`, `F` and `np` as the solution notebook imported them
+    gives full marks to a student who only did `import torch.nn` (and bound F to a number)."""
+    notebook = solution_notebook(tmp_path / "solution.ipynb", tests=(NAMES_TEST,))
+    cells = nbformat.read(str(notebook), as_version=4)
+    cells.cells[1].source = ("import torch\nfrom torch import nn\nimport torch.nn.functional as F\n"
+                             "import numpy as np\n%matplotlib inline")
+    nbformat.write(cells, str(notebook))
+    authored = author(notebook, "my_linear")
+    assert authored.imports.splitlines() == ["import torch", "from torch import nn",
+                                             "import torch.nn.functional as F", "import numpy as np"]
+    folder = tmp_path / "my_linear"
+    write(authored, folder, notebook.name)
+    student = tmp_path / "only_torch_nn.py"
+    student.write_text(ONLY_TORCH_NN)
+    assignment = load_assignment(folder)
+    batch = grading.grade(assignment, [Submission("reference", assignment.reference),
+                                       Submission("only_torch_nn", student)],
+                          grading.GradeOptions(jobs=1, timeout=20))
+    results = report.results_table(batch)
+    scores = report.scores_table(batch, results).set_index("student").score
+    assert scores.to_dict() == {"reference": 2.0, "only_torch_nn": 2.0}, results.message.tolist()
+
+
+READS_DATA = 'with open("data/scale.csv") as handle:\n    SCALE = float(handle.read().split(",")[1])\n\n' + \
+    LAYER.replace("return x @ self.weights + self.bias", "return (x @ self.weights + self.bias) * SCALE")
+
+
+def test_data_beside_the_notebook_is_the_assignment_s_and_force_never_overwrites_a_hand_edit(
+        tmp_path, capsys):
+    """Issue 19: `grader assign` grades the solution with the data/ folder beside it and copies it
+    into the assignment; `--force` refuses, naming the file, to replace a file edited by hand."""
+    notebook = solution_notebook(tmp_path / "solution.ipynb", READS_DATA)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "scale.csv").write_text("scale,1.0")
+    folder = tmp_path / "assignments" / "my_linear"
+    args = ["assign", str(notebook), "-o", str(folder), "--timeout", "20"]
+    with pytest.raises(SystemExit) as made:
+        main(args)
+    assert made.value.code == 0, capsys.readouterr()
+    assert (folder / "data" / "scale.csv").read_text() == "scale,1.0"
+    assert load_assignment(folder).data == folder / "data"
+    capsys.readouterr()
+
+    tests = folder / "test_my_linear.py"
+    tests.write_text(tests.read_text() + "\n\ndef test_added_by_hand(observe):\n    pass\n")
+    toml = folder / "assignment.toml"
+    toml.write_text(toml.read_text() + '\n[late]\nper_day = 10\n')  # the author's own table: kept
+    with pytest.raises(SystemExit) as refused:
+        main([*args, "--force"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert refused.value.code == 2
+    assert f"grader assign would replace {tests} (edited by hand since grader assign wrote it): move " \
+           "the change into solution.ipynb or its data/ folder (or delete the file)" in err
+    assert "test_added_by_hand" in tests.read_text()  # nothing was written
+
+    tests.unlink()  # the author's choice: let it be written again
+    (folder / "data" / "mine.csv").write_text("added by hand")
+    with pytest.raises(SystemExit) as refused:
+        main([*args, "--force"])
+    assert refused.value.code == 2
+    assert f"{folder / 'data' / 'mine.csv'} (not written by grader assign)" in capsys.readouterr().err
+
+    (folder / "data" / "mine.csv").unlink()
+    with pytest.raises(SystemExit) as forced:
+        main([*args, "--force"])
+    assert forced.value.code == 0, capsys.readouterr()
+    assert "test_added_by_hand" not in tests.read_text() and "[late]" in toml.read_text()
+    assert load_assignment(folder).version == "2"

@@ -89,13 +89,19 @@ def test_a_test_s_key_error_on_a_student_s_value_names_the_line_not_the_assignme
     assert flat.message.endswith("on what your code returned") and not flat.assignment_error
 
 
-def test_a_probe_s_name_error_for_some_students_is_the_assignment_s_fault(tmp_path, students):
+def test_a_probe_s_name_error_on_a_student_s_work_is_the_student_s_row_not_the_assignment_s(
+        tmp_path, students):
+    """Blame is decided on the trusted side (issue 19): a probe that raised in the sandbox, on work
+    whose reference run was clean, is the student's row, described by what the check was doing;
+    where the sandbox says it came from cannot be trusted (the student's process says it)."""
     old = "        shapes[str(shape)] = list(layer(torch.ones(shape, device=device)).shape)"
     new = old + "\n        if len(shapes[str(shape)]) != len(shape):\n            explain(shapes)"
-    _, outcomes = grade(broken_assignment(tmp_path / "a", old, new), students)
+    batch, outcomes = grade(broken_assignment(tmp_path / "a", old, new), students)
     flat = outcomes[("flat", "test_batch_shapes")]
-    assert flat.message.startswith("the assignment's check raised NameError (test_custom_layer.py, line ")
-    assert flat.assignment_error.startswith("NameError at test_custom_layer.py, line ")
+    assert flat.message.startswith("while checking batch_shapes, the check's own code raised NameError "
+                                   "(test_custom_layer.py, line ")
+    assert flat.message.endswith("on what your code returned or defined (the reference passes this check)")
+    assert not flat.passed and not flat.assignment_error and not batch.assignment_errors()
 
 
 def test_a_probe_that_fails_the_reference_stops_the_batch_naming_file_and_line(tmp_path, students):

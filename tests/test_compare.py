@@ -177,3 +177,129 @@ def test_the_names_test_fails_for_the_starter_s_stub():
         assert_names_as_asked(used)
     assert "stub" in used  # the observation is left as it was
     assert_names_as_asked({"MyLinear": {"used": "MyLinear"}, "stub": False})
+
+
+# Non-finite expected values: no tolerance, the same inf, -inf or NaN at the same position.
+
+def _masked_scores() -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention scores with a causal mask, and the softmax over them (as a reference computes)."""
+    scores = torch.tensor([[0.5, 1.0, 2.0], [1.5, 0.25, -0.75]])
+    mask = torch.tensor([[False, True, True], [False, False, True]])
+    masked = scores.masked_fill(mask, float("-inf"))
+    return masked, torch.softmax(masked, dim=-1)
+
+
+def test_a_masked_position_filled_with_a_finite_value_fails_with_its_values():
+    masked, weights = _masked_scores()
+    wrong = masked.clone()
+    wrong[0, 2] = 123.0
+    assert message(wrong, masked) == ("grads['dw']: got 123.0 at (0, 2) where -inf is expected: a "
+                                      "masked position filled with a finite value?")
+    assert_close(masked.clone(), masked, what="scores")
+    assert_close(torch.softmax(masked, dim=-1), weights, what="weights")  # exp(-inf) is an exact 0
+
+
+@pytest.mark.parametrize("filled", [float("inf"), 0.0, -1e9, float("nan")])
+def test_every_wrong_value_at_a_masked_position_fails(filled):
+    masked, _ = _masked_scores()
+    wrong = masked.clone()
+    wrong[0, 1] = filled
+    assert "at (0, 1) where -inf is expected" in message(wrong, masked)
+
+
+def test_a_hidden_test_says_only_how_many_positions_differ():
+    masked, _ = _masked_scores()
+    wrong = masked.masked_fill(torch.isinf(masked), 0.0)
+    text = message(wrong, masked, hidden=True)
+    assert text == ("grads['dw']: 3 positions where the expected value is infinite or NaN "
+                    "hold another value")
+    one = masked.clone()
+    one[0, 1] = 0.0
+    assert message(one, masked, hidden=True) == ("grads['dw']: 1 position where the expected value is "
+                                                 "infinite or NaN holds another value")
+    assert "inf" not in text.replace("infinite", "")
+
+
+def test_log_of_zero_and_division_by_zero():
+    values = torch.tensor([0.0, 1.0, 2.0])
+    logs = torch.log(values)  # -inf at 0
+    assert message(torch.log(values + 1e-10), logs) == (
+        "grads['dw']: got -23.0259 at (0,) where -inf is expected: a masked position "
+        "filled with a finite value?")
+    ratios = torch.tensor([1.0, -1.0, 0.0]) / torch.zeros(3)  # inf, -inf, nan
+    assert_close(ratios.clone(), ratios, what="ratios")
+    assert message(-ratios, ratios) == ("grads['dw']: got -inf at (0,) where inf is expected (2 of 3 "
+                                        "such positions differ): the sign is flipped?")
+    clamped = torch.tensor([1.0, -1.0, 0.0]) / torch.full((3,), 1e-12)
+    assert "got 1e+12 at (0,) where inf is expected" in message(clamped, ratios)
+    nan_as_zero = torch.nan_to_num(ratios, 0.0, float("inf"), float("-inf"))
+    assert "got 0.0 at (2,) where nan is expected" in message(nan_as_zero, ratios)
+
+
+def test_nan_only_where_the_reference_has_nan_and_equal_nan_as_torch_testing():
+    expected = torch.tensor([float("nan"), 1.0])
+    assert_close(expected.clone(), expected, what="x")
+    assert_close(expected.clone(), expected, what="x", equal_nan=True)
+    assert "equal_nan=False" in message(expected.clone(), expected, equal_nan=False)
+    assert "where nan is expected" in message(torch.tensor([5.0, 1.0]), expected)
+    assert "1 of 2 values are NaN" in message(torch.tensor([1.0, float("nan")]), torch.tensor([1.0, 1.0]))
+
+
+def test_non_finite_python_floats_compare_exactly():
+    assert_close(float("-inf"), float("-inf"), what="loss")
+    assert_close(float("nan"), float("nan"), what="loss")
+    assert message(123.0, float("-inf")) == ("grads['dw']: got 123.0 where -inf is expected: a masked "
+                                             "position filled with a finite value?")
+    assert "where nan is expected" in message(0.0, float("nan"))
+    assert "equal_nan=False" in message(float("nan"), float("nan"), equal_nan=False)
+    assert message({"loss": [1.0, float("inf")]}, {"loss": [1.0, 7.0]}).startswith(
+        "grads['dw']['loss'][1]: got inf")
+
+
+MASKED_SOLUTION = '''def masked_scores(q, k, mask):
+    # BEGIN SOLUTION
+    return (q @ k.T).masked_fill(mask, float("-inf"))
+    # END SOLUTION
+'''
+MASKED_TEST = '''# TEST points=1 name=masked_attention
+q = torch.tensor([[1.0, 0.0], [0.5, 1.0]])
+k = torch.tensor([[1.0, 2.0], [0.0, 1.0], [1.0, 1.0]])
+mask = torch.triu(torch.ones(2, 3, dtype=torch.bool), diagonal=1)
+scores = masked_scores(q, k, mask)
+observe(scores=scores, weights=F.softmax(scores, dim=-1))
+'''
+
+
+def test_masked_attention_end_to_end(tmp_path):
+    """Graded through `grader assign`'s tests: a mask filled with 0 or -1e9 instead of -inf fails
+    (before issue 19 both got full marks: `inf > inf` is False), and says so with the values."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from grader import report
+    from grader.authoring.assign import author, write
+    from grader.grading import batch as grading
+    from grader.intake.assignment import load_assignment
+    from grader.intake.submissions import Submission
+
+    notebook = new_notebook()
+    notebook.cells = [new_code_cell("import torch\nimport torch.nn.functional as F"),
+                      new_code_cell(MASKED_SOLUTION), new_code_cell(MASKED_TEST)]
+    nbformat.write(notebook, str(tmp_path / "attention.ipynb"))
+    folder = tmp_path / "attention"
+    write(author(tmp_path / "attention.ipynb", "attention"), folder, "attention.ipynb")
+    students = []
+    for name, fill in (("correct", 'float("-inf")'), ("zero", "0.0"), ("large_negative", "-1e9")):
+        path = tmp_path / f"{name}.py"
+        path.write_text(f"import torch\n\n\ndef masked_scores(q, k, mask):\n"
+                        f"    return (q @ k.T).masked_fill(mask, {fill})\n")
+        students.append(Submission(name, path))
+    assignment = load_assignment(folder)
+    batch = grading.grade(assignment, students, grading.GradeOptions(jobs=1, timeout=20))
+    results = report.results_table(batch).set_index("student")
+    assert results.loc["correct"].status == "passed", results.loc["correct"].message
+    assert results.loc["zero"].message == ("scores: got 0.0 at (0, 1) where -inf is expected (3 of 3 "
+                                           "such positions differ): a masked position filled with a "
+                                           "finite value?")
+    assert results.loc["large_negative"].message.startswith("scores: got -1e+09 at (0, 1) where -inf "
+                                                            "is expected")

@@ -63,6 +63,9 @@ EXPECTED = {
     "giant_output": (4, "graded", ["ran out of memory"]),
     "cursed_object": (4, "graded", ["CursedError", "unprintable"]),
     "dict_tensor": (4, "graded", ["got a dict"]),
+    # blaming the assignment: a probe's helper replaced by code compiled under the test file's name
+    "blames_the_assignment": (5, "graded", ["while checking forward_values, the check's own code "
+                                            "raised NameError", "helper_the_assignment_forgot"]),
     # reading what is not theirs
     "snoop": (10, "graded", ["all tests passed"]),
 }

@@ -135,7 +135,7 @@ def test_a_failed_download_says_where_the_assignments_data_is(course):
     row = scores.loc["downloads"]
     assert row.score == 10, row.message  # what the script defines after the download still counts
     assert "there is no network while grading" in row.message
-    assert "the assignment's data files are in the working folder, opened by name: data.csv" in row.message
+    assert "the assignment's data files are in data/, as in the release: data/data.csv" in row.message
 
 
 def test_without_the_data_folder_the_same_code_fails(tmp_path):

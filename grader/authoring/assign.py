@@ -12,10 +12,17 @@ Markers in the solution notebook:
 - A code cell whose first line is ``# TEST points=2 name=forward_values`` (add ``hidden`` for a
   hidden test, ``description="..."`` for what students read; or tag the cell ``test`` and put the
   same keys in the cell's ``metadata.grader``) is a test. Its code runs as a probe with the
-  student's names (and ``torch``, ``device``); ``observe(key=value, ...)`` records what is compared
-  with the reference's values, key by key. Test cells are left out of the starter and the reference.
+  student's names, the names the solution notebook's own imports bind (``torch``, ``nn``, ``F``,
+  ``np``...: whatever the student imported) and ``device``; ``observe(key=value, ...)`` records
+  what is compared with the reference's values, key by key. Test cells are left out of the starter
+  and the reference.
 - ``metadata.grader = {name, title, timeout, memory}`` in the notebook's metadata fills in
   ``assignment.toml`` (defaults: the folder's name, the first heading, derived, ``2G``).
+- A ``data/`` folder beside the solution notebook is the assignment's data: copied into the
+  assignment's ``data/`` (which a release ships as ``data/``), and the solution is graded with it.
+  The solution opens its files as ``data/x.csv``, as students do in the release.
+- ``.grader-assign.json`` in the assignment folder records a hash of each file written; ``--force``
+  refuses, naming the file, to replace one edited by hand since (move the change into the notebook).
 
 Before anything is written, the assignment is graded in a temporary folder: the reference must get
 full marks and the starter zero.
@@ -35,7 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.authoring.assign_files import tests_source, toml_text
+from grader.authoring.assign_files import (
+    DATA_DIR,
+    copy_data,
+    edited_by_hand,
+    record_written,
+    tests_source,
+    toml_text,
+)
 from grader.errors import GraderError
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)#+\s*BEGIN SOLUTION\b(?P<rest>.*)$")
@@ -66,6 +80,7 @@ class Authored:
     reference: str
     tests: tuple[ProbeCell, ...]
     toml: dict[str, Any]
+    imports: str = ""  # the solution notebook's import statements: test cells run with their names
 
 
 def author(path: Path, folder_name: str) -> Authored:
@@ -83,7 +98,7 @@ def author(path: Path, folder_name: str) -> Authored:
     if not NAME.fullmatch(name):
         raise GraderError(f"the assignment name {name!r} must be letters, digits and _ (a Python name): "
                           "set metadata.grader.name in the notebook or choose another -o folder")
-    starter, tests, reference = copy.deepcopy(notebook), [], []
+    starter, tests, reference, imports = copy.deepcopy(notebook), [], [], []
     starter.cells = []
     code_cells = 0
     for cell in notebook.cells:
@@ -97,6 +112,7 @@ def author(path: Path, folder_name: str) -> Authored:
             continue
         _, hollow = _split_solution(cell.source, code_cells)
         code = _plain_python(cell.source, code_cells)
+        imports += [i for i in _imports_of(code) if i not in imports]
         if code.strip():
             reference.append(f"{CELL_HEADER_TEXT.format(number=code_cells)}\n{code}")
         starter_cell = copy.deepcopy(cell)
@@ -111,7 +127,21 @@ def author(path: Path, folder_name: str) -> Authored:
     title = str(meta.get("title") or _first_heading(notebook) or name)
     header = f'"""Reference solution of {name}, made by `grader assign` from {path.name}."""\n\n'
     return Authored(name, title, starter, header + "\n\n".join(r for r in reference if r.strip()) + "\n",
-                    tuple(tests), _settings(name, title, meta))
+                    tuple(tests), _settings(name, title, meta), "\n".join(imports))
+
+
+def _imports_of(code: str) -> list[str]:
+    """The top-level import statements of a solution cell's code (``import torch.nn as nn``,
+    ``from torch.nn import functional as F``), one per name: the names test cells run with, so
+    that they do not depend on which of them a student happened to import."""
+    found = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Import):
+            found += [ast.unparse(ast.Import([alias])) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__" and not node.level:
+            found += [ast.unparse(ast.ImportFrom(node.module, [alias], 0)) for alias in node.names
+                      if alias.name != "*"]
+    return found
 
 
 def _split_solution(source: str, cell: int) -> tuple[str, str]:
@@ -235,9 +265,11 @@ def _settings(name: str, title: str, meta: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "title": title, "version": "1", "starter": "starter.ipynb", "limits": limits}
 
 
-def write(authored: Authored, folder: Path, notebook_name: str) -> dict[str, Path]:
+def write(authored: Authored, folder: Path, notebook_name: str, data: Path | None = None) -> dict[str, Path]:
     """Write the assignment into ``folder``; the reference goes to ``../../reference/NAME.py`` when
-    that folder exists (as for the bundled assignments), else to ``folder/reference.py``."""
+    that folder exists (as for the bundled assignments), else to ``folder/reference.py``. ``data``
+    (a ``data/`` folder) replaces the assignment's ``data/``. What was written is recorded in
+    ``folder`` (a hash of each file), so that ``--force`` can tell a file edited by hand."""
     import nbformat
 
     shared = folder.parent.parent / "reference"
@@ -250,11 +282,19 @@ def write(authored: Authored, folder: Path, notebook_name: str) -> dict[str, Pat
     nbformat.write(authored.starter, str(paths["starter"]))
     paths["tests"].write_text(tests_source(authored, notebook_name), encoding="utf-8")
     reference.write_text(authored.reference, encoding="utf-8")
+    copied = []
+    if data is not None:
+        copied = copy_data(data, folder / DATA_DIR)
+        paths["data"] = folder / DATA_DIR
+    record_written(folder, [paths[key] for key in ("toml", "starter", "tests", "reference")] + copied,
+                   paths["toml"], kept_data=data is None)
     return paths
 
 
-def verify(authored: Authored, notebook_name: str, options: Any) -> dict[str, tuple[float, float]]:
-    """Grade the reference and the starter in a temporary copy: full marks and zero, or an error."""
+def verify(authored: Authored, notebook_name: str, options: Any,
+           data: Path | None = None) -> dict[str, tuple[float, float]]:
+    """Grade the reference and the starter in a temporary copy (with ``data`` as its ``data/``):
+    full marks and zero, or an error."""
     from grader import report
     from grader.grading import batch as grading
     from grader.intake.assignment import load_assignment
@@ -264,7 +304,7 @@ def verify(authored: Authored, notebook_name: str, options: Any) -> dict[str, tu
     try:
         folder = work / "assignments" / authored.name
         (work / "reference").mkdir(parents=True)
-        paths = write(authored, folder, notebook_name)
+        paths = write(authored, folder, notebook_name, data)
         (work / "work").mkdir()
         shutil.copy(paths["reference"], work / "work" / "reference.py")
         shutil.copy(paths["starter"], work / "work" / "starter.ipynb")
@@ -309,11 +349,20 @@ def assign(notebook: Path, out: Path, options: Any, force: bool = False) -> int:
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         raise GraderError(f"cannot write the assignment into {folder} ({existing} is not a writable "
                           "folder): choose another -o folder")
+    data = notebook.parent / DATA_DIR
+    data = data if data.is_dir() and not data.is_symlink() else None
     kept = _replaced(folder, authored, force)
-    scores = verify(authored, notebook.name, options)
+    edited = edited_by_hand(folder, data is not None)
+    if edited:
+        more = f" and {len(edited) - 1} more file(s)" if len(edited) > 1 else ""
+        raise GraderError(f"grader assign would replace {edited[0]}{more}: move the change into "
+                          f"{notebook.name} or its {DATA_DIR}/ folder (or delete the file), then run "
+                          "grader assign again")
+    checked_with = data or (folder / DATA_DIR if (folder / DATA_DIR).is_dir() else None)
+    scores = verify(authored, notebook.name, options, checked_with)
     stale = [p.name for p in folder.glob("test_*.py") if p.name != f"test_{authored.name}.py"]
     try:
-        paths = write(authored, folder, notebook.name)
+        paths = write(authored, folder, notebook.name, data)
     except OSError as error:
         raise GraderError(f"cannot write the assignment into {folder}: {error.strerror}; choose another "
                           "-o folder") from None

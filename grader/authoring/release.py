@@ -179,11 +179,11 @@ def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Releas
         reference, seconds = _reference_observations(assignment, public_files, device)
         probes = sorted(reference)
         _write_observations(partial / OBSERVATIONS, reference)
+        data = _copy_data(assignment.root, partial)
         starter = None
         if assignment.starter is not None and assignment.starter.is_file():
             starter = assignment.starter.name
-            _write_starter(assignment.starter, partial / starter, assignment.name, out.name)
-        data = _copy_data(assignment.root, partial)
+            _write_starter(assignment.starter, partial / starter, assignment.name, out.name, data)
         public_points = sum(p for part in split for p in part.public_points.values())
         manifest = {
             "format": FORMAT, "name": assignment.name, "title": assignment.title,
@@ -288,8 +288,10 @@ def _copy_data(root: Path, partial: Path) -> list[str]:
     return copied
 
 
-def _write_starter(source: Path, target: Path, name: str, folder: str) -> None:
-    """The starter, its first cell telling students the commands that work with this release."""
+def _write_starter(source: Path, target: Path, name: str, folder: str,
+                   data: list[str] | None = None) -> None:
+    """The starter, its first cell telling students the commands that work with this release,
+    and where its data files are (``data``: their paths in the release)."""
     try:
         notebook = json.loads(source.read_text(encoding="utf-8"))
         cells = notebook["cells"]
@@ -299,6 +301,11 @@ def _write_starter(source: Path, target: Path, name: str, folder: str) -> None:
             f"this folder, run `grader check . {source.name}`; in this notebook, run "
             "`from grader import check; check(\".\")`. These are the public checks only: they are "
             "not your grade. Hidden tests count too; they run when your work is graded.\n\n")
+    if data:
+        shown = ", ".join(f"`{path}`" for path in data[:3]) + (", ..." if len(data) > 3 else "")
+        note += (f"**Data files** are in the folder `{DATA_DIR}/` beside this notebook ({shown}): "
+                 f"open them by that path, e.g. `open(\"{data[0]}\")`; it is the same path when "
+                 "your work is checked and graded.\n\n")
     first = cells[0] if cells else None
     if first is not None and first.get("cell_type") == "markdown":
         text = "".join(first["source"]) if isinstance(first["source"], list) else first["source"]

@@ -17,7 +17,7 @@ from typing import Any
 from grader.errors import GraderError
 from grader.intake.submissions import Submission
 from grader.judge.plugin import NoObservation
-from grader.model import ASSIGNMENT_BUGS, PLAIN_TYPES, CellError, Status, assignment_fault, failing_cells
+from grader.model import PLAIN_TYPES, CellError, Status, failing_cells
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
 from grader.sandbox.wire import Frame, WireError, read_frames
@@ -168,7 +168,13 @@ def _ended_early(exit_status: int | None) -> str:
             "remove sys.exit(), os._exit() and quit() calls")
 
 
-def probe_error_text(error: dict | None) -> str:
+def probe_error_text(error: dict | None, probe: str = "") -> str:
+    """What a student reads for a probe (``probe``: its name) that raised on their work.
+
+    Whatever the sandbox says about where the exception came from, it is the student's: the
+    sandbox is the student's process, and code of theirs can be compiled under the test file's
+    name. The assignment's own faults are decided on the trusted side: the reference failing the
+    same probe (which stops the batch) or the judge's own code raising."""
     if not error:
         return ""
     kind, message = error.get("type", "Error"), error.get("message", "")
@@ -190,10 +196,9 @@ def probe_error_text(error: dict | None) -> str:
     if error.get("check_file"):
         at = f"{error['check_file']}, line {error.get('check_line')}"
         code = f": `{error['check_text']}`" if error.get("check_text") else ""
-        if kind in ASSIGNMENT_BUGS:
-            return assignment_fault(kind, at + code, message)
-        return (f"the check's own code raised {kind} ({at}{code}){': ' + message if message else ''}, "
-                "on what your code returned or defined")
+        doing = f"while checking {probe}, " if probe else ""
+        return (f"{doing}the check's own code raised {kind} ({at}{code}){': ' + message if message else ''}, "
+                "on what your code returned or defined (the reference passes this check)")
     if kind == "MemoryError":
         return f"your code ran out of memory during this check{where}"
     if kind == "NotImplementedError" and not message:
@@ -269,23 +274,14 @@ class ObservationSource:
         frame = self._cached.get(probe)
         if frame is None:
             raise NoObservation(_why_missing(run))
-        if frame.error:
-            text = probe_error_text(frame.error)
-            fault = _assignment_error(frame.error)
+        if frame.error:  # the student's, never the assignment's: see probe_error_text
+            text = probe_error_text(frame.error, probe)
             if frame.error.get("missing"):  # a name the probe looked for (grader.probing.defined)
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
                     text += f" (it failed earlier: {earlier.text_for(run.submission.kind)})"
-            raise NoObservation(text, fault)
+            raise NoObservation(text)
         return frame.value
-
-
-def _assignment_error(error: dict) -> str:
-    """``NameError at test_x.py, line 12`` when a probe's own code raised what no student causes."""
-    kind = error.get("type")
-    if error.get("check_file") and kind in ASSIGNMENT_BUGS:
-        return f"{kind} at {error['check_file']}, line {error.get('check_line')}"
-    return ""
 
 
 def _failed_definition(run: Run, name: object) -> CellError | None:

@@ -53,25 +53,30 @@ def tolerance_for(dtype: torch.dtype, device: str) -> tuple[float, float, str]:
 
 def assert_close(actual: Any, expected: Any, *, what: str, rtol: float | None = None,
                  atol: float | None = None, check_dtype: bool = True, check_device: bool = True,
-                 hidden: bool = False) -> None:
+                 hidden: bool = False, equal_nan: bool = True) -> None:
     """Fail with a diagnosis unless ``actual`` matches ``expected`` (tensors, numbers, or nested).
 
     ``rtol`` and ``atol`` go together, as in ``torch.testing.assert_close``: give both or neither
     (each dtype's defaults); one alone raises :class:`ToleranceError`, since the other's default
-    would silently decide the test."""
+    would silently decide the test.
+
+    Where ``expected`` holds ``inf``, ``-inf`` or NaN, no tolerance applies: ``actual`` must hold
+    the same non-finite value at the same position. NaN matches NaN unless ``equal_nan=False``
+    (as in ``torch.testing.assert_close``; the grader's default is ``True``)."""
     if (rtol is None) != (atol is None):
         given, missing = ("rtol", "atol") if atol is None else ("atol", "rtol")
         raise ToleranceError(
             f"assert_close(what={what!r}) got {given}={rtol if atol is None else atol!r} but no "
             f"{missing}: give both rtol and atol, or neither (the dtype's defaults), as "
             "torch.testing.assert_close requires")
-    _compare(actual, expected, what, rtol, atol, check_dtype, check_device, hidden)
+    _compare(actual, expected, what, rtol, atol, check_dtype, check_device, hidden, equal_nan)
 
 
 def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: float | None,
-             check_dtype: bool, check_device: bool, hidden: bool) -> None:
+             check_dtype: bool, check_device: bool, hidden: bool, equal_nan: bool = True) -> None:
     if isinstance(expected, torch.Tensor):
-        _compare_tensor(actual, expected, path, rtol, atol, check_dtype, check_device, hidden)
+        _compare_tensor(actual, expected, path, rtol, atol, check_dtype, check_device, hidden,
+                        equal_nan)
     elif isinstance(expected, dict):
         if not isinstance(actual, dict):
             raise Mismatch(f"{path}: expected a dict, got {_kind(actual)}")
@@ -80,7 +85,7 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
             raise Mismatch(f"{path}: wrong keys: {_keys_message(missing, extra)}")
         for key in expected:
             _compare(actual[key], expected[key], f"{path}[{key!r}]", rtol, atol, check_dtype,
-                     check_device, hidden)
+                     check_device, hidden, equal_nan)
     elif _is_shape(expected) and _is_shape(actual) and actual != expected:
         if len(actual) != len(expected):  # a shape of another rank: not a loop's bound
             hint = f" ({len(actual)} dimensions, not {len(expected)}: a reshape, flatten or squeeze?)"
@@ -97,11 +102,16 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
             hint = names or (_off_by_one(len(actual), len(expected)) if _is_numbers(expected) else "")
             raise Mismatch(f"{path}: got {_items(len(actual))}, {wanted}{hint}")
         for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
-            _compare(got, want, f"{path}[{index}]", rtol, atol, check_dtype, check_device, hidden)
+            _compare(got, want, f"{path}[{index}]", rtol, atol, check_dtype, check_device, hidden,
+                     equal_nan)
     elif isinstance(expected, float) and isinstance(actual, int | float) and not isinstance(actual, bool):
         r, a = rtol if rtol is not None else 1.3e-6, atol if atol is not None else 1e-5
-        if not (math.isclose(actual, expected, rel_tol=r, abs_tol=a)
-                or (math.isnan(actual) and math.isnan(expected))):
+        if not math.isfinite(expected):  # no tolerance: the same inf, -inf or NaN
+            actual = float(actual)
+            same = actual == expected or (equal_nan and math.isnan(actual) and math.isnan(expected))
+            if not same:
+                raise Mismatch(_nonfinite_message(path, actual, expected, (), 1, 1, hidden))
+        elif not math.isclose(actual, expected, rel_tol=r, abs_tol=a):
             shown = "" if hidden else f", expected {expected:.6g}"
             raise Mismatch(f"{path}: got {actual:.6g}{shown}")
     elif actual != expected or type(actual) is not type(expected):
@@ -113,7 +123,8 @@ def _compare(actual: Any, expected: Any, path: str, rtol: float | None, atol: fl
 
 
 def _compare_tensor(actual: Any, expected: torch.Tensor, path: str, rtol: float | None,
-                    atol: float | None, check_dtype: bool, check_device: bool, hidden: bool) -> None:
+                    atol: float | None, check_dtype: bool, check_device: bool, hidden: bool,
+                    equal_nan: bool = True) -> None:
     if not isinstance(actual, torch.Tensor):
         raise Mismatch(f"{path}: expected a tensor of shape {_shape(expected)}, got {_kind(actual)}")
     if actual.shape != expected.shape:
@@ -127,7 +138,7 @@ def _compare_tensor(actual: Any, expected: torch.Tensor, path: str, rtol: float 
         headline = f"{path}: dtype {actual.dtype}, expected {expected.dtype}"
         try:
             _compare_tensor(actual.to(expected.dtype), expected, path, rtol, atol, False,
-                            check_device, hidden)
+                            check_device, hidden, equal_nan)
         except Mismatch as error:  # converting alone would not pass: say both
             values = error.mismatch
             raise Mismatch(model.Mismatch(f"{headline}, and the values differ too:",
@@ -146,20 +157,24 @@ def _compare_tensor(actual: Any, expected: torch.Tensor, path: str, rtol: float 
         origin = "set by the test"
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
-    _compare_values(actual.to(expected.dtype), expected, path, rtol, atol, origin, hidden)
+    _compare_values(actual.to(expected.dtype), expected, path, rtol, atol, origin, hidden,
+                    equal_nan)
 
 
 def _compare_values(actual: torch.Tensor, expected: torch.Tensor, path: str, rtol: float,
-                    atol: float, origin: str, hidden: bool) -> None:
-    bad_actual = ~torch.isfinite(actual) & torch.isfinite(expected)
+                    atol: float, origin: str, hidden: bool, equal_nan: bool = True) -> None:
+    finite = torch.isfinite(expected)
+    bad_actual = ~torch.isfinite(actual) & finite
     if bool(bad_actual.any()):
         count = int(bad_actual.sum())
         kinds = "NaN" if bool(torch.isnan(actual).any()) else "inf"
         raise Mismatch(f"{path}: {count} of {actual.numel()} values are {kinds}: look for a "
                        "division by zero, log(0), or an overflowing exp")
-    difference = (actual - expected).abs()
+    if not bool(finite.all()):
+        _compare_nonfinite(actual, expected, finite, path, hidden, equal_nan)
+    difference = torch.where(finite, (actual - expected).abs(), 0)
     allowed = atol + rtol * expected.abs()
-    mismatched = (difference > allowed) & ~(torch.isnan(actual) & torch.isnan(expected))
+    mismatched = (difference > allowed) & finite
     count = int(mismatched.sum())
     if count == 0:
         return
@@ -177,6 +192,62 @@ def _compare_values(actual: torch.Tensor, expected: torch.Tensor, path: str, rto
         details.append(f"At index {index}: got {_number(actual[index])}, expected {_number(expected[index])}")
     cause = "" if actual.is_complex() else likely_cause(actual, expected)
     raise Mismatch(model.Mismatch(f"{path}: values differ", tuple(details), cause or ""))
+
+
+def _compare_nonfinite(actual: torch.Tensor, expected: torch.Tensor, finite: torch.Tensor,
+                       path: str, hidden: bool, equal_nan: bool) -> None:
+    """Where the reference holds inf, -inf or NaN, the student's value must be that same value:
+    no tolerance applies (``inf - inf`` is NaN and NaN compares False, so a tolerance would let
+    any value through)."""
+    same = actual == expected
+    if equal_nan:
+        same |= torch.isnan(actual) & torch.isnan(expected)
+    wrong = ~finite & ~same
+    count = int(wrong.sum())
+    if count == 0:
+        return
+    index = tuple(int(i) for i in wrong.nonzero()[0])
+    got, want = actual[index].item(), expected[index].item()
+    raise Mismatch(_nonfinite_message(path, got, want, index, count, int((~finite).sum()), hidden))
+
+
+def _nonfinite_message(path: str, got: Any, want: Any, index: tuple[int, ...], count: int,
+                       nonfinite: int, hidden: bool) -> str:
+    """What a student reads for a value where the reference is infinite or NaN: the values and a
+    likely cause in a public test, only the count in a hidden one."""
+    if hidden:
+        return (f"{path}: {count} position{'' if count == 1 else 's'} where the expected value is "
+                "infinite or NaN hold" + ("s" if count == 1 else "") + " another value")
+    where = f" at {index}" if index else ""
+    text = f"{path}: got {_nonfinite_number(got)}{where} where {_nonfinite_number(want)} is expected"
+    hint = _nonfinite_hint(got, want)
+    if count > 1:
+        text += f" ({count} of {nonfinite} such positions differ)"
+    return text + (f": {hint}" if hint else "")
+
+
+def _nonfinite_hint(got: Any, want: Any) -> str:
+    if isinstance(got, complex) or isinstance(want, complex):
+        return ""
+    if math.isnan(want):
+        if math.isnan(got):  # equal_nan=False: NaN never equals NaN
+            return "this test compares NaN as different from NaN (equal_nan=False)"
+        return "the reference computes an undefined value here (0/0, inf - inf, log of a negative?)"
+    if math.isnan(got):
+        return "an undefined value (0/0, inf - inf, 0 * inf?) where the result is infinite"
+    if math.isinf(got):
+        return "the sign is flipped?"
+    if want < 0:
+        return "a masked position filled with a finite value?"
+    return "a finite value where the result overflows or divides by zero (clamped or an epsilon added?)"
+
+
+def _nonfinite_number(value: Any) -> str:
+    """``123.0``, ``-23.0259``, ``1e+12``, ``-inf``, ``nan``: a float that reads as one."""
+    if not isinstance(value, int | float):
+        return repr(value)
+    text = f"{float(value):.6g}"
+    return text if any(c in text for c in ".ena") else text + ".0"
 
 
 def _compare_exact(actual: torch.Tensor, expected: torch.Tensor, path: str, hidden: bool) -> None:

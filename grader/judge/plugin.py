@@ -29,8 +29,10 @@ class Observations(Protocol):
 
 
 class NoObservation(Exception):
-    """The student's probe produced no observation; the message says why, for the student, and
-    ``assignment_error`` where the probe's own code raised what no student's code causes."""
+    """The student's probe produced no observation; the message says why, for the student. A probe
+    that raised on a student's work is the student's (the sandbox is the student's process, so
+    its word on where an exception came from cannot decide blame): ``assignment_error`` stays
+    empty unless a trusted caller knows the assignment is at fault."""
 
     def __init__(self, message: str, assignment_error: str = "") -> None:
         super().__init__(message)

@@ -30,7 +30,7 @@ from grader.intake.notebook import MAX_SOURCE_BYTES
 from grader.intake.submissions import read_source
 from grader.sandbox import cgroups, isolation, protocol, seccomp, selftest
 from grader.sandbox.child import WALL_FACTOR  # wall time may be this many times the CPU limit
-from grader.sandbox.policy import python_paths, sandbox_policy, visible_files
+from grader.sandbox.policy import WORKDIR, python_paths, sandbox_policy, visible_files
 from grader.sandbox.probes import load_probes
 from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
 from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
@@ -191,7 +191,11 @@ class Server:
             if os.geteuid() == 0:
                 os.chown(scratch, walls.student_uid, walls.student_uid)
             for host, inside in visible_files(request.files):  # links stand in for the binds
-                os.symlink(host, os.path.join(scratch, os.path.basename(inside)))
+                link = os.path.join(scratch, os.path.relpath(inside, WORKDIR))
+                if not os.path.isdir(os.path.dirname(link)):  # data/: readable by the student
+                    os.makedirs(os.path.dirname(link))
+                    os.chmod(os.path.dirname(link), 0o755)
+                os.symlink(host, link)
         runs_instead = student(group) if student is not None else None
         result_r, result_w = os.pipe()
         output_r, output_w = os.pipe()

@@ -26,6 +26,7 @@ GPU_DEVICES = ("/dev/nvidia*", "/dev/nvidia-caps", "/dev/dri")
 MASKED_NAMES = ("_bundled",)  # inside a grader package: bundled references and hidden tests
 PROC_MASKED = ("kcore", "sysrq-trigger", "keys", "timer_list", "sched_debug", "kallsyms")
 WORKDIR = "/tmp"
+DATA_DIR = "data"  # an assignment's (and a release's) data folder: shown as data/ and entry by entry
 
 
 @dataclass(frozen=True)
@@ -97,32 +98,42 @@ def shown_files(data: str | os.PathLike | None, folder: str | os.PathLike | None
 def visible_files(paths: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     """``(host path, path inside)`` for files a request shows in the working folder: each entry
     of a folder (an assignment's ``data/``, a folder submission's helper modules) or a file.
-    Links are never followed: a link is left out."""
-    shown: dict[str, str] = {}
+    The entries of a folder named ``data`` (the assignment's) are shown twice: in ``data/``, the
+    release's layout (``open("data/x.csv")`` works as in the release folder), and by name, where
+    graded work has always found them (``open("x.csv")``). A name taken stays with what came
+    first. Links are never followed: a link is left out, as are hidden files."""
+    shown: dict[str, str | None] = {}  # the name inside the working folder -> the host path
     for path in paths:
         if os.path.islink(path):
             continue
         entries = [os.path.join(path, name) for name in sorted(os.listdir(path))] if os.path.isdir(path) \
             else [path]
+        layout = os.path.isdir(path) and os.path.basename(path.rstrip("/")) == DATA_DIR \
+            and DATA_DIR not in shown
+        if layout:
+            shown[DATA_DIR] = None  # a folder of the entries below, made in the working folder
         for entry in entries:
             name = os.path.basename(entry)
-            if os.path.islink(entry) or name.startswith(".") or name in shown:
+            if os.path.islink(entry) or name.startswith("."):
                 continue
-            shown[name] = entry
-    return [(host, f"{WORKDIR}/{name}") for name, host in shown.items()]
+            if layout:
+                shown.setdefault(f"{DATA_DIR}/{name}", entry)
+            shown.setdefault(name, entry)
+    return [(host, f"{WORKDIR}/{name}") for name, host in shown.items() if host is not None]
 
 
 def data_hint(paths: list[str] | tuple[str, ...], limit: int = 6) -> str:
     """Where an assignment's ``data/`` folder (among ``paths``) is shown, for a failed download's
     message; empty when there is none."""
     for path in paths:
-        if os.path.basename(path.rstrip("/")) == "data" and os.path.isdir(path) \
+        if os.path.basename(path.rstrip("/")) == DATA_DIR and os.path.isdir(path) \
                 and not os.path.islink(path):
-            shown = [f"{host.rsplit('/', 1)[-1]}{'/' if os.path.isdir(host) else ''}"
-                     for host, _ in visible_files([path])]
+            inside = f"{WORKDIR}/{DATA_DIR}/"
+            shown = [f"{name.removeprefix(WORKDIR + '/')}{'/' if os.path.isdir(host) else ''}"
+                     for host, name in visible_files([path]) if name.startswith(inside)]
             if shown:
                 more = ", ..." if len(shown) > limit else ""
-                return (f"the assignment's data files are in the working folder, opened by name: "
+                return (f"the assignment's data files are in {DATA_DIR}/, as in the release: "
                         f"{', '.join(shown[:limit])}{more}")
     return ""
 

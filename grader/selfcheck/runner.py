@@ -248,7 +248,8 @@ def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
         else:
             from grader.selfcheck.plain import check_plainly
 
-            run = check_plainly(release, submission, frames, timeout, options.device)
+            run = check_plainly(release, submission, frames, timeout, options.device,
+                                visible_files(release, submission))
         outcomes = judge_frames(release, frames, run)
         return run, report_of(release, outcomes), [off] if off else []
 
