@@ -55,12 +55,15 @@ class Walls:
         return self.mode != "fallback"
 
 
-def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes, probes: dict,
+def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes | int, probes: dict,
                 group: SandboxGroup | None, scratch: str, result_w: int, output_w: int,
                 control_w: int, student: Any = None) -> None:  # pragma: no cover
     """First sandbox process: isolate, then fork the student's process and wait for it.
+    ``source``: the submission's bytes, or a descriptor to read them from (here, not in the server).
     ``student``: what the student's process runs instead of a submission (the server's self-test)."""
     try:
+        if isinstance(source, int):
+            source = _read_source(source)
         os.setsid()
         isolation.die_with_parent()
         if group is not None:
@@ -155,6 +158,20 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _read_source(fd: int) -> bytes:  # pragma: no cover - in the sandbox
+    from grader.intake.notebook import MAX_SOURCE_BYTES
+
+    chunks, size = [], 0
+    while size <= MAX_SOURCE_BYTES:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    os.close(fd)
+    return b"".join(chunks)[:MAX_SOURCE_BYTES]
 
 
 def _open_fds() -> list[int]:
