@@ -112,7 +112,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                 from grader.grading import dask_executor
 
                 runs = dask_executor.sandbox_runs(options.scheduler, assignment, submissions, work,
-                                                  timeout, memory, options.device)
+                                                  timeout, memory, options.device, pool.hello.probes)
             else:
                 runs = _local_runs(pool, assignment, submissions, work, timeout, memory, options.device,
                                    local_jobs)

@@ -18,7 +18,7 @@ import atexit
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -35,8 +35,10 @@ _lock = threading.Lock()
 
 
 def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: list[Submission],
-                 work: Path, timeout: float, memory: int, device: str) -> Iterator[Run]:
-    """Runs of ``submissions`` on the cluster at ``scheduler``, in the order they finish."""
+                 work: Path, timeout: float, memory: int, device: str,
+                 probes: Collection[str] | None = None) -> Iterator[Run]:
+    """Runs of ``submissions`` on the cluster at ``scheduler``, in the order they finish;
+    ``probes``: the assignment's probe names (a frame under another name is forged)."""
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -74,7 +76,7 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
                 continue
             result_path = work / f"{index}.obs"
             result_path.write_bytes(observations)
-            yield run_from_response(submission, response, result_path, timeout)
+            yield run_from_response(submission, response, result_path, timeout, probes)
     finally:
         client.close()
 
