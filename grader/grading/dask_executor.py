@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import tempfile
 import threading
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.grading import workdirs
 from grader.grading.runs import Run, run_from_response
 from grader.intake.assignment import Assignment, find_assignment
 from grader.intake.notebook import MAX_SOURCE_BYTES
@@ -31,6 +31,7 @@ from grader.sandbox.pool import SandboxPool, SandboxRequest
 MAX_FOLDER_BYTES = 64 * 1024 * 1024  # of a folder submission's files sent to a worker
 
 _pools: dict[tuple, SandboxPool] = {}
+_logs: dict[tuple, Path] = {}  # each pool's folder (its servers' logs), removed with it
 _lock = threading.Lock()
 
 
@@ -115,7 +116,7 @@ def sandbox_task(assignment_name: str, file_name: str, kind: str, source: bytes,
     from grader.grading.batch import visible_files
 
     assignment = find_assignment(assignment_name)
-    folder = Path(tempfile.mkdtemp(prefix="grader-task-"))
+    folder = workdirs.make_workdir("grader-task-")
     try:
         entry_folder = folder / "submission"
         entry_folder.mkdir()
@@ -150,13 +151,24 @@ def _worker_pool(assignment: Assignment) -> SandboxPool:
                 slots = get_worker().state.nthreads
             except (ImportError, ValueError, AttributeError):
                 slots = 1
-            logs = Path(tempfile.mkdtemp(prefix="grader-worker-"))
-            _pools[key] = SandboxPool(assignment.test_files, max(1, slots), logs,
-                                      preload=assignment.warm_imports(everything=True))
+            if not _pools:  # this worker's first pool: what a crashed worker left behind goes
+                workdirs.remove_stale()
+            logs = workdirs.make_workdir("grader-worker-")
+            try:
+                _pools[key] = SandboxPool(assignment.test_files, max(1, slots), logs,
+                                          preload=assignment.warm_imports(everything=True))
+            except BaseException:
+                shutil.rmtree(logs, ignore_errors=True)
+                raise
+            _logs[key] = logs
         return _pools[key]
 
 
 @atexit.register
 def _close_pools() -> None:
-    for pool in _pools.values():
+    for key, pool in list(_pools.items()):
         pool.close()
+        logs = _logs.pop(key, None)
+        if logs is not None:
+            shutil.rmtree(logs, ignore_errors=True)
+    _pools.clear()
