@@ -131,8 +131,10 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
         os.environ.update(SANDBOX_ENV, HOME=home, TMPDIR=home)
         if request.gpu is not None:  # before CUDA starts, which only ever happens here
             os.environ["CUDA_VISIBLE_DEVICES"] = str(request.gpu)
+        # Without a cgroup, a user namespace of its own counts the sandbox's tasks (Linux 5.14+).
+        tasks = isolation.PROCESSES_WITHOUT_CGROUP if walls.mode == "userns" and not cpu_counted else None
         isolation.limit_resources(request.memory, request.file_bytes,
-                                  address_space=request.device == "cpu")
+                                  address_space=request.device == "cpu", processes=tasks)
         if os.getuid() == 0 and walls.mode != "userns":  # real root: become nobody in particular
             isolation.become(walls.student_uid, walls.student_uid)
         elif walls.mode == "userns":

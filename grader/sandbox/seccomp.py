@@ -90,6 +90,10 @@ SOCKET_FAMILIES = {
     AF_NETLINK: "AF_NETLINK, NETLINK_ROUTE only: glibc's getaddrinfo and if_nameindex; it sees "
                 "only the namespace's loopback",
 }
+# Kernel memory outside the address space, which only a cgroup would count: a socket's buffers
+# stay at the default size (net.core.wmem_default, about 208 KB) and a pipe's at 64 KB.
+SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 1, 7, 8, 32, 33
+F_SETPIPE_SZ = 1031
 FAMILY_LIMIT = 64  # AF_MAX is 46 on Linux 6.x: everything from here up is one rule
 
 
@@ -121,6 +125,10 @@ def build_filter() -> Any:
     except (ValueError, RuntimeError, OSError):
         pass
     _refuse_socket_families(syscall_filter, seccomp)
+    for option in (SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE):
+        syscall_filter.add_rule(refuse, "setsockopt", seccomp.Arg(1, seccomp.EQ, SOL_SOCKET),
+                                seccomp.Arg(2, seccomp.EQ, option))
+    syscall_filter.add_rule(refuse, "fcntl", seccomp.Arg(1, seccomp.EQ, F_SETPIPE_SZ))
     return syscall_filter
 
 

@@ -22,7 +22,7 @@ PROTECTIONS = {
                        "vsock and the rest refused",
     "no_new_privs": "no new privileges (set-uid programs give none)",
     "cgroup": "cgroup limits on the whole sandbox: memory (tmpfs included), process count, one CPU core",
-    "rlimits": "per-process memory, file size and core-dump limits",
+    "rlimits": "per-process memory, file size, open files and core-dump limits",
     "scrubbed_env": "environment variables scrubbed",
     "session": "own session and process group, killed at the end",
 }
@@ -146,7 +146,11 @@ def _cgroup(group_name: str | None) -> tuple[bool, str]:
 def _rlimits() -> tuple[bool, str]:
     soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
     core, _ = resource.getrlimit(resource.RLIMIT_CORE)
-    return soft != resource.RLIM_INFINITY and core == 0, f"file size {soft}, core {core}"
+    files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    tasks, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+    shown_tasks = "unlimited" if tasks == resource.RLIM_INFINITY else tasks
+    ok = soft != resource.RLIM_INFINITY and core == 0 and files <= 4096
+    return ok, f"file size {soft}, core {core}, open files {files}, tasks {shown_tasks}"
 
 
 def _environment(keys: set[str]) -> tuple[bool, str]:
