@@ -204,7 +204,8 @@ def frames_of(run: Run, kinds: Collection[str] = ("load", "probe", "done")) -> l
         return []
     try:
         with open(run.result_path, "rb") as handle:
-            spans = scan_frames(handle, MAX_FRAMES if run.probes is None else len(run.probes) + 2)
+            spans = scan_frames(handle, MAX_FRAMES if run.probes is None else len(run.probes) + 2,
+                                run.probes)
             if _forged(spans, run.probes):
                 run.tampered = FORGED
                 return []

@@ -16,6 +16,7 @@ import json
 import math
 import re
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -134,11 +135,12 @@ _ENVELOPE = re.compile(rb'\{"kind": "(load|probe|done)", "name": ("(?:[^"\\\x00-
 _PEEK = 512
 
 
-def scan_frames(stream: BinaryIO, max_frames: int) -> list[FrameSpan]:
+def scan_frames(stream: BinaryIO, max_frames: int, names: Collection[str] | None = None) -> list[FrameSpan]:
     """Every complete frame of a result file, located but not decoded: its lengths and the kind
     and name at the start of its header. Bounded before anything is decoded: at most
     ``max_frames`` frames, ``MAX_HEADERS_BYTES`` of headers and ``MAX_BLOBS_BYTES`` of tensors in
-    all; a header that does not start as the encoder writes it is refused."""
+    all; a header that does not start as the encoder writes it, or a probe not in ``names`` (when
+    given), is refused."""
     spans: list[FrameSpan] = []
     size = stream.seek(0, 2)
     position, headers, blobs = 0, 0, 0
@@ -159,16 +161,18 @@ def scan_frames(stream: BinaryIO, max_frames: int) -> list[FrameSpan]:
         end = position + 4 + header_length + 8 + blob_length
         if end > size:
             break
+        try:
+            name = json.loads(match.group(2))
+        except ValueError:
+            raise WireError("unreadable frame name") from None
+        if names is not None and match.group(1) == b"probe" and name not in names:
+            raise ForgedFrame("a frame under a probe name the assignment does not have")
         headers, blobs = headers + header_length, blobs + blob_length
         if len(spans) >= max_frames:
             raise ForgedFrame(f"more than {max_frames} frames")
         if headers > MAX_HEADERS_BYTES or blobs > MAX_BLOBS_BYTES:
             raise WireError(f"results larger than {MAX_HEADERS_BYTES >> 20} MB of values or "
                             f"{MAX_BLOBS_BYTES >> 20} MB of tensors")
-        try:
-            name = json.loads(match.group(2))
-        except ValueError:
-            raise WireError("unreadable frame name") from None
         spans.append(FrameSpan(match.group(1).decode(), name, position, header_length, blob_length))
         position = end
     return spans
