@@ -21,6 +21,7 @@ LABELS = {
     "private_tmp": "private /tmp and /dev/shm",
     "proc": "own read-only /proc",
     "seccomp": "system-call filter (seccomp)",
+    "socket_families": "socket families: unix, IP, netlink route only",
     "no_new_privs": "no new privileges",
     "cgroup": "cgroup limits (memory, processes, CPU)",
     "rlimits": "per-process limits",

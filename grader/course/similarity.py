@@ -29,6 +29,7 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.grading import copies
+from grader.intake.submissions import read_source
 from grader.report.gradebook import SIMILARITY_CSV, ranked_rows  # noqa: F401  (the report reads what this writes)
 
 FILE_NAME = SIMILARITY_CSV
@@ -38,9 +39,11 @@ LISTED_FROM = 0.3  # pairs below this code overlap and sharing no wrong observat
 K, WINDOW = 25, 4  # copydetect's defaults: noise threshold 25 characters, guarantee 30
 WRONG_WEIGHT = 0.2  # each rare shared wrong observation adds this to a pair's rank
 COLUMNS = ["rank", "student_a", "student_b", "code_similarity", "code_a", "code_b",
-           "shared_wrong", "shared_tests", "flagged", "page"]
+           "shared_wrong", "shared_tests", "flagged", "page", "note"]
 MAX_SHOWN_BYTES = 200_000  # of each side, on a pair's page
 MAX_PAGES = 100  # side-by-side pages written, for the highest-ranked flagged pairs
+MAX_READ_BYTES = 8 * 1024 * 1024  # of one submission's files read (a notebook's outputs included)
+MAX_CODE_BYTES = 256 * 1024  # of one submission's code compared (entry and helper modules)
 COMMON = 10  # fingerprints found in more submissions than this are ignored (MOSS's -m default)
 
 
@@ -133,15 +136,22 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
     kept = copies.read_index(out_dir)
     results = (pd.read_csv(results_path, dtype=str, keep_default_na=False)
                if results_path.is_file() else pd.DataFrame(columns=["student", "test", "status", "message"]))
-    codes = {row.student: code_of(path) for row in scores.itertuples()
-             if (path := _kept_file(out_dir, row.student, row.file, kept)) is not None}
-    codes = {student: code for student, code in codes.items() if code is not None}
-    starter_code = (code_of(starter) if starter is not None else None) or ""
+    read = {}
+    for row in scores.itertuples():
+        copy = copies.entry_copy(out_dir, row.student, kept)
+        if copy is not None:  # the kept copy: its entry beside the student's helper modules, if any
+            read[row.student] = _read_one(copy, folder=True)
+        elif row.file and Path(row.file).is_absolute():  # a report folder written before copies were kept
+            path = Path(row.file)
+            read[row.student] = _read_one(path, folder=path.parent.name == row.student and path.parent.is_dir())
+    notes = {student: code.note for student, code in read.items() if code.note}
+    codes = {student: code.text for student, code in read.items() if code.text is not None}
+    starter_code = (code_of(starter).text if starter is not None else None) or ""
     starter_blocks = {b.strip() for b in starter_code.split("\n\n") if b.strip()}
     codes = {student: _without_starter(code, starter_blocks) for student, code in codes.items()}
     students = sorted(codes)
     limit = rare if rare is not None else max(3, round(0.02 * len(scores)))
-    pairs = compare_code(codes, starter_code)
+    pairs = compare_code(codes, starter_code, notes)
     for (a, b), tests in shared_wrong(results, limit).items():
         pairs.setdefault((a, b), Pair(a, b)).shared_tests = tests
     listed = sorted((p for p in pairs.values() if p.code >= LISTED_FROM or p.shared_tests),
@@ -160,7 +170,12 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
                      "code_similarity": round(pair.code, 3), "code_a": round(pair.code_a, 3),
                      "code_b": round(pair.code_b, 3), "shared_wrong": len(pair.shared_tests),
                      "shared_tests": " ".join(pair.shared_tests), "flagged": pair.flagged(threshold),
-                     "page": page})
+                     "page": page, "note": "; ".join(f"{s}: {notes[s]}" for s in (pair.a, pair.b)
+                                                     if s in notes)})
+    paired = {student for pair in listed for student in (pair.a, pair.b)}
+    for student in sorted(set(notes) - paired):  # a row of its own: what was not compared, and why
+        rows.append({"rank": "", "student_a": student, "student_b": "", "flagged": False, "page": "",
+                     "shared_tests": "", "note": notes[student]})
     csv_path = out_dir / FILE_NAME
     _atomic_write(csv_path, csv_table(pd.DataFrame(rows, columns=COLUMNS)).to_csv(index=False))
     refresh_similarity(out_dir)  # report.html's table of pairs, when the report is there
@@ -168,36 +183,75 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
                             time.monotonic() - started, threshold)
 
 
-def _kept_file(out_dir: Path, student: str, file: str, kept: dict) -> Path | None:
-    """The student's graded file: its copy in the report folder (the original may have been a
-    temporary folder, gone since); for a report written before copies were kept, ``file``."""
-    copy = copies.entry_copy(out_dir, student, kept)
-    if copy is not None:
-        return copy
-    return Path(file) if file and Path(file).is_absolute() else None
+@dataclass
+class Code:
+    """What :func:`code_of` read of one submission: its code (None: nothing to compare) and why
+    not, or where it was cut."""
+
+    text: str | None
+    note: str = ""
 
 
-def code_of(path: Path) -> str | None:
-    """The code a student wrote: a notebook's code cells, or a module's text (None if unreadable)."""
+def code_of(path: Path, folder: bool = False) -> Code:
+    """The code a student wrote, as submitted: a notebook's code cells or a module's text, then
+    (``folder``: a folder submission) its helper modules. Bounded whatever the files hold: at most
+    ``MAX_READ_BYTES`` read and ``MAX_CODE_BYTES`` of code kept (the note says where it was cut);
+    a file that cannot be read or parsed is a note, never an exception."""
     try:
         if path.is_dir():
             candidates = sorted(path.glob("*.ipynb")) or sorted(path.glob("*.py"))
             if len(candidates) != 1:
-                return None
-            path = candidates[0]
-        source = path.read_bytes()
-    except OSError:
-        return None
+                return Code(None, "no single notebook or module to compare")
+            path, folder = candidates[0], True
+        files = [path]
+        if folder:
+            from grader.intake.submissions import folder_files
+
+            files += [p for p in folder_files(path.parent) if p.suffix == ".py" and p != path]
+        texts, budget, notes = [], MAX_READ_BYTES, []
+        for file in files:
+            if budget <= 0:
+                notes.append(f"{file.name} and later files not read (over {MAX_READ_BYTES >> 20} MB)")
+                break
+            source = read_source(file, budget + 1)
+            budget -= len(source)
+            text = _code_text(file, source, over=budget < 0)
+            if text is None:
+                notes.append(f"{file.name}: over {MAX_READ_BYTES >> 20} MB, not read")
+                continue
+            texts.append(text)
+    except RecursionError:
+        return Code(None, f"{path.name} cannot be read: nested too deeply")
+    except (OSError, ValueError, AttributeError, TypeError) as error:
+        return Code(None, f"{path.name} cannot be read: {_reason(error)}")
+    code = "\n\n".join(texts)
+    if len(code) > MAX_CODE_BYTES:
+        code = code[:MAX_CODE_BYTES]
+        notes.append(f"code cut at {MAX_CODE_BYTES >> 10} KB")
+    return Code(code, "; ".join(notes))
+
+
+def _code_text(path: Path, source: bytes, over: bool) -> str | None:
+    """A notebook's code cells (None when it is larger than can be read) or a module's text."""
     if path.suffix != ".ipynb":
         return source.decode("utf-8", errors="replace")
-    try:
-        notebook = json.loads(source.decode("utf-8-sig", errors="replace"))
-        cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
-        texts = ["".join(c["source"]) if isinstance(c.get("source"), list) else str(c.get("source", ""))
-                 for c in cells]
-    except (ValueError, AttributeError, TypeError):
+    if over:
         return None
+    notebook = json.loads(source.decode("utf-8-sig", errors="replace"))
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells", []), list):
+        raise ValueError("not a notebook")
+    cells = [c for c in notebook.get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"]
+    texts = ["".join(map(str, c["source"])) if isinstance(c.get("source"), list) else str(c.get("source", ""))
+             for c in cells]
     return "\n\n".join(texts)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return str(error.strerror or error)[:200]
+    if isinstance(error, ValueError):
+        return "not a notebook (invalid JSON)"
+    return type(error).__name__
 
 
 def _without_starter(code: str, starter_blocks: set[str]) -> str:
@@ -206,8 +260,19 @@ def _without_starter(code: str, starter_blocks: set[str]) -> str:
     return "\n\n".join(b for b in blocks if b.strip() not in starter_blocks)
 
 
-def compare_code(codes: dict[str, str], starter: str) -> dict[tuple[str, str], Pair]:
-    """Every pair's share of common code, the starter's fingerprints ignored (copydetect)."""
+def _read_one(path: Path, folder: bool) -> Code:
+    """:func:`code_of` for one row of scores.csv (``folder``: read the helper modules beside the
+    entry too). Any failure is a note on its row."""
+    try:
+        return code_of(path, folder=folder)
+    except Exception as error:  # noqa: BLE001 - one submission never breaks the class's check
+        return Code(None, f"not compared: {type(error).__name__}")
+
+
+def compare_code(codes: dict[str, str], starter: str,
+                 notes: dict[str, str] | None = None) -> dict[tuple[str, str], Pair]:
+    """Every pair's share of common code, the starter's fingerprints ignored (copydetect); a
+    submission whose fingerprints cannot be taken is left out, with a note in ``notes``."""
     import numpy as np
 
     try:
@@ -220,11 +285,16 @@ def compare_code(codes: dict[str, str], starter: str) -> dict[tuple[str, str], P
     prints = {}
     for student, text in codes.items():
         try:
-            prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
-                                              fp=io.StringIO(text))
-        except Exception:  # noqa: BLE001 - pygments on hostile text: fall back to plain text
-            prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
-                                              fp=io.StringIO(text), filter=False)
+            try:
+                prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
+                                                  fp=io.StringIO(text))
+            except Exception:  # noqa: BLE001 - pygments on hostile text: fall back to plain text
+                prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
+                                                  fp=io.StringIO(text), filter=False)
+        except Exception as error:  # noqa: BLE001 - one submission never breaks the class's check
+            if notes is not None:
+                notes[student] = "; ".join(filter(None, [notes.get(student), "not compared: "
+                                                         f"{type(error).__name__}"]))
     _drop_common(prints)
     pairs: dict[tuple[str, str], Pair] = {}
     for a, b in itertools.combinations(sorted(prints), 2):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.grading import workdirs
 from grader.grading.journal import Journal, outcomes_of
 from grader.grading.options import TIMEOUT_FLOOR, GradeOptions, student_timeout
 from grader.grading.runs import (
@@ -123,7 +124,8 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                  on_progress: Callable[[Run], None] | None, out_dir: Path | None,
                  journal: Journal | None, environment: dict) -> tuple[float, dict[str, bool], list]:
     """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish."""
-    work = Path(tempfile.mkdtemp(prefix="grader-batch-"))
+    workdirs.remove_stale()  # what a crashed run left behind (its process gone)
+    work = workdirs.make_workdir("grader-batch-")
     graded: list[tuple[Run, list[TestOutcome]]] = []
     local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
     try:
@@ -141,7 +143,8 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                 from grader.grading import dask_executor
 
                 runs = dask_executor.sandbox_runs(options.scheduler, assignment, submissions, work,
-                                                  timeout, memory, options.device, environment)
+                                                  timeout, memory, options.device, environment,
+                                                  pool.hello.probes)
             else:
                 runs = _local_runs(pool, assignment, submissions, work, timeout, memory, options.device,
                                    local_jobs)

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from grader.errors import GraderError
+from grader.grading import workdirs
 from grader.grading.runs import Run, run_from_response
 from grader.intake.assignment import Assignment, load_assignment
 from grader.intake.notebook import MAX_SOURCE_BYTES
@@ -43,14 +43,16 @@ class WorkerMismatch(Exception):
     """A worker whose grader or torch differs from the grading machine's (one line)."""
 
 _pools: dict[tuple, SandboxPool] = {}
+_logs: dict[tuple, Path] = {}  # each pool's folder (its servers' logs), removed with it
 _lock = threading.Lock()
 
 
 def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: list[Submission],
                  work: Path, timeout: float, memory: int, device: str,
-                 environment: dict | None = None) -> Iterator[Run]:
+                 environment: dict | None = None, probes: Collection[str] | None = None) -> Iterator[Run]:
     """Runs of ``submissions`` on the cluster at ``scheduler``, in the order they finish
-    (``environment``: this machine's, to which the workers' are added as ``workers``)."""
+    (``environment``: this machine's, to which the workers' are added as ``workers``;
+    ``probes``: the assignment's probe names, a frame under another name is forged)."""
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -97,7 +99,7 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
                     continue
                 result_path = work / f"{index}.obs"
                 result_path.write_bytes(observations)
-                yield run_from_response(submission, response, result_path, timeout)
+                yield run_from_response(submission, response, result_path, timeout, probes)
         except Exception as error:  # noqa: BLE001 - the cluster is gone: what is left is not run
             for key, (_, submission) in waiting.items():
                 if key not in done:
@@ -205,7 +207,7 @@ def sandbox_task(bundle: dict, file_name: str, kind: str, source: bytes, timeout
     if differs:
         raise WorkerMismatch(f"this worker {differs}: install the same versions here")
     assignment = _worker_assignment(bundle)
-    folder = Path(tempfile.mkdtemp(prefix="grader-task-"))
+    folder = workdirs.make_workdir("grader-task-")
     try:
         entry_folder = folder / "submission"
         entry_folder.mkdir()
@@ -237,7 +239,7 @@ def _worker_assignment(bundle: dict) -> Assignment:
     fingerprint = str(bundle["fingerprint"])
     with _lock:
         if fingerprint not in _assignments:
-            root = Path(tempfile.mkdtemp(prefix="grader-assignment-")) / str(bundle["name"])
+            root = workdirs.make_workdir("grader-assignment-") / str(bundle["name"])
             atexit.register(shutil.rmtree, root.parent, True)
             for relative, data in bundle["files"].items():
                 target = (root / relative).resolve()
@@ -262,13 +264,23 @@ def _worker_pool(assignment: Assignment, fingerprint: str,
                 slots = get_worker().state.nthreads
             except (ImportError, ValueError, AttributeError):
                 slots = 1
-            logs = Path(tempfile.mkdtemp(prefix="grader-worker-"))
-            _pools[key] = SandboxPool(assignment.test_files, max(1, slots), logs,
-                                      preload=preload)
+            if not _pools:  # this worker's first pool: what a crashed worker left behind goes
+                workdirs.remove_stale()
+            logs = workdirs.make_workdir("grader-worker-")
+            try:
+                _pools[key] = SandboxPool(assignment.test_files, max(1, slots), logs, preload=preload)
+            except BaseException:
+                shutil.rmtree(logs, ignore_errors=True)
+                raise
+            _logs[key] = logs
         return _pools[key]
 
 
 @atexit.register
 def _close_pools() -> None:
-    for pool in _pools.values():
+    for key, pool in list(_pools.items()):
         pool.close()
+        logs = _logs.pop(key, None)
+        if logs is not None:
+            shutil.rmtree(logs, ignore_errors=True)
+    _pools.clear()

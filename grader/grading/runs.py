@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import signal
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from grader.judge.plugin import NoObservation
 from grader.model import PLAIN_TYPES, CellError, Status, failing_cells
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
-from grader.sandbox.wire import Frame, WireError, read_frames
+from grader.sandbox.wire import ForgedFrame, Frame, FrameSpan, WireError, read_frame, scan_frames
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Run:
     tampered: str = ""  # why its results cannot be trusted, when they cannot
     timeout: float | None = None  # the time limit it ran under (seconds)
     infrastructure: str = ""  # why the grading machinery (not the student) could not run it
+    probes: frozenset[str] | None = None  # the assignment's probes: a frame under another name is forged
 
 
 def run_submission(submission: Submission, pool: SandboxPool, result_path: Path, timeout: float,
@@ -57,7 +59,7 @@ def run_submission(submission: Submission, pool: SandboxPool, result_path: Path,
     except GraderError as error:
         run.status, run.message = Status.ERROR, f"the grader's sandbox failed: {error}"
         return run
-    return run_from_response(submission, response, result_path, timeout)
+    return run_from_response(submission, response, result_path, timeout, pool.hello.probes)
 
 
 def sandbox_layout(submission: Submission | None, data: Path | None) -> tuple[str, ...]:
@@ -71,9 +73,11 @@ def sandbox_layout(submission: Submission | None, data: Path | None) -> tuple[st
 
 
 def run_from_response(submission: Submission, response: SandboxEnded, result_path: Path,
-                      timeout: float) -> Run:
-    """The run of a sandbox that answered ``response`` and wrote its frames to ``result_path``."""
-    run = Run(submission, result_path=result_path, timeout=timeout)
+                      timeout: float, probes: Collection[str] | None = None) -> Run:
+    """The run of a sandbox that answered ``response`` and wrote its frames to ``result_path``;
+    ``probes``: the assignment's probe names (None: any name is taken, at most ``MAX_FRAMES``)."""
+    run = Run(submission, result_path=result_path, timeout=timeout,
+              probes=frozenset(probes) if probes is not None else None)
     run.seconds = float(response.seconds or 0.0)
     run.output = _head_and_tail(str(response.output or ""), MAX_OUTPUT)
     try:
@@ -92,7 +96,7 @@ def _classify(run: Run, response: SandboxEnded, timeout: float) -> None:
     if response.setup_failure:
         run.status, run.message = Status.ERROR, f"the sandbox could not start: {response.setup_failure}"
         return
-    frames = frames_of(run)
+    frames = frames_of(run, ("load", "done"))  # the probes' frames: decoded once, by the judge
     if run.tampered:
         run.status, run.message = Status.ERROR, run.tampered
         return
@@ -207,28 +211,43 @@ def probe_error_text(error: dict | None, probe: str = "") -> str:
 
 
 
-def frames_of(run: Run) -> list[Frame]:
-    """The run's frames, if they are the sandbox's own: one ``load`` first, each probe at most
-    once, ``done`` last. Anything else was written by the submission: ``run.tampered`` says so."""
+def frames_of(run: Run, kinds: Collection[str] = ("load", "probe", "done")) -> list[Frame]:
+    """The run's frames of ``kinds``, if they are the sandbox's own: one ``load`` first, each of
+    the assignment's probes at most once, ``done`` last. The whole file is checked before any
+    frame is decoded (:func:`scan_frames`), and only the frames of ``kinds`` are decoded. Anything
+    else was written by the submission: ``run.tampered`` says so."""
     if run.result_path is None or run.tampered or not run.result_path.exists():
         return []
     try:
         with open(run.result_path, "rb") as handle:
-            frames = read_frames(handle)
+            spans = scan_frames(handle, MAX_FRAMES if run.probes is None else len(run.probes) + 2,
+                                run.probes)
+            if _forged(spans, run.probes):
+                run.tampered = FORGED
+                return []
+            frames = [read_frame(handle, span) for span in spans if span.kind in kinds]
+    except ForgedFrame:
+        run.tampered = FORGED
+        return []
     except WireError as error:
         run.tampered = f"unreadable results: {error}"
-        return []
-    kinds = [frame.kind for frame in frames]
-    names = [frame.name for frame in frames if frame.kind == "probe"]
-    if (kinds[:1] not in ([], ["load"]) or kinds.count("load") > 1 or "done" in kinds[:-1]
-            or any(kind not in ("load", "probe", "done") for kind in kinds) or len(set(names)) != len(names)):
-        run.tampered = ("its results were forged: the grader's result channel holds a frame the "
-                        "grader did not write (does your code write to file descriptors it did not open?)")
         return []
     for frame in frames:
         frame.error = bounded(frame.error) if frame.error is not None else None
         frame.extra = bounded(frame.extra)
     return frames
+
+
+FORGED = ("its results were forged: the grader's result channel holds a frame the grader did not "
+          "write (does your code write to file descriptors it did not open?)")
+MAX_FRAMES = 1000  # frames of a result file whose probes are not known (a release's own check)
+
+
+def _forged(spans: list[FrameSpan], probes: frozenset[str] | None) -> bool:
+    kinds = [span.kind for span in spans]
+    names = [span.name for span in spans if span.kind == "probe"]
+    return (kinds[:1] not in ([], ["load"]) or kinds.count("load") > 1 or "done" in kinds[:-1]
+            or len(set(names)) != len(names) or (probes is not None and not probes.issuperset(names)))
 
 
 def _head_and_tail(text: str, limit: int) -> str:
@@ -269,7 +288,7 @@ class ObservationSource:
     def student(self, student: str, probe: str) -> Any:
         run = self._runs[student]
         if self._cached_student != student:
-            self._cached = {f.name: f for f in frames_of(run) if f.kind == "probe"}
+            self._cached = {f.name: f for f in frames_of(run, ("probe",))}
             self._cached_student = student
         frame = self._cached.get(probe)
         if frame is None:

@@ -121,7 +121,7 @@ def ranked_rows(out_dir: Path, limit: int = 50) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))[:limit]
+        rows = [row for row in csv.DictReader(handle) if row.get("student_b")][:limit]  # pairs only
     for row in rows:  # as written by csv_table: an id starting with "=" got a leading quote
         for column in ("student_a", "student_b", "shared_tests"):
             row[column] = from_csv_cell(row.get(column) or "")

@@ -2,8 +2,10 @@
 submission, so no submission pays torch's import.
 
 Protocol (:mod:`grader.sandbox.protocol`, JSON lines): the judge writes a request on stdin, the
-server answers on stdout. The student's observations never pass through this process's memory:
-they are spliced, inside the kernel, from the sandbox's pipe into the result file the judge named.
+server answers on stdout. No student's bytes ever pass through this process's memory, which every
+later sandbox is forked from (a copy of it): the submission is opened here but read by the sandbox
+itself, and what the sandbox writes (its observations, its printed output) is spliced, inside the
+kernel, from its pipes into files the judge named and reads (:func:`protocol.output_of`).
 Run as ``python -m grader.sandbox.forkserver TEST_FILE...``; the judge starts it
 (see :mod:`grader.sandbox.pool`). On start it decides how sandboxes are built (:class:`Walls`) and
 measures every protection in a real sandbox (:mod:`grader.sandbox.selftest`).
@@ -27,15 +29,22 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from grader.intake.notebook import MAX_SOURCE_BYTES
-from grader.intake.submissions import read_source
+from grader.intake.submissions import open_source
 from grader.sandbox import cgroups, isolation, protocol, seccomp, selftest
 from grader.sandbox.child import WALL_FACTOR  # wall time may be this many times the CPU limit
 from grader.sandbox.policy import WORKDIR, python_paths, sandbox_policy, visible_files
 from grader.sandbox.probes import load_probes
 from grader.sandbox.process import SANDBOX_ENV, Walls, run_sandbox
-from grader.sandbox.protocol import Cloned, CloneRequest, Hello, SandboxEnded, SandboxRequest
+from grader.sandbox.protocol import (
+    OUTPUT_KEEP,
+    Cloned,
+    CloneRequest,
+    Hello,
+    SandboxEnded,
+    SandboxRequest,
+    output_of,
+)
 
-OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
 RESULT_CAP = 64 * 1024 * 1024  # bytes of results a sandbox may write; past it, it is killed
 GRACE_SECONDS = 2.0
 POLL_SECONDS = 0.25  # how often a sandbox's CPU time is read
@@ -126,7 +135,8 @@ class Server:
                 measured = json.loads(Path(request.result).read_text() or "{}")
             except (OSError, ValueError):
                 measured = {}
-        failure = ended.setup_failure or (None if measured else f"no result; output: {ended.output[-500:]}")
+        output = output_of(ended)  # the self-test's own output: no student's
+        failure = ended.setup_failure or (None if measured else f"no result; output: {output[-500:]}")
         return {k: tuple(v) for k, v in measured.items()}, failure
 
     def serve_forever(self, requests: BinaryIO, responses: BinaryIO, hello: Hello) -> None:
@@ -164,19 +174,23 @@ class Server:
     def serve(self, request: SandboxRequest) -> SandboxEnded:
         """Run one submission in a fresh sandbox; say how it ended."""
         name = Path(request.source).name
-        try:
-            source = read_source(request.source, MAX_SOURCE_BYTES + 1)
+        try:  # opened here, read by the sandbox: its bytes never enter this process's memory
+            source = open_source(request.source)
         except OSError as error:
             if error.errno == 40:  # ELOOP: a link
                 return SandboxEnded(refused=f"{name} is a link: upload the file itself")
             return SandboxEnded(refused=f"cannot read {name}: {error.strerror}")
-        if len(source) > MAX_SOURCE_BYTES:
-            return SandboxEnded(refused=f"{name} is larger than {MAX_SOURCE_BYTES >> 20} MB")
-        return self.run(request, source)
+        try:
+            if os.fstat(source).st_size > MAX_SOURCE_BYTES:
+                return SandboxEnded(refused=f"{name} is larger than {MAX_SOURCE_BYTES >> 20} MB")
+            return self.run(request, source)
+        finally:
+            os.close(source)
 
-    def run(self, request: SandboxRequest, source: bytes, student: Any = None) -> SandboxEnded:
-        """Fork a sandbox for ``request`` and supervise it to its end. ``student``, when given,
-        builds what the student's process runs instead of the submission (from its cgroup)."""
+    def run(self, request: SandboxRequest, source: bytes | int, student: Any = None) -> SandboxEnded:
+        """Fork a sandbox for ``request`` and supervise it to its end. ``source``: the submission's
+        bytes or a descriptor the sandbox reads them from. ``student``, when given, builds what the
+        student's process runs instead of the submission (from its cgroup)."""
         walls = self.walls
         assert walls is not None
         group = None
@@ -211,7 +225,7 @@ class Server:
         try:
             with open(request.result, "wb") as result_file:
                 ended = _supervise(pid, (result_r, output_r, control_r), result_file, request.timeout,
-                                   group, started)
+                                   group, started, PrintedOutput(str(request.result)))
             if not walls.namespaces:  # in a PID namespace, everything the student started died with it
                 self.kill_orphans()
         finally:
@@ -272,12 +286,50 @@ def _warm_up_notebook_reading() -> None:
     cells_of(nbformat.writes(notebook).encode(), "ipynb", "warm-up.ipynb")
 
 
+class PrintedOutput:
+    """A sandbox's printed output, spliced (never read into this process) into files beside its
+    result file: the first ``OUTPUT_KEEP`` bytes, then two files taking turns for the tail, each
+    up to ``OUTPUT_KEEP`` bytes (the newer one and the one before it hold at least the last
+    ``OUTPUT_KEEP`` bytes)."""
+
+    def __init__(self, base: str) -> None:
+        self.paths = [f"{base}.out", f"{base}.tail0", f"{base}.tail1"]
+        self.files: list[int | None] = [None, None, None]
+        self.sizes = [0, 0, 0]
+        self.current = 0  # the file being written: 0 (head), then 1 and 2 in turn
+        self.total = 0
+
+    def move(self, pipe: int) -> int:
+        """Splice what ``pipe`` holds (up to the current file's room); 0 at its end."""
+        if self.sizes[self.current] >= OUTPUT_KEEP:
+            self.current = 1 if self.current != 1 else 2
+            if self.files[self.current] is not None:
+                os.ftruncate(self.files[self.current], 0)
+                os.lseek(self.files[self.current], 0, os.SEEK_SET)
+                self.sizes[self.current] = 0
+        fd = self.files[self.current]
+        if fd is None:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = self.files[self.current] = os.open(self.paths[self.current], flags, 0o600)
+        moved = os.splice(pipe, fd, OUTPUT_KEEP - self.sizes[self.current])
+        self.sizes[self.current] += moved
+        self.total += moved
+        return moved
+
+    def close(self) -> list[str]:
+        """The files in the order :func:`protocol.output_of` reads them: head, older, newer tail."""
+        for fd in self.files:
+            if fd is not None:
+                os.close(fd)
+        order = [0] + ([2, 1] if self.current == 1 else [1, 2])
+        return [self.paths[i] for i in order if self.files[i] is not None]
+
+
 def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeout: float,
-               group: cgroups.SandboxGroup | None, started: float) -> SandboxEnded:
-    """Copy the sandbox's results and output until it ends, or kill it at its limits: its CPU
+               group: cgroups.SandboxGroup | None, started: float, printed: PrintedOutput) -> SandboxEnded:
+    """Splice the sandbox's results and output until it ends, or kill it at its limits: its CPU
     time (with a cgroup; wall time may then be ``WALL_FACTOR`` times longer) or its wall time."""
     result_r, output_r, control_r = fds
-    head, tail, dropped = bytearray(), bytearray(), 0
     control, result_bytes, student_pid = b"", 0, None
     open_fds = {result_r, output_r, control_r}
     timed_out = too_large = False
@@ -301,18 +353,8 @@ def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeo
                     too_large = True
                     open_fds.clear()
             elif fd == output_r:
-                chunk = os.read(output_r, 1 << 16)
-                if not chunk:
+                if not printed.move(output_r):
                     open_fds.discard(fd)
-                elif len(head) < OUTPUT_KEEP:
-                    room = OUTPUT_KEEP - len(head)
-                    head += chunk[:room]
-                    if chunk[room:]:
-                        tail = (tail + chunk[room:])[-OUTPUT_KEEP:]
-                        dropped += len(chunk) - room
-                else:
-                    tail = (tail + chunk)[-OUTPUT_KEEP:]
-                    dropped += len(chunk)
             else:
                 chunk = os.read(control_r, 4096)
                 control += chunk
@@ -325,12 +367,9 @@ def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeo
             _kill(target)
     _, status = os.waitpid(pid, 0)
     report = _control_report(control)
-    output = bytes(head).decode("utf-8", "replace")
-    if tail:
-        skipped = max(0, dropped - len(tail))
-        output += f"\n[... {skipped} bytes of output skipped ...]\n" + bytes(tail).decode("utf-8", "replace")
     return SandboxEnded(timed_out=timed_out, too_large=too_large, exit_status=report.get("exit"),
-                        setup_failure=report.get("fail"), output=output,
+                        setup_failure=report.get("fail"), output_files=printed.close(),
+                        output_total=printed.total,
                         cpu_seconds=group.cpu_seconds() if group else None)
 
 

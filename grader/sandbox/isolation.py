@@ -124,18 +124,29 @@ def die_with_parent() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
 
 
-def limit_resources(memory_bytes: int, file_bytes: int, address_space: bool = True) -> None:
-    """Per-process limits: memory beyond what is mapped now, file size, no core dumps.
+OPEN_FILES = 256  # descriptors per process: each socket holds at most its default buffers
+PROCESSES_WITHOUT_CGROUP = 32  # tasks of a sandbox in its own user namespace, where no cgroup counts
+
+
+def limit_resources(memory_bytes: int, file_bytes: int, address_space: bool = True,
+                    processes: int | None = None) -> None:
+    """Per-process limits: memory beyond what is mapped now, file size, open files, no core dumps;
+    ``processes``: the tasks of this user (in a user namespace of its own: of this sandbox).
 
     Within a cgroup they only make a large allocation fail with ``MemoryError`` (the student's
     cell reports it) before the cgroup's limit kills the whole sandbox. On the CPU the limit is on
     address space; CUDA reserves vast address ranges it never uses, so with a GPU it is on data.
+    Without a cgroup, what the kernel holds for a process outside its address space (socket and
+    pipe buffers) is bounded by the open files (and the seccomp filter's fixed buffer sizes).
     """
     kind = resource.RLIMIT_AS if address_space else resource.RLIMIT_DATA
     mapped = _mapped_bytes("VmSize:" if address_space else "VmData:")
     resource.setrlimit(kind, (mapped + memory_bytes, mapped + memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+    if processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
 def _mapped_bytes(field: str) -> int:

@@ -70,7 +70,10 @@ class ForkServer:
 
     def run(self, request: SandboxRequest) -> SandboxEnded:
         self._send(request)
-        return protocol.decode(self._receive_line(), SandboxEnded)
+        ended = protocol.decode(self._receive_line(), SandboxEnded)
+        ended.output = protocol.output_of(ended)  # the server spliced it: read here, never there
+        ended.output_files = []
+        return ended
 
     def _send(self, message: SandboxRequest | CloneRequest) -> None:
         try:

@@ -55,12 +55,15 @@ class Walls:
         return self.mode != "fallback"
 
 
-def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes, probes: dict,
+def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes | int, probes: dict,
                 group: SandboxGroup | None, scratch: str, result_w: int, output_w: int,
                 control_w: int, student: Any = None) -> None:  # pragma: no cover
     """First sandbox process: isolate, then fork the student's process and wait for it.
+    ``source``: the submission's bytes, or a descriptor to read them from (here, not in the server).
     ``student``: what the student's process runs instead of a submission (the server's self-test)."""
     try:
+        if isinstance(source, int):
+            source = _read_source(source)
         os.setsid()
         isolation.die_with_parent()
         if group is not None:
@@ -128,8 +131,10 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
         os.environ.update(SANDBOX_ENV, HOME=home, TMPDIR=home)
         if request.gpu is not None:  # before CUDA starts, which only ever happens here
             os.environ["CUDA_VISIBLE_DEVICES"] = str(request.gpu)
+        # Without a cgroup, a user namespace of its own counts the sandbox's tasks (Linux 5.14+).
+        tasks = isolation.PROCESSES_WITHOUT_CGROUP if walls.mode == "userns" and not cpu_counted else None
         isolation.limit_resources(request.memory, request.file_bytes,
-                                  address_space=request.device == "cpu")
+                                  address_space=request.device == "cpu", processes=tasks)
         if os.getuid() == 0 and walls.mode != "userns":  # real root: become nobody in particular
             isolation.become(walls.student_uid, walls.student_uid)
         elif walls.mode == "userns":
@@ -155,6 +160,20 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _read_source(fd: int) -> bytes:  # pragma: no cover - in the sandbox
+    from grader.intake.notebook import MAX_SOURCE_BYTES
+
+    chunks, size = [], 0
+    while size <= MAX_SOURCE_BYTES:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    os.close(fd)
+    return b"".join(chunks)[:MAX_SOURCE_BYTES]
 
 
 def _open_fds() -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -97,7 +98,12 @@ class SandboxEnded:
     out_of_memory: bool = False
     """The kernel killed it for passing its cgroup's memory limit."""
     output: str = ""
-    """What it printed, capped: head and tail."""
+    """What it printed, capped: head and tail (filled in on the judge's side by :func:`output_of`)."""
+    output_files: list[str] = field(default_factory=list)
+    """Where the server spliced what it printed: the head, then the older and newer tail files.
+    The server never reads them (no student's bytes in the memory sandboxes are forked from)."""
+    output_total: int = 0
+    """Bytes it printed in all."""
     seconds: float = 0.0
     """Wall-clock time, fork to end."""
     cpu_seconds: float | None = None
@@ -139,3 +145,27 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+OUTPUT_KEEP = 16 * 1024  # bytes of the student's printed output kept, head and tail each
+
+
+def output_of(ended: SandboxEnded) -> str:
+    """The printed output the server spliced into ``ended.output_files`` (head, older tail, newer
+    tail), as head and tail with what was skipped between them; the files are removed."""
+    parts = []
+    for path in ended.output_files:
+        try:
+            with open(path, "rb") as handle:
+                parts.append(handle.read(2 * OUTPUT_KEEP))
+            os.unlink(path)
+        except OSError:
+            parts.append(b"")
+    if not parts:
+        return ended.output
+    head, tail = parts[0][:OUTPUT_KEEP], b"".join(parts[1:])[-OUTPUT_KEEP:]
+    text = head.decode("utf-8", "replace")
+    if tail:
+        skipped = max(0, ended.output_total - len(head) - len(tail))
+        text += f"\n[... {skipped} bytes of output skipped ...]\n" + tail.decode("utf-8", "replace")
+    return text

@@ -4,6 +4,11 @@ A deny-list on top of the allow-listed file system and the unprivileged user: ea
 way out or a way to reach the kernel's less-tested corners, chosen from Docker's default profile
 (``profiles/seccomp/default.json``: what needs ``CAP_SYS_ADMIN`` and friends) and PrairieLearn's
 grading containers. Everything else is allowed: torch, NumPy, threads and ``fork`` must work.
+
+Socket families are an allow-list (:data:`SOCKET_FAMILIES`): ``socket`` and ``socketpair`` are
+refused with ``EPERM`` for every other family, as Docker's and containerd's profiles refuse
+``AF_VSOCK``. The network namespace does not cover every family: vsock, for one, reaches the
+machine's hypervisor from any namespace.
 """
 
 from __future__ import annotations
@@ -70,6 +75,28 @@ REFUSED: dict[str, str] = {
 }
 
 
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+NETLINK_ROUTE = 0
+SOCKET_FAMILIES = {
+    AF_UNIX: "AF_UNIX: multiprocessing, DataLoader workers and torch's own pipes use it; it reaches "
+             "only what exists inside the sandbox (no host socket is shown)",
+    AF_INET: "AF_INET: loopback inside the empty network namespace; code that downloads must fail "
+             "fast with 'network unreachable', not with an unknown error",
+    AF_INET6: "AF_INET6: as AF_INET",
+    # glibc's getaddrinfo (its AI_ADDRCONFIG check) and if_nameindex open a NETLINK_ROUTE socket;
+    # in the empty network namespace it shows only ``lo`` and, without CAP_NET_ADMIN, changes
+    # nothing. Every other netlink protocol (audit, uevents, netfilter, crypto...) is a kernel
+    # surface no student needs: refused.
+    AF_NETLINK: "AF_NETLINK, NETLINK_ROUTE only: glibc's getaddrinfo and if_nameindex; it sees "
+                "only the namespace's loopback",
+}
+# Kernel memory outside the address space, which only a cgroup would count: a socket's buffers
+# stay at the default size (net.core.wmem_default, about 208 KB) and a pipe's at 64 KB.
+SOL_SOCKET, SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 1, 7, 8, 32, 33
+F_SETPIPE_SZ = 1031
+FAMILY_LIMIT = 64  # AF_MAX is 46 on Linux 6.x: everything from here up is one rule
+
+
 def available() -> bool:
     try:
         import pyseccomp  # noqa: F401
@@ -97,4 +124,29 @@ def build_filter() -> Any:
         syscall_filter.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     except (ValueError, RuntimeError, OSError):
         pass
+    _refuse_socket_families(syscall_filter, seccomp)
+    for option in (SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE):
+        syscall_filter.add_rule(refuse, "setsockopt", seccomp.Arg(1, seccomp.EQ, SOL_SOCKET),
+                                seccomp.Arg(2, seccomp.EQ, option))
+    syscall_filter.add_rule(refuse, "fcntl", seccomp.Arg(1, seccomp.EQ, F_SETPIPE_SZ))
     return syscall_filter
+
+
+def refused_families() -> list[int]:
+    """The families below :data:`FAMILY_LIMIT` refused one by one (the rest: one rule)."""
+    return [family for family in range(FAMILY_LIMIT) if family not in SOCKET_FAMILIES]
+
+
+def _refuse_socket_families(syscall_filter: Any, seccomp: Any) -> None:
+    """``socket``/``socketpair`` with a family not in :data:`SOCKET_FAMILIES`: ``EPERM``.
+    libseccomp takes one comparison per argument per rule, so the allow-list is written as the
+    families it refuses: each one below ``FAMILY_LIMIT``, and everything at or above it (a value
+    with any of the upper 32 bits set included). A netlink socket of another protocol than
+    NETLINK_ROUTE is refused by its third argument."""
+    refuse = seccomp.ERRNO(errno.EPERM)
+    for call in ("socket", "socketpair"):
+        for family in refused_families():
+            syscall_filter.add_rule(refuse, call, seccomp.Arg(0, seccomp.EQ, family))
+        syscall_filter.add_rule(refuse, call, seccomp.Arg(0, seccomp.GE, FAMILY_LIMIT))
+        syscall_filter.add_rule(refuse, call, seccomp.Arg(0, seccomp.EQ, AF_NETLINK),
+                                seccomp.Arg(2, seccomp.NE, NETLINK_ROUTE))

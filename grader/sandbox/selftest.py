@@ -3,6 +3,7 @@ the summary and ``grader doctor`` report. The warm server runs it once when it s
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import resource
@@ -17,9 +18,11 @@ PROTECTIONS = {
     "private_tmp": "a private size-limited tmpfs for /tmp (the working folder) and /dev/shm",
     "proc": "its own read-only /proc: no host kernel settings, no other processes",
     "seccomp": "system calls it never needs are refused (seccomp)",
+    "socket_families": "only the socket families it needs (unix, IPv4, IPv6, netlink route): "
+                       "vsock and the rest refused",
     "no_new_privs": "no new privileges (set-uid programs give none)",
     "cgroup": "cgroup limits on the whole sandbox: memory (tmpfs included), process count, one CPU core",
-    "rlimits": "per-process memory, file size and core-dump limits",
+    "rlimits": "per-process memory, file size, open files and core-dump limits",
     "scrubbed_env": "environment variables scrubbed",
     "session": "own session and process group, killed at the end",
 }
@@ -39,6 +42,7 @@ def measure(secrets: list[str], allowed_top: set[str], group_name: str | None, e
             "private_tmp": lambda: _private_tmp(scratch_bytes),
             "proc": _proc,
             "seccomp": lambda: _status_field("Seccomp", "2", "filter mode"),
+            "socket_families": _socket_families,
             "no_new_privs": lambda: _status_field("NoNewPrivs", "1", "set"),
             "cgroup": lambda: _cgroup(group_name),
             "rlimits": _rlimits,
@@ -65,6 +69,31 @@ def _namespaces() -> tuple[bool, str]:
         network = False
     ok = os.getpid() == 1 and interfaces == ["lo"] and not network
     return ok, f"PID {os.getpid()} in its namespace; network interfaces {interfaces}"
+
+
+AF_VSOCK = 40
+REFUSED_FAMILIES = {AF_VSOCK: "vsock", 17: "packet", 31: "bluetooth", 38: "alg"}
+
+
+def _socket_families() -> tuple[bool, str]:
+    """A vsock socket (only created: never bound or connected) refused with ``EPERM``: that is the
+    filter; ``EAFNOSUPPORT`` would be a kernel without vsock, which proves nothing. A unix socket
+    must still work."""
+    answers = {}
+    for family, name in REFUSED_FAMILIES.items():
+        try:
+            socket.socket(family, socket.SOCK_STREAM if family == AF_VSOCK else socket.SOCK_RAW).close()
+            answers[name] = "created"
+        except OSError as error:
+            answers[name] = errno.errorcode.get(error.errno or 0, str(error.errno))
+    try:
+        for end in socket.socketpair(socket.AF_UNIX):
+            end.close()
+        answers["unix"] = "created"
+    except OSError as error:
+        answers["unix"] = errno.errorcode.get(error.errno or 0, str(error.errno))
+    ok = answers["vsock"] == "EPERM" and answers["unix"] == "created"
+    return ok, ", ".join(f"{name}: {answer}" for name, answer in answers.items())
 
 
 def _unprivileged() -> tuple[bool, str]:
@@ -117,7 +146,11 @@ def _cgroup(group_name: str | None) -> tuple[bool, str]:
 def _rlimits() -> tuple[bool, str]:
     soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
     core, _ = resource.getrlimit(resource.RLIMIT_CORE)
-    return soft != resource.RLIM_INFINITY and core == 0, f"file size {soft}, core {core}"
+    files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    tasks, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+    shown_tasks = "unlimited" if tasks == resource.RLIM_INFINITY else tasks
+    ok = soft != resource.RLIM_INFINITY and core == 0 and files <= 4096
+    return ok, f"file size {soft}, core {core}, open files {files}, tasks {shown_tasks}"
 
 
 def _environment(keys: set[str]) -> tuple[bool, str]:

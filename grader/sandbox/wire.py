@@ -14,12 +14,16 @@ from __future__ import annotations
 import ctypes
 import json
 import math
+import re
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 MAX_FRAME_BYTES = 48 * 1024 * 1024  # one observation's tensor bytes (the server caps all at 64 MB)
 MAX_HEADER_BYTES = 1024 * 1024  # one frame's JSON: parsing it costs the judge tens of times this
+MAX_HEADERS_BYTES = 2 * 1024 * 1024  # all of one result file's JSON together (honest ones: KBs)
+MAX_BLOBS_BYTES = 64 * 1024 * 1024  # all of one result file's tensor bytes (the server's cap)
 MAX_DEPTH = 32
 MAX_DIMS = 64
 
@@ -32,6 +36,10 @@ DTYPES = (
 
 class WireError(ValueError):
     """A frame or value that does not follow the format."""
+
+
+class ForgedFrame(WireError):
+    """A frame the grader's encoder did not write, or one frame too many."""
 
 
 @dataclass
@@ -110,28 +118,75 @@ def _tensor_bytes(tensor: Any, blobs: list[bytes], offset: list[int]) -> list:
 # --- decoding (runs in the trusted judge) ------------------------------------------------------
 
 
-def read_frames(stream: BinaryIO) -> list[Frame]:
-    """Every complete frame of a result file, read one at a time, each checked against the caps
-    before it is read: the judge's memory is bounded by them, whatever a sandbox wrote."""
-    frames = []
-    while True:
-        prefix = stream.read(4)
-        if len(prefix) < 4:
-            return frames
-        (header_length,) = struct.unpack("<I", prefix)
+@dataclass(frozen=True)
+class FrameSpan:
+    """Where one frame lies in a result file, and what its envelope says it is: read without
+    decoding the frame (see :func:`scan_frames`)."""
+
+    kind: str
+    name: str
+    offset: int
+    header_length: int
+    blob_length: int
+
+
+# What :func:`encode_frame` writes first in every header (``json.dumps`` keeps the keys' order).
+_ENVELOPE = re.compile(rb'\{"kind": "(load|probe|done)", "name": ("(?:[^"\\\x00-\x1f]|\\.){0,200}")')
+_PEEK = 512
+
+
+def scan_frames(stream: BinaryIO, max_frames: int, names: Collection[str] | None = None) -> list[FrameSpan]:
+    """Every complete frame of a result file, located but not decoded: its lengths and the kind
+    and name at the start of its header. Bounded before anything is decoded: at most
+    ``max_frames`` frames, ``MAX_HEADERS_BYTES`` of headers and ``MAX_BLOBS_BYTES`` of tensors in
+    all; a header that does not start as the encoder writes it, or a probe not in ``names`` (when
+    given), is refused."""
+    spans: list[FrameSpan] = []
+    size = stream.seek(0, 2)
+    position, headers, blobs = 0, 0, 0
+    while position + 4 <= size:
+        stream.seek(position)
+        (header_length,) = struct.unpack("<I", stream.read(4))
         if header_length > MAX_HEADER_BYTES:
             raise WireError(f"a frame header of {header_length} bytes (over {MAX_HEADER_BYTES >> 20} MB)")
-        header = stream.read(header_length)
-        size = stream.read(8)
-        if len(header) < header_length or len(size) < 8:
-            return frames  # truncated: the sandbox was killed while writing
-        (blob_length,) = struct.unpack("<Q", size)
+        if position + 4 + header_length + 8 > size:
+            break  # truncated: the sandbox was killed while writing
+        match = _ENVELOPE.match(stream.read(min(header_length, _PEEK)))
+        if match is None:
+            raise ForgedFrame("a frame that the grader's encoder did not write")
+        stream.seek(position + 4 + header_length)
+        (blob_length,) = struct.unpack("<Q", stream.read(8))
         if blob_length > MAX_FRAME_BYTES:
             raise WireError(f"a frame of {blob_length} bytes (over {MAX_FRAME_BYTES >> 20} MB)")
-        blob = stream.read(blob_length)
-        if len(blob) < blob_length:
-            return frames
-        frames.append(_decode_frame(header, memoryview(blob)))
+        end = position + 4 + header_length + 8 + blob_length
+        if end > size:
+            break
+        try:
+            name = json.loads(match.group(2))
+        except ValueError:
+            raise WireError("unreadable frame name") from None
+        if names is not None and match.group(1) == b"probe" and name not in names:
+            raise ForgedFrame("a frame under a probe name the assignment does not have")
+        headers, blobs = headers + header_length, blobs + blob_length
+        if len(spans) >= max_frames:
+            raise ForgedFrame(f"more than {max_frames} frames")
+        if headers > MAX_HEADERS_BYTES or blobs > MAX_BLOBS_BYTES:
+            raise WireError(f"results larger than {MAX_HEADERS_BYTES >> 20} MB of values or "
+                            f"{MAX_BLOBS_BYTES >> 20} MB of tensors")
+        spans.append(FrameSpan(match.group(1).decode(), name, position, header_length, blob_length))
+        position = end
+    return spans
+
+
+def read_frame(stream: BinaryIO, span: FrameSpan) -> Frame:
+    """Decode the frame at ``span`` (once): it must be what its envelope said."""
+    stream.seek(span.offset + 4)
+    header = stream.read(span.header_length)
+    stream.seek(8, 1)
+    frame = _decode_frame(header, memoryview(stream.read(span.blob_length)))
+    if (frame.kind, frame.name) != (span.kind, span.name):
+        raise ForgedFrame("a frame whose header names two probes")
+    return frame
 
 
 def decode_frames(data: bytes) -> list[Frame]:
