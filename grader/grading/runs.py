@@ -265,7 +265,10 @@ class ObservationSource:
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
                     text += f" (it failed earlier: {earlier.text_for(run.submission.kind)})"
-            raise NoObservation(text, fault)
+            blamed = ""
+            if frame.error.get("check_file") and not fault:  # the check raised on the student's value
+                blamed = f"{probe}: {text}"
+            raise NoObservation(text, fault, blamed)
         return frame.value
 
 

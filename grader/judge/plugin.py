@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from grader.model import ASSIGNMENT_BUGS, Mismatch, TestOutcome, assignment_fault
+from grader.model import ASSIGNMENT_BUGS, Decision, Mismatch, TestOutcome, assignment_fault
 
 __all__ = ["JudgePlugin", "NoObservation", "Observations", "TestOutcome", "judge"]
 
@@ -32,9 +32,10 @@ class NoObservation(Exception):
     """The student's probe produced no observation; the message says why, for the student, and
     ``assignment_error`` where the probe's own code raised what no student's code causes."""
 
-    def __init__(self, message: str, assignment_error: str = "") -> None:
+    def __init__(self, message: str, assignment_error: str = "", blamed: str = "") -> None:
         super().__init__(message)
         self.assignment_error = assignment_error
+        self.blamed = blamed  # a heuristic blamed the student's code for this error: why, for review
 
 
 class JudgePlugin:
@@ -46,6 +47,9 @@ class JudgePlugin:
         self.public_only = public_only
         self.outcomes: list[TestOutcome] = []
         self.collection_errors: list[str] = []
+        self.observed: dict[tuple[str, str], set[str]] = {}  # (student, test) -> probes it observed
+        self.blamed: dict[tuple[str, str], Decision] = {}  # (student, test) -> an error blamed on them
+        self.decisions: dict[str, dict[Decision, set[str]]] = {}  # student -> decision -> its probes
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): the test is worth n points")
@@ -56,18 +60,50 @@ class JudgePlugin:
             metafunc.parametrize("grader_student", self.students, ids=self.students)
 
     @pytest.fixture
-    def observe(self, grader_student: str) -> Callable[[Callable], tuple[Any, Any]]:
+    def observe(self, grader_student: str,
+                request: pytest.FixtureRequest) -> Callable[[Callable], tuple[Any, Any]]:
+        key = (grader_student, _test_name(request.node))
+
         def observe(probe: Callable) -> tuple[Any, Any]:
             name = probe.__name__
+            self.observed.setdefault(key, set()).add(name)
             try:
                 got = self.observations.student(grader_student, name)
             except NoObservation as reason:
+                if reason.blamed:
+                    self.blamed[key] = Decision("error", reason.blamed)
                 failure = pytest.fail.Exception(str(reason), pytrace=False)
                 failure.assignment_error = reason.assignment_error  # type: ignore[attr-defined]
                 raise failure from None
-            return got, self.observations.reference(name)
+            want = self.observations.reference(name)
+            if isinstance(got, dict) and "_decisions" in got:  # grace's decisions (grader.probing)
+                got = dict(got)
+                self._note_decisions(grader_student, got.pop("_decisions"))
+                if isinstance(want, dict):
+                    want = {k: v for k, v in want.items() if k != "_decisions"}
+            return got, want
 
         return observe
+
+    def _note_decisions(self, student: str, found: Any) -> None:
+        for value in found if isinstance(found, list) else []:
+            decision = Decision.of_value(value)
+            probes = value.get("probes") if decision is not None else None
+            if decision is not None:
+                names = {p for p in probes if isinstance(p, str)} if isinstance(probes, list) else set()
+                self.decisions.setdefault(student, {}).setdefault(decision, set()).update(names)
+
+    def attach_decisions(self) -> None:
+        """Give each outcome the decisions it relied on: those made in a probe it observed (a
+        graced name, a chosen definition), and an error blamed on the student's code."""
+        for outcome in self.outcomes:
+            key = (outcome.student, outcome.test)
+            probes = self.observed.get(key, set())
+            relied = [decision for decision, made_in in self.decisions.get(outcome.student, {}).items()
+                      if made_in & probes or (decision.kind != "error" and not made_in and "names" in probes)]
+            if key in self.blamed:
+                relied.append(self.blamed[key])
+            outcome.decisions = [decision.as_dict() for decision in relied]
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         if self.public_only:
@@ -198,6 +234,7 @@ def judge(test_files: tuple[Path, ...], observations: Observations, students: li
             code = pytest.main(args, plugins=[plugin])
     finally:
         _forget_modules_of(test_files)
+    plugin.attach_decisions()
     if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         detail = plugin.collection_errors[0] if plugin.collection_errors else f"pytest exit {code}"
         from grader.errors import GraderError
