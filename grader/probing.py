@@ -192,13 +192,13 @@ def _the_one_that_fits(mine: dict[str, Any], name: str, like: type | None, arity
                   **dict(list(unfit.items())[:MAX_CANDIDATES])}
 
 
-_FITS: dict[int, str] = {}  # id(candidate) -> why it does not fit ("" when it does)
+_FITS: dict[tuple[int, int], str] = {}  # (id(fit), id(candidate)) -> why it does not fit ("" when it does)
 
 
 def _fit_reason(fit: Callable[[Any], Any], candidate: Any) -> str:
     """Why ``candidate`` does not fit (``""`` when it does): ``fit``'s exception, in one line. The
     random state is kept, so trying a candidate changes no probe's numbers."""
-    key = id(candidate)
+    key = (id(fit), id(candidate))
     if key not in _FITS:
         import torch
 
@@ -208,6 +208,7 @@ def _fit_reason(fit: Callable[[Any], Any], candidate: Any) -> str:
                 _FITS[key] = ""
             except Exception as error:  # noqa: BLE001 - the student's code may raise anything
                 text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                text = text.split("; check __init__'s parameters")[0]  # construct()'s advice
                 _FITS[key] = (text if isinstance(error, ProbeFailure)
                               else f"{type(error).__name__}{': ' + text if text else ''}")[:200]
     return _FITS[key]
@@ -251,9 +252,12 @@ def _best_definition(ns: dict[str, Any], name: str, fit: Callable[[Any], Any] | 
     plural = "lines" if places[0].startswith("line") else "cells"
     numbers = [place.split(" ", 1)[1] for place in places]
     listed = f"{', '.join(numbers[:-1])} and {numbers[-1]}"
-    text = f"{name} is defined {count} ({plural} {listed}); graded the one at {places[chosen]}"
+    def at(place: str) -> str:
+        return f"{'at' if place.startswith('line') else 'in'} {place}"
+
+    text = f"{name} is defined {count} ({plural} {listed}); graded the one {at(places[chosen])}"
     if chosen != len(found) - 1:
-        text += f" (the one at {places[-1]}: {reasons[-1]})"
+        text += f" (the one {at(places[-1])}: {reasons[-1]})"
     _decide(f"definition:{name}", "definition", text, name=name, used=places[chosen])
     return CHOSEN[name][1]
 
@@ -343,9 +347,18 @@ def reset_decisions() -> None:
 
 def decisions_made() -> list[dict[str, Any]]:
     """What grace decided for this student so far (graced names, chosen definitions and
-    attributes), each ``{"kind", "text", "name", "used", "probes"}``: a names probe returns it
-    under ``"_decisions"`` (:func:`names_used` does) and the judge lists it for a TA to review."""
+    attributes, signatures that did not fit), each ``{"kind", "text", "name", "used", "probes"}``."""
     return [dict(entry, probes=list(entry["probes"])) for entry in DECISIONS.values()]
+
+
+DECISIONS_PROBE = "~decisions"  # sorts after every probe's name: it runs last, on what they decided
+
+
+def decisions_probe(ns: dict[str, Any], device: Any) -> list[dict[str, Any]]:
+    """The probe every assignment gets (:func:`grader.sandbox.probes.load_probes` adds it): what
+    grace decided while the others ran, for the judge to list for a TA (even where the probe
+    that decided failed, as a signature check does)."""
+    return decisions_made()
 
 
 def _accepts(function: Any, count: int) -> bool:
@@ -360,9 +373,8 @@ def names_used(ns: dict[str, Any], required: list[str]) -> dict[str, Any]:
     """For a probe of its own (probes run in name order, so name it to sort after those that look
     names up): each required name, with the name the student's definition was graded under
     (``used``, None where nothing fitted), whether that was by grace (a deduction) and why that
-    candidate was chosen over others (``note``); each attribute graded under another name
-    (``"LR.w"``: ``{"used": "weight", "graced": True}``); and, under ``"_decisions"``, every
-    decision a heuristic made (:func:`decisions_made`)."""
+    candidate was chosen over others (``note``); and each attribute graded under another name
+    (``"LR.w"``: ``{"used": "weight", "graced": True, "attribute": True}``)."""
     used: dict[str, Any] = {}
     for name in required:
         alias = next((a for a in [name, *NAMES_SETTINGS["aliases"].get(name, [])] if a in ns), None)
@@ -372,7 +384,6 @@ def names_used(ns: dict[str, Any], required: list[str]) -> dict[str, Any]:
             used[name]["note"] = GRACE_NOTES[name]
     for attribute, student in ATTRIBUTES.items():
         used[attribute] = {"used": student, "graced": True, "attribute": True}
-    used["_decisions"] = decisions_made()
     return used
 
 

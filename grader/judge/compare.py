@@ -267,7 +267,6 @@ def assert_names_as_asked(used: dict[str, Any]) -> None:
     and, when the probe added ``"stub": True`` (:func:`grader.probing.still_a_stub`), for the
     starter's stub handed in unchanged."""
     used = dict(used)
-    used.pop("_decisions", None)
     attributes = {name: found for name, found in used.items()
                   if isinstance(found, dict) and found.get("attribute")}
     used = {name: found for name, found in used.items() if name not in attributes}

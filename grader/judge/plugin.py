@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pytest
 
 from grader.model import ASSIGNMENT_BUGS, Decision, Mismatch, TestOutcome, assignment_fault
+from grader.probing import DECISIONS_PROBE
 
 __all__ = ["JudgePlugin", "NoObservation", "Observations", "TestOutcome", "judge"]
 
@@ -67,6 +68,7 @@ class JudgePlugin:
         def observe(probe: Callable) -> tuple[Any, Any]:
             name = probe.__name__
             self.observed.setdefault(key, set()).add(name)
+            self._decisions_of(grader_student)  # read while this student's frames are at hand
             try:
                 got = self.observations.student(grader_student, name)
             except NoObservation as reason:
@@ -75,32 +77,35 @@ class JudgePlugin:
                 failure = pytest.fail.Exception(str(reason), pytrace=False)
                 failure.assignment_error = reason.assignment_error  # type: ignore[attr-defined]
                 raise failure from None
-            want = self.observations.reference(name)
-            if isinstance(got, dict) and "_decisions" in got:  # grace's decisions (grader.probing)
-                got = dict(got)
-                self._note_decisions(grader_student, got.pop("_decisions"))
-                if isinstance(want, dict):
-                    want = {k: v for k, v in want.items() if k != "_decisions"}
-            return got, want
+            return got, self.observations.reference(name)
 
         return observe
 
-    def _note_decisions(self, student: str, found: Any) -> None:
-        for value in found if isinstance(found, list) else []:
-            decision = Decision.of_value(value)
-            probes = value.get("probes") if decision is not None else None
-            if decision is not None:
-                names = {p for p in probes if isinstance(p, str)} if isinstance(probes, list) else set()
-                self.decisions.setdefault(student, {}).setdefault(decision, set()).update(names)
+    def _decisions_of(self, student: str) -> dict[Decision, set[str]]:
+        """What grace decided for ``student`` (the sandbox's last probe), with the probes that
+        relied on each decision."""
+        if student not in self.decisions:
+            self.decisions[student] = {}
+            try:
+                found = self.observations.student(student, DECISIONS_PROBE)
+            except Exception:  # noqa: BLE001 - no decisions (an older run, a sandbox that ended early)
+                found = []
+            for value in found if isinstance(found, list) else []:
+                decision = Decision.of_value(value)
+                probes = value.get("probes") if decision is not None else None
+                if decision is not None:
+                    names = {p for p in probes if isinstance(p, str)} if isinstance(probes, list) else set()
+                    self.decisions[student].setdefault(decision, set()).update(names)
+        return self.decisions[student]
 
     def attach_decisions(self) -> None:
         """Give each outcome the decisions it relied on: those made in a probe it observed (a
-        graced name, a chosen definition), and an error blamed on the student's code."""
+        graced name, a chosen definition, a signature), and an error blamed on the student's code."""
         for outcome in self.outcomes:
             key = (outcome.student, outcome.test)
             probes = self.observed.get(key, set())
-            relied = [decision for decision, made_in in self.decisions.get(outcome.student, {}).items()
-                      if made_in & probes or (decision.kind != "error" and not made_in and "names" in probes)]
+            relied = [decision for decision, made_in in self._decisions_of(outcome.student).items()
+                      if made_in & probes]
             if key in self.blamed:
                 relied.append(self.blamed[key])
             outcome.decisions = [decision.as_dict() for decision in relied]
