@@ -27,8 +27,13 @@ from grader.judge.compare import Mismatch, assert_close, assert_names_as_asked, 
 from grader.probing import (
     ProbeFailure,
     accepts_keyword,
+    check_signature,
     construct,
+    decisions_made,
     defined,
+    fits_module,
+    fits_signature,
+    graded_as,
     hidden,
     load_tensor,
     names_used,
@@ -37,11 +42,13 @@ from grader.probing import (
     probe,
     require_method,
     still_a_stub,
+    tensor_name_of,
     tensor_of,
 )
 
 __all__ = [
-    "Mismatch", "ProbeFailure", "accepts_keyword", "assert_close", "assert_names_as_asked", "construct",
-    "defined", "fail", "hidden", "load_tensor", "names_used", "not_a_tensor", "points", "probe",
-    "require_method", "still_a_stub", "tensor_of",
+    "Mismatch", "ProbeFailure", "accepts_keyword", "assert_close", "assert_names_as_asked",
+    "check_signature", "construct", "decisions_made", "defined", "fail", "fits_module", "fits_signature",
+    "graded_as", "hidden", "load_tensor", "names_used", "not_a_tensor", "points", "probe",
+    "require_method", "still_a_stub", "tensor_name_of", "tensor_of",
 ]

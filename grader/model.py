@@ -8,11 +8,14 @@ arise and read by the report, the CI formats and the HTML page (never re-parsed 
   cause when the judge knew them.
 - :class:`CellError`: a cell (or a script's statement) of the student's that raised while it ran;
   its :meth:`~CellError.text` is the one line every report shows of it.
+- :class:`Decision`: what a heuristic decided for a student (a graced name, a chosen definition,
+  candidate or attribute, an error blamed on the student's code), carried on the outcomes that
+  relied on it, with the ``overrides.csv`` lines that would reverse it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -76,6 +79,7 @@ class TestOutcome:
     headline: str = ""  # the failure's one line, when the judge knew it (see :class:`Mismatch`)
     likely_cause: str = ""
     assignment_error: str = ""  # when the assignment's own code raised: its kind, file and line
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # Decision.as_dict() of each it relied on
 
     def diagnosis(self) -> tuple[str, str]:
         """(headline, likely cause) of a failure: see :func:`diagnosis`."""
@@ -175,3 +179,43 @@ class CellError:
             return f"{where}{self.message}{' (' + line.strip() + code + ')' if line else ''}"
         message = f": {self.message}" if self.message else ""
         return f"{where}{self.type}{line}{code}{message}"
+
+
+DECISION_KINDS = frozenset({"name", "definition", "attribute", "signature", "error"})
+GRANTED = frozenset({"name", "definition", "attribute"})  # decisions that gave points: reversed to 0
+REVIEWER = "TA"  # the ``who`` of a suggested override line
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a heuristic decided for one student, for a TA to review: ``kind`` is ``name`` (a
+    graced name or candidate), ``definition`` (one of several definitions), ``attribute`` (a
+    tensor found by shape and role), ``signature`` or ``error`` (a failure blamed on the
+    student's code rather than the assignment); ``text`` says it in a sentence."""
+
+    kind: str
+    text: str
+
+    @classmethod
+    def of_value(cls, value: Any) -> Decision | None:
+        """A decision as a probe (the student's process) or a journal described it; None for
+        anything else. Fields are bounded: the sandbox is the student's process."""
+        if not isinstance(value, dict) or value.get("kind") not in DECISION_KINDS:
+            return None
+        text = value.get("text")
+        return cls(str(value["kind"]), text[:300] if isinstance(text, str) else "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def override_line(self, student: str, test: str, points: float) -> str:
+        """The ``overrides.csv`` row that reverses this decision for ``test``: a granted one (a
+        name, a definition, an attribute) takes the test's points away; a blamed error gives them
+        back (``points``: the test's worth)."""
+        value = 0 if self.kind in GRANTED else points
+        reason = f"reverses: {self.text}".replace('"', "'")
+        return ",".join([_csv_field(student), _csv_field(test), f"{value:g}", _csv_field(reason), REVIEWER])
+
+
+def _csv_field(text: str) -> str:
+    return f'"{text}"' if any(c in text for c in ',"\n') else text

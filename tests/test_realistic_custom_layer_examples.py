@@ -19,10 +19,11 @@ EXPECTED = {
     "percent_cells": (10, "graded", ["FileNotFoundError at line 9", "my_weights.pt"]),
     "tutorial_script": (10, "graded", [NO_NETWORK] if HAS_TORCHVISION else ["at line 4 `import torchvision`",
                                                                              "is not installed where"]),
-    # parameters named as nn.Linear or the lecture names them: found by shape, only the naming
-    # test (test_parameters_registered, 2 points) fails
-    "w_and_b": (8, "graded", ["parameters are named W, b; the task asks for weights and bias"]),
-    "weight_singular": (8, "graded", ["parameters are named bias, weight", "found yours by shape"]),
+    # parameters named as nn.Linear or the lecture names them: found by shape and role, only the
+    # names test (1 point) fails (issue 21: no longer test_parameters_registered's 2 points)
+    "w_and_b": (9, "graded", ["graded MyLinear's self.W as self.weights, self.b as self.bias"]),
+    "weight_singular": (9, "graded", ["graded MyLinear's self.weight as self.weights",
+                                      "found yours by shape"]),
 }
 
 
@@ -42,7 +43,12 @@ def test_only_the_bias_false_tests_fail_without_a_bias_argument(graded):
                                                                 "test_no_bias_parameter"]
 
 
-@pytest.mark.parametrize("student", ["linear_layout", "w_and_b", "weight_singular"])
-def test_only_the_naming_test_fails_for_other_parameter_names_or_layouts(graded, student):
-    results = graded.results[graded.results.student == student]
+def test_only_the_layout_test_fails_for_nn_linear_s_layout(graded):
+    results = graded.results[graded.results.student == "linear_layout"]
     assert list(results[results.status == "failed"].test) == ["test_parameters_registered"]
+
+
+@pytest.mark.parametrize("student", ["w_and_b", "weight_singular"])
+def test_only_the_names_test_fails_for_other_parameter_names(graded, student):
+    results = graded.results[graded.results.student == student]
+    assert list(results[results.status == "failed"].test) == ["test_names_as_asked"]

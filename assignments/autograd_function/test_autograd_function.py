@@ -5,7 +5,8 @@ Each gradient probe computes, in float64, the gradients from the student's backw
 non-trivial upstream gradient, so that a missing ``grad_output *`` shows), autograd's gradients
 of the equivalent built-in expression, and ``torch.autograd.gradcheck``'s verdict on the
 student's Function. The tests compare the student's gradients with the built-in ones (taken
-from the reference's observation) and explain a failing gradcheck. Ten points in all.
+from the reference's observation) and explain a failing gradcheck. Ten points in all; a
+Function under another name is graded by grace and costs only test_names_as_asked.
 """
 
 import math
@@ -19,13 +20,16 @@ from grader.api import (
     Mismatch,
     ProbeFailure,
     assert_close,
+    assert_names_as_asked,
     defined,
     fail,
     hidden,
+    names_used,
     not_a_tensor,
     points,
     probe,
     require_method,
+    still_a_stub,
 )
 
 LINEAR_INPUTS = ("x", "weight", "bias")
@@ -35,9 +39,29 @@ LINEAR_INPUTS = ("x", "weight", "bias")
 # --- in the sandbox ----------------------------------------------------------------------------
 
 
+def _fits_sigmoid(cls: type) -> None:
+    """Grace's test of a candidate for MySigmoid: apply(x) takes one tensor, keeps its shape."""
+    x = torch.linspace(-1.0, 1.0, 6, dtype=torch.float64).reshape(2, 3)
+    out = cls.apply(x)
+    if getattr(out, "shape", None) != x.shape:
+        raise ProbeFailure(f"{cls.__name__}.apply(x) does not return x's shape (2, 3)")
+
+
+def _fits_linear(cls: type) -> None:
+    """Grace's test of a candidate for MyLinearFunction: apply(x, weight, bias) is (batch, out)."""
+    x, weight, bias = (torch.ones(*shape, dtype=torch.float64) for shape in ((3, 4), (2, 4), (2,)))
+    out = cls.apply(x, weight, bias)
+    if getattr(out, "shape", None) != (3, 2):
+        raise ProbeFailure(f"{cls.__name__}.apply(x, weight, bias) does not return shape (3, 2)")
+
+
+FITS = {"MySigmoid": _fits_sigmoid, "MyLinearFunction": _fits_linear}
+
+
 def _function(ns: dict, name: str, methods: tuple[str, ...] = ("forward", "backward")) -> type:
-    """The student's torch.autograd.Function subclass ``name``, defining ``methods``."""
-    cls = defined(ns, name)
+    """The student's torch.autograd.Function subclass ``name``, defining ``methods``; with grace,
+    the one of the student's Functions that fits (``SigmoidFunction`` for MySigmoid)."""
+    cls = defined(ns, name, like=torch.autograd.Function, fit=FITS[name])
     if not (isinstance(cls, type) and issubclass(cls, torch.autograd.Function)):
         raise ProbeFailure(f"{name} must be a class derived from torch.autograd.Function: "
                            f"class {name}(torch.autograd.Function)")
@@ -290,7 +314,7 @@ def test_linear_gradcheck(observe):
                        _explain(_linear_pairs(got, want)))
 
 
-@points(2)
+@points(1)
 def test_linear_backward(observe):
     """MyLinearFunction.backward returns the gradients of x, weight and bias"""
     got, want = observe(linear_gradients)
@@ -321,3 +345,22 @@ def test_linear_other_shapes(observe):
     message = _explain(_linear_pairs(got, want), hidden=True)
     if message:
         fail(message)
+
+
+@probe
+def names(ns, device):
+    stubs = []  # the starter handed in unchanged gets no point for the names it was given
+    for name, fits in FITS.items():
+        try:
+            cls = _function(ns, name, ())
+        except ProbeFailure:
+            continue
+        stubs.append(still_a_stub(lambda cls=cls, fits=fits: fits(cls)))
+    return {**names_used(ns, list(FITS)), "stub": bool(stubs) and all(stubs)}
+
+
+@points(1)
+def test_names_as_asked(observe):
+    """the Functions are named MySigmoid and MyLinearFunction, as the task asks"""
+    got, _ = observe(names)
+    assert_names_as_asked(got)

@@ -14,9 +14,11 @@ from grader.api import (
     ProbeFailure,
     assert_close,
     assert_names_as_asked,
+    check_signature,
     construct,
     defined,
     fail,
+    fits_signature,
     hidden,
     names_used,
     points,
@@ -51,9 +53,13 @@ def plain(value: Any) -> Any:
     return item() if callable(item) else f"<a {type(value).__name__}>"
 
 
+SIGNATURES = {"make_loader": ("dataset", "batch_size", "shuffle"), "manual_batches": ("x", "y", "bs")}
+
+
 def call(ns: dict, name: str, *args: Any) -> Any:
-    """``name(*args)``, explaining a signature that does not match the task's."""
-    function = defined(ns, name)
+    """``name(*args)``, its signature checked against the task's before the call."""
+    function = defined(ns, name, fit=fits_signature(*SIGNATURES[name]))
+    check_signature(function, SIGNATURES[name])
     try:
         return function(*args)
     except TypeError as error:

@@ -15,6 +15,7 @@ from grader.api import (
     construct,
     defined,
     fail,
+    fits_module,
     hidden,
     load_tensor,
     names_used,
@@ -27,13 +28,16 @@ from grader.api import (
 
 W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
 B = torch.tensor([0.5, -1.0])
+# what grace tries a candidate class with (a name defined twice, another name): MyLinear(3, 2) that
+# maps a (4, 3) input to a (4, 2) output
+FITS = fits_module(3, 2, bias=True, input=torch.ones(4, 3), shape=(4, 2))
 
 
 def fixed_layer(ns, device, in_features=3, out_features=2, bias=True, weights=W, bias_values=B):
     """The student's MyLinear with the given weights (and bias) set in place. Weights in
     nn.Linear's (out_features, in_features) layout are loaded transposed (only the layout test
     fails for them); an __init__ without a bias argument fails only what needs bias=False."""
-    MyLinear = defined(ns, "MyLinear", like=nn.Module)
+    MyLinear = defined(ns, "MyLinear", like=nn.Module, fit=FITS)
     if not bias and not accepts_keyword(MyLinear, "bias"):
         raise ProbeFailure(f"MyLinear({in_features}, {out_features}, bias=False) cannot be made: "
                            "__init__ has no bias parameter (the task asks for bias=True by default)")
@@ -64,7 +68,7 @@ def task_names(layer, in_features, out_features):
 
 @probe
 def registration(ns, device):
-    MyLinear = defined(ns, "MyLinear", like=nn.Module)
+    MyLinear = defined(ns, "MyLinear", like=nn.Module, fit=FITS)
     report = {}
     for bias in (True, False):
         if not bias and not accepts_keyword(MyLinear, "bias"):
@@ -83,7 +87,7 @@ def registration(ns, device):
 @probe
 def names(ns, device):
     try:
-        found = defined(ns, "MyLinear", like=nn.Module)
+        found = defined(ns, "MyLinear", like=nn.Module, fit=FITS)
     except ProbeFailure:
         return names_used(ns, ["MyLinear"])
     return {**names_used(ns, ["MyLinear"]),
@@ -168,8 +172,7 @@ def test_parameters_registered(observe):
              "(the other tests loaded your weights transposed)")
     asked = want["bias=True"]["parameters"]
     if sorted(found) != sorted(asked) and got["bias=True"].get("as_task") == sorted(asked):
-        fail(f"MyLinear(4, 3)'s parameters are named {', '.join(sorted(found))}; the task asks for "
-             f"{' and '.join(sorted(asked, reverse=True))} (the other tests found yours by shape)")
+        return  # other names, found by shape and role: test_names_as_asked alone says so
     assert_close(found, want["bias=True"]["parameters"], what="MyLinear(4, 3).named_parameters() shapes")
 
 

@@ -1,10 +1,12 @@
 """Tests for lenet: Net(), the LeNet of the PyTorch 60-minute blitz.
 
 Each probe runs in the sandbox on the student's namespace and on the reference; each test
-compares the two. The forward and gradient probes set every parameter from a seeded generator,
-matching the student's parameters to LeNet's layers by shape (the ten shapes are all different),
-so any layout of the same layers (nn.Sequential, other names, another order) is graded on what it
-computes. Ten points in all.
+compares the two. Each of LeNet's five layers has a test of its own (found by name, else by its
+kind's order: another name costs only the names test), so one layer with other channels, kernel or
+padding costs its own test and the tests that need the whole net. The forward and gradient probes
+set every parameter from a seeded generator, matching the student's parameters to LeNet's layers
+by shape (the ten shapes are all different), so any layout of the same layers (nn.Sequential,
+other names, another order) is graded on what it computes. Ten points in all.
 """
 
 import math
@@ -25,6 +27,8 @@ from grader.api import (
     construct,
     defined,
     fail,
+    fits_module,
+    graded_as,
     hidden,
     names_used,
     points,
@@ -46,9 +50,14 @@ FEATURES_HINT = ("for 32 x 32 inputs, conv1 (5 x 5) gives 28 x 28, pooling 14 x 
                  "fc1 = nn.Linear(16 * 5 * 5, 120)")
 
 
+# what grace tries a candidate class with (a Net defined twice, another name): Net() that maps two
+# (1, 32, 32) images to (2, 10)
+FITS = fits_module(input=torch.zeros(2, 1, 32, 32), shape=(2, 10))
+
+
 def build(ns: dict) -> nn.Module:
     """The student's Net(), with a forward of its own."""
-    net = construct(defined(ns, "Net", like=nn.Module))
+    net = construct(defined(ns, "Net", like=nn.Module, fit=FITS))
     if not isinstance(net, nn.Module):
         raise ProbeFailure(f"Net() is a {type(net).__name__}, not an nn.Module: write "
                            "class Net(nn.Module)")
@@ -183,23 +192,46 @@ def steps_of(net: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, s
     return out, steps
 
 
+LAYER_KINDS = (("Conv2d", ("conv1", "conv2")), ("Linear", ("fc1", "fc2", "fc3")))
+
+
+def _described(module: nn.Module) -> dict[str, Any]:
+    """What makes a layer LeNet's: its kind, sizes, kernel, stride, padding and bias."""
+    if isinstance(module, nn.Conv2d):
+        padding = module.padding if isinstance(module.padding, str) else list(module.padding)
+        return {"kind": "Conv2d", "in_channels": module.in_channels, "out_channels": module.out_channels,
+                "kernel_size": list(module.kernel_size), "stride": list(module.stride),
+                "padding": padding, "bias": module.bias is not None}
+    return {"kind": "Linear", "in_features": module.in_features, "out_features": module.out_features,
+            "bias": module.bias is not None}
+
+
 @probe
-def structure(ns, device):
+def layers(ns, device):
+    """Each of LeNet's layers as the student built it: the module of that name, else the next
+    one of its kind in the order they were registered (recorded: only the names test fails)."""
     net = build(ns)
-    names: dict[int, str] = {}  # one name per tensor: LeNet's when a layer is registered twice
-    for name, value in net.state_dict(keep_vars=True).items():
-        if id(value) not in names or name in PARAMETERS:
-            names[id(value)] = name
-    shapes = {name: list(value.shape) for name, value in net.state_dict(keep_vars=True).items()
-              if names[id(value)] == name}
-    return {"state_dict": shapes, "count": sum(p.numel() for p in net.parameters()),
-            "parameters": [list(p.shape) for p in net.parameters()]}
-
-
-@probe
-def output_shapes(ns, device):
-    net = build(ns).to(device)
-    return {f"N={n}": list(run(net, images(n, device)).shape) for n in (1, 4)}
+    named: dict[int, tuple[str, nn.Module]] = {}
+    lenet = {layer for _, layers in LAYER_KINDS for layer in layers}
+    for name, module in net.named_modules(remove_duplicate=False):  # LeNet's name where it has one
+        if id(module) not in named or name in lenet:
+            named[id(module)] = (name, module)
+    found: dict[str, Any] = {}
+    for kind, names in LAYER_KINDS:
+        cls = getattr(nn, kind)
+        mine = [(name, module) for name, module in named.values() if isinstance(module, cls)]
+        by_name = {name: module for name, module in mine if name in names}
+        rest = [(name, module) for name, module in mine if name not in by_name]
+        for layer in names:
+            if layer in by_name:
+                found[layer] = _described(by_name[layer])
+            elif rest:
+                name, module = rest.pop(0)
+                found[layer] = _described(module)
+                graded_as(type(net).__name__, layer, name)
+            else:
+                found[layer] = None
+    return found
 
 
 @probe
@@ -227,30 +259,68 @@ def _step_difference(got: dict[str, str], want: dict[str, str]) -> str | None:
     return None
 
 
-@points(1)
-def test_state_dict(observe):
-    """Net() has conv1, conv2, fc1, fc2 and fc3 with the blitz's shapes (its state_dict keys)"""
-    got, want = observe(structure)
-    assert_close(got["state_dict"], want["state_dict"], what="Net().state_dict() keys and shapes")
+def _shown(layer: dict[str, Any]) -> str:
+    if layer["kind"] == "Conv2d":
+        extra = "".join(f", {key}={tuple(layer[key]) if isinstance(layer[key], list) else layer[key]!r}"
+                        for key, default in (("stride", [1, 1]), ("padding", [0, 0])) if layer[key] != default)
+        return (f"Conv2d({layer['in_channels']}, {layer['out_channels']}, "
+                f"kernel_size={tuple(layer['kernel_size'])}{extra}"
+                + (", bias=False" if not layer["bias"] else "") + ")")
+    return (f"Linear({layer['in_features']}, {layer['out_features']}"
+            + (", bias=False" if not layer["bias"] else "") + ")")
+
+
+HINTS = {
+    ("conv1", "in_channels"): "the blitz's images have 1 channel (3 is CIFAR-10's colour images)",
+    ("fc1", "in_features"): FEATURES_HINT,
+}
+
+
+def _check_layer(observe, name: str) -> None:
+    got, want = observe(layers)
+    mine, asked = got[name], want[name]
+    if mine is None:
+        fail(f"Net() has no {name}: LeNet's {name} is nn.{_shown(asked)} (found neither a module "
+             f"named {name} nor one more nn.{asked['kind']} in Net)")
+    if mine != asked:
+        differ = [key for key in asked if mine.get(key) != asked[key]]
+        hints = [HINTS[(name, key)] for key in differ if (name, key) in HINTS]
+        fail(f"{name} is nn.{_shown(mine)}; LeNet's {name} is nn.{_shown(asked)} "
+             f"({', '.join(differ)} differ{'s' if len(differ) == 1 else ''})"
+             + (f": {'; '.join(hints)}" if hints else ""))
 
 
 @points(1)
-def test_parameter_count(observe):
-    """Net() has 61,706 parameters"""
-    got, want = observe(structure)
-    if got["count"] != want["count"]:
-        fail(f"Net() has {got['count']:,} parameters; LeNet has {want['count']:,} (parameter "
-             f"shapes: {', '.join(str(tuple(s)) for s in got['parameters'])})")
+def test_conv1(observe):
+    """conv1 is nn.Conv2d(1, 6, 5)"""
+    _check_layer(observe, "conv1")
 
 
 @points(1)
-def test_output_shapes(observe):
-    """Net()(x) for x of shape (N, 1, 32, 32) has shape (N, 10), for N = 1 and 4"""
-    got, want = observe(output_shapes)
-    assert_close(got, want, what="Net()(x).shape by batch size")
+def test_conv2(observe):
+    """conv2 is nn.Conv2d(6, 16, 5)"""
+    _check_layer(observe, "conv2")
 
 
-@points(3)
+@points(1)
+def test_fc1(observe):
+    """fc1 is nn.Linear(16 * 5 * 5, 120)"""
+    _check_layer(observe, "fc1")
+
+
+@points(1)
+def test_fc2(observe):
+    """fc2 is nn.Linear(120, 84)"""
+    _check_layer(observe, "fc2")
+
+
+@points(1)
+def test_fc3(observe):
+    """fc3 is nn.Linear(84, 10)"""
+    _check_layer(observe, "fc3")
+
+
+@points(2)
 def test_forward_values(observe):
     """with fixed weights, Net()(x) equals LeNet's output for 4 images"""
     got, want = observe(forward_values)
@@ -273,7 +343,7 @@ def test_layer_steps(observe):
 
 
 @hidden
-@points(2)
+@points(1)
 def test_gradients(observe):
     """backward() gives LeNet's gradients for every weight and bias"""
     got, want = observe(gradients)
@@ -286,7 +356,7 @@ def test_gradients(observe):
 @probe
 def names(ns, device):
     try:
-        found = defined(ns, "Net", like=nn.Module)
+        found = defined(ns, "Net", like=nn.Module, fit=FITS)
     except ProbeFailure:
         return names_used(ns, ["Net"])
     return {**names_used(ns, ["Net"]),

@@ -24,6 +24,7 @@ from grader.api import (
     probe,
     require_method,
     still_a_stub,
+    tensor_name_of,
 )
 
 W = torch.tensor([[0.5], [-1.0], [0.25], [2.0]])
@@ -63,35 +64,50 @@ def new_model(ns: dict, dim: int, lr: float = 0.01, methods: tuple[str, ...] = (
     return model
 
 
+def attribute_names(model: nn.Module, dim: int) -> tuple[str, str]:
+    """The student's names for w and b: the task's, else the one plain tensor of w's shape
+    (``self.weight``) and the one scalar tensor (``self.bias``), found by shape and role: only
+    the names test fails for them. A missing w is said as missing, never as ``NoneType``."""
+    w_name = tensor_name_of(model, "w", (dim, 1)) or tensor_name_of(model, "w", (dim,))
+    if w_name is None:
+        raise ProbeFailure(f"LR({dim}) has no attribute w (and no one tensor of shape ({dim}, 1) "
+                           "to grade in its place): set self.w = torch.zeros(dim, 1) in __init__")
+    b_name = "b" if hasattr(model, "b") else (tensor_name_of(model, "b", (), {w_name, "lr"}) or "b")
+    return w_name, b_name
+
+
 def fixed_model(ns: dict, device: Any, w: torch.Tensor, b: float, lr: float = 0.01,
                 methods: tuple[str, ...] = ()) -> nn.Module:
     """The student's LR with w and b set on device, each in the student's own shape."""
     dim = w.shape[0]
     model = new_model(ns, dim, lr, methods)
-    own = getattr(model, "w", None)
+    w_name, b_name = attribute_names(model, dim)
+    own = getattr(model, w_name, None)
     if not isinstance(own, torch.Tensor) or isinstance(own, nn.Parameter):
         kind = "an nn.Parameter" if isinstance(own, nn.Parameter) else f"a {type(own).__name__}"
-        raise ProbeFailure(f"LR({dim}).w is {kind}: set self.w = torch.zeros(dim, 1) in "
+        raise ProbeFailure(f"LR({dim}).{w_name} is {kind}: set self.w = torch.zeros(dim, 1) in "
                            "__init__, a plain tensor (the gradients are computed by hand)")
     if own.numel() != dim:
         raise ProbeFailure(f"LR({dim}).w has shape {tuple(own.shape)}; the task asks for "
                            f"(dim, 1) = ({dim}, 1)")
-    own_b = getattr(model, "b", None)
+    own_b = getattr(model, b_name, None)
     if isinstance(own_b, nn.Parameter):
-        raise ProbeFailure(f"LR({dim}).b is an nn.Parameter: make b a plain tensor, "
+        raise ProbeFailure(f"LR({dim}).{b_name} is an nn.Parameter: make b a plain tensor, "
                            "torch.scalar_tensor(0)")
     _scalar(own_b, f"LR({dim}).b")
-    model.w = w.reshape(own.shape).to(device, copy=True)
+    setattr(model, w_name, w.reshape(own.shape).to(device, copy=True))
     # b in the student's own form: a Python number stays one, a tensor keeps its shape
-    model.b = torch.full(own_b.shape, b, device=device) if isinstance(own_b, torch.Tensor) else b
+    setattr(model, b_name, torch.full(own_b.shape, b, device=device) if isinstance(own_b, torch.Tensor) else b)
+    model.task_names = (w_name, b_name)
     return model
 
 
 @probe
 def initial_state(ns, device):
     model = new_model(ns, 5)
-    return {"w": _tensor(getattr(model, "w", None), "LR(5).w"),
-            "b": _scalar(getattr(model, "b", None), "LR(5).b")}
+    w_name, b_name = attribute_names(model, 5)
+    return {"w": _tensor(getattr(model, w_name, None), "LR(5).w"),
+            "b": _scalar(getattr(model, b_name, None), "LR(5).b")}
 
 
 @probe
@@ -132,10 +148,12 @@ def backward_grads(ns, device):
 @probe
 def optimize_step(ns, device):
     model = fixed_model(ns, device, W, BIAS, lr=0.1, methods=("optimize",))
-    model.grads = {"dw": DW.reshape(model.w.shape).to(device, copy=True),
+    w_name, b_name = model.task_names
+    model.grads = {"dw": DW.reshape(getattr(model, w_name).shape).to(device, copy=True),
                    "db": torch.tensor(-0.5, device=device)}
     model.optimize()
-    return {"w": _tensor(model.w, "w after optimize()"), "b": _scalar(model.b, "b after optimize()")}
+    return {"w": _tensor(getattr(model, w_name), "w after optimize()"),
+            "b": _scalar(getattr(model, b_name), "b after optimize()")}
 
 
 def _cross_entropy(yhat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -8,15 +8,40 @@ from typing import Any
 
 import torch
 
-from grader.api import ProbeFailure, assert_close, defined, fail, hidden, not_a_tensor, points, probe
+from grader.api import (
+    ProbeFailure,
+    assert_close,
+    check_signature,
+    defined,
+    fail,
+    fits_signature,
+    hidden,
+    not_a_tensor,
+    points,
+    probe,
+)
 
 LAYOUT_KEYS = ("shape", "stride", "storage_offset", "is_contiguous")
 
 
 
+SIGNATURES = {  # the starter's: checked before each call
+    "describe_layout": ("t",), "column_view": ("t", "j"), "safe_copy": ("t",),
+    "flatten_transposed": ("t",), "to_float64_on": ("t", "device"), "scalar_autograd_example": (),
+    "make_trainable": ("t",),
+}
+
+
+def function_of(ns: dict, name: str) -> Any:
+    """The student's function ``name``, its signature checked against the starter's."""
+    function = defined(ns, name, fit=fits_signature(*SIGNATURES[name]))
+    check_signature(function, SIGNATURES[name])
+    return function
+
+
 def _tensor_from(ns: dict, name: str, call: str, *args: Any) -> torch.Tensor:
     """``ns[name](*args)``, which must return a tensor."""
-    result = defined(ns, name)(*args)
+    result = function_of(ns, name)(*args)
     if not isinstance(result, torch.Tensor):
         raise ProbeFailure(f"{call} returned {type(result).__name__}, not a tensor{not_a_tensor(result)}")
     return result
@@ -24,7 +49,7 @@ def _tensor_from(ns: dict, name: str, call: str, *args: Any) -> torch.Tensor:
 
 def _layout(ns: dict, t: torch.Tensor, call: str) -> dict:
     """The student's describe_layout(t), with tuples as lists and uncalled methods explained."""
-    found = defined(ns, "describe_layout")(t)
+    found = function_of(ns, "describe_layout")(t)
     if not isinstance(found, dict):
         raise ProbeFailure(f"{call} returned {type(found).__name__}, not a dict with keys "
                            + ", ".join(map(repr, LAYOUT_KEYS)))
@@ -101,7 +126,7 @@ def converted(ns, device):
 
 @probe
 def scalar_grad(ns, device):
-    grad = defined(ns, "scalar_autograd_example")()
+    grad = function_of(ns, "scalar_autograd_example")()
     if grad is None:
         raise ProbeFailure("scalar_autograd_example() returned None: call out.backward(), then "
                            "return x.grad")
@@ -114,7 +139,7 @@ def scalar_grad(ns, device):
 @probe
 def trainable(ns, device):
     t = torch.tensor([1.0, 2.0, 3.0], device=device)
-    result = defined(ns, "make_trainable")(t)
+    result = function_of(ns, "make_trainable")(t)
     return {
         "same_tensor": result is t,
         "original_requires_grad": t.requires_grad,

@@ -299,7 +299,9 @@ class ObservationSource:
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
                     text += f" (it failed earlier: {earlier.text_for(run.submission.kind)})"
-            raise NoObservation(text)
+            # the check's own code raised on the student's value: the student's, listed for review
+            blamed = f"{probe}: {text}" if frame.error.get("check_file") else ""
+            raise NoObservation(text, "", blamed)
         return frame.value
 
 

@@ -338,6 +338,9 @@ def assert_names_as_asked(used: dict[str, Any]) -> None:
     and, when the probe added ``"stub": True`` (:func:`grader.probing.still_a_stub`), for the
     starter's stub handed in unchanged."""
     used = dict(used)
+    attributes = {name: found for name, found in used.items()
+                  if isinstance(found, dict) and found.get("attribute")}
+    used = {name: found for name, found in used.items() if name not in attributes}
     if used.pop("stub", False):
         raise Mismatch(f"{' and '.join(used)} still raises NotImplementedError: write it in place of "
                        "the starter's stub")
@@ -345,8 +348,16 @@ def assert_names_as_asked(used: dict[str, Any]) -> None:
         if not found.get("used"):
             raise Mismatch(f"your code does not define {name}")
         if found.get("graced"):
-            raise Mismatch(f"graded your `{found['used']}` as `{name}`: the task asks for the name "
-                           f"`{name}`; rename it to get this test's points")
+            note = f" (chosen by fit; the other candidates: {found['note']})" if found.get("note") else ""
+            raise Mismatch(f"graded your `{found['used']}` as `{name}`{note}: the task asks for the "
+                           f"name `{name}`; rename it to get this test's points")
+    if attributes:
+        listed = ", ".join(f"self.{found['used']} as self.{name.split('.')[-1]}"
+                           for name, found in attributes.items())
+        owner = next(iter(attributes)).split(".")[0]
+        raise Mismatch(f"graded {owner}'s {listed}: the task asks for these attribute names; "
+                       "rename them to get this test's points (the other tests found yours by "
+                       "shape and role)")
 
 
 def fail(message: str) -> NoReturn:

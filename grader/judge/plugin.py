@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 import pytest
 
-from grader.model import ASSIGNMENT_BUGS, Mismatch, TestOutcome, assignment_fault
+from grader.model import ASSIGNMENT_BUGS, Decision, Mismatch, TestOutcome, assignment_fault
+from grader.probing import DECISIONS_PROBE
 
 __all__ = ["JudgePlugin", "NoObservation", "Observations", "TestOutcome", "judge"]
 
@@ -34,9 +35,10 @@ class NoObservation(Exception):
     its word on where an exception came from cannot decide blame): ``assignment_error`` stays
     empty unless a trusted caller knows the assignment is at fault."""
 
-    def __init__(self, message: str, assignment_error: str = "") -> None:
+    def __init__(self, message: str, assignment_error: str = "", blamed: str = "") -> None:
         super().__init__(message)
         self.assignment_error = assignment_error
+        self.blamed = blamed  # a heuristic blamed the student's code for this error: why, for review
 
 
 class JudgePlugin:
@@ -48,6 +50,9 @@ class JudgePlugin:
         self.public_only = public_only
         self.outcomes: list[TestOutcome] = []
         self.collection_errors: list[str] = []
+        self.observed: dict[tuple[str, str], set[str]] = {}  # (student, test) -> probes it observed
+        self.blamed: dict[tuple[str, str], Decision] = {}  # (student, test) -> an error blamed on them
+        self.decisions: dict[str, dict[Decision, set[str]]] = {}  # student -> decision -> its probes
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): the test is worth n points")
@@ -58,18 +63,54 @@ class JudgePlugin:
             metafunc.parametrize("grader_student", self.students, ids=self.students)
 
     @pytest.fixture
-    def observe(self, grader_student: str) -> Callable[[Callable], tuple[Any, Any]]:
+    def observe(self, grader_student: str,
+                request: pytest.FixtureRequest) -> Callable[[Callable], tuple[Any, Any]]:
+        key = (grader_student, _test_name(request.node))
+
         def observe(probe: Callable) -> tuple[Any, Any]:
             name = probe.__name__
+            self.observed.setdefault(key, set()).add(name)
+            self._decisions_of(grader_student)  # read while this student's frames are at hand
             try:
                 got = self.observations.student(grader_student, name)
             except NoObservation as reason:
+                if reason.blamed:
+                    self.blamed[key] = Decision("error", reason.blamed)
                 failure = pytest.fail.Exception(str(reason), pytrace=False)
                 failure.assignment_error = reason.assignment_error  # type: ignore[attr-defined]
                 raise failure from None
             return got, self.observations.reference(name)
 
         return observe
+
+    def _decisions_of(self, student: str) -> dict[Decision, set[str]]:
+        """What grace decided for ``student`` (the sandbox's last probe), with the probes that
+        relied on each decision."""
+        if student not in self.decisions:
+            self.decisions[student] = {}
+            try:
+                found = self.observations.student(student, DECISIONS_PROBE)
+            except Exception:  # noqa: BLE001 - no decisions (an older run, a sandbox that ended early)
+                found = []
+            for value in found if isinstance(found, list) else []:
+                decision = Decision.of_value(value)
+                probes = value.get("probes") if decision is not None else None
+                if decision is not None:
+                    names = {p for p in probes if isinstance(p, str)} if isinstance(probes, list) else set()
+                    self.decisions[student].setdefault(decision, set()).update(names)
+        return self.decisions[student]
+
+    def attach_decisions(self) -> None:
+        """Give each outcome the decisions it relied on: those made in a probe it observed (a
+        graced name, a chosen definition, a signature), and an error blamed on the student's code."""
+        for outcome in self.outcomes:
+            key = (outcome.student, outcome.test)
+            probes = self.observed.get(key, set())
+            relied = [decision for decision, made_in in self._decisions_of(outcome.student).items()
+                      if made_in & probes]
+            if key in self.blamed:
+                relied.append(self.blamed[key])
+            outcome.decisions = [decision.as_dict() for decision in relied]
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         if self.public_only:
@@ -200,6 +241,7 @@ def judge(test_files: tuple[Path, ...], observations: Observations, students: li
             code = pytest.main(args, plugins=[plugin])
     finally:
         _forget_modules_of(test_files)
+    plugin.attach_decisions()
     if plugin.collection_errors or code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         detail = plugin.collection_errors[0] if plugin.collection_errors else f"pytest exit {code}"
         from grader.errors import GraderError

@@ -70,7 +70,8 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
     for run, (_, score) in zip(batch.runs, rows.iterrows(), strict=True):  # one row per run, in order
         student = run.submission.student
         feedback = student_feedback(batch.assignment.title, run, score,
-                                    tests_of.get(score.student, results.iloc[:0]))
+                                    tests_of.get(score.student, results.iloc[:0]),
+                                    definitions_graded(batch, student))
         letter = Letter(run, feedback, folder / file_name(student), page=False)
         letter.page = run.submission.kind == "ipynb" and run.submission.path is not None and not (
             student in batch.reused and letter.path(".notebook.html").exists())
@@ -148,8 +149,26 @@ def _write_letter(index: int) -> str | None:
     return None
 
 
-def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFrame) -> Feedback:
-    """What one student may see of their grading."""
+def definitions_graded(batch: BatchResult, student: str) -> list[str]:
+    """Which of several definitions of a name was graded ("Net is defined twice (lines 107 and
+    228); graded the one at line 107"), said to the student once each."""
+    from grader.model import Decision
+
+    said: list[str] = []
+    for outcome in batch.outcomes:
+        if outcome.student != student:
+            continue
+        for value in getattr(outcome, "decisions", None) or []:
+            decision = Decision.of_value(value)
+            if decision is not None and decision.kind == "definition" and decision.text not in said:
+                said.append(decision.text)
+    return said
+
+
+def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFrame,
+                     definitions: list[str] | None = None) -> Feedback:
+    """What one student may see of their grading; ``definitions``: which of several definitions
+    of a name was graded (see :func:`definitions_graded`)."""
     tests = []
     for row in results.itertuples():
         hidden = row.visibility == "hidden"
@@ -167,7 +186,7 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
         status_text=status_text, tests=tests,
         cell_errors=[error for error in errors if error not in status_text],
         cells_went_on=not any(e.type == "SoftTimeout" for e in run.cell_errors),
-        notes=[bound(note, "note") for note in run.notes],
+        notes=[bound(note, "note") for note in [*(definitions or []), *run.notes]],
         hidden_score=f"{hidden.score.sum():g}" if len(hidden) else "",
         hidden_total=f"{hidden.max_score.sum():g}" if len(hidden) else "",
     )

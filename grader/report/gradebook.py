@@ -1,6 +1,7 @@
 """The instructor's gradebook in ``report.html``: every student, hidden failures with their full
-messages, cells that raised, the adjustments (overrides, late penalties) with their reasons, an item
-analysis of each test, and the similar pairs of ``similarity.csv``.
+messages, cells that raised, the decisions to review (what grace decided, each with the
+``overrides.csv`` lines that reverse it), the adjustments (overrides, late penalties) with their
+reasons, an item analysis of each test, and the similar pairs of ``similarity.csv``.
 
 This page is the instructor's: unlike feedback, it shows hidden tests' messages. Rates count the
 students who handed something in (status ``missing`` is counted apart), and tests only: the rows an
@@ -106,6 +107,34 @@ def adjustments(batch: BatchResult) -> list[dict[str, str]]:
         rows.append({"student": html_text(ids.get(outcome.student) or outcome.student, "student"),
                      "test": bound(outcome.description or outcome.test, "summary"), "kind": kind,
                      "points": points, "sort": f"{sort:g}", "reason": bound(lines[0] if lines else "", "note")})
+    return rows
+
+
+def decisions_to_review(batch: BatchResult) -> list[dict[str, Any]]:
+    """Every decision a heuristic made for a student (a graced name, a chosen definition,
+    candidate or attribute, an error blamed on the student's code), once per student, with the
+    tests it changed and the ``overrides.csv`` lines that reverse it, ready to paste: a granted
+    decision's passed tests set to 0, a blamed error's failed test given its points."""
+    from grader.model import GRANTED, Decision
+
+    found: dict[tuple[str, Decision], dict[str, Any]] = {}
+    for outcome in batch.outcomes:
+        for value in getattr(outcome, "decisions", None) or []:
+            decision = Decision.of_value(value)
+            if decision is None:
+                continue
+            row = found.setdefault((outcome.student, decision), {"tests": [], "lines": []})
+            changes = outcome.passed if decision.kind in GRANTED else not outcome.passed
+            if changes and outcome.points:
+                row["tests"].append(outcome.test)
+                row["lines"].append(decision.override_line(outcome.student, outcome.test, outcome.points))
+    rows = []
+    for (student, decision), row in found.items():
+        if len(rows) >= MAX_LISTED:
+            break
+        rows.append({"student": html_text(student, "student"), "kind": decision.kind,
+                     "decision": bound(decision.text, "note"), "tests": ", ".join(row["tests"]) or "none",
+                     "lines": [bound(line, "note") for line in row["lines"]]})
     return rows
 
 

@@ -69,6 +69,7 @@ def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFram
             "hidden": gradebook.hidden_failures(results, scores),
             "cell_errors": gradebook.cell_errors(batch, scores),
             "adjustments": gradebook.adjustments(batch),
+            "decisions": gradebook.decisions_to_review(batch),
             "script": Markup(gradebook.SORT_SCRIPT),
             "csp": f"{CONTENT_SECURITY_POLICY}; script-src {gradebook.script_hash()}"}
     facts = [(key.replace("_", " "), header[key]) for key in (

@@ -13,12 +13,13 @@ import importlib.util
 import types
 from typing import Any
 
-from grader.probing import probes_of
+from grader.probing import DECISIONS_PROBE, decisions_probe, probes_of
 
 
 def load_probes(test_files: list[str]) -> dict[str, Any]:
     """The probes of the assignment's tests, and only what they use: the judge's test functions
-    and their constants are not kept in this process, which every sandbox is a copy of."""
+    and their constants are not kept in this process, which every sandbox is a copy of. One more
+    runs last: :func:`grader.probing.decisions_probe`."""
     probes: dict[str, Any] = {}
     for index, path in enumerate(test_files):
         spec = importlib.util.spec_from_file_location(f"grader_probes_{index}", path)
@@ -30,6 +31,7 @@ def load_probes(test_files: list[str]) -> dict[str, Any]:
             probes[name] = probe
         del module
     gc.collect()
+    probes[DECISIONS_PROBE] = decisions_probe  # runs last: what grace decided, for a TA to review
     return probes
 
 

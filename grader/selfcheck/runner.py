@@ -105,6 +105,9 @@ def check(assignment: str, namespace: dict[str, Any] | None = None, device: str 
     from grader.sandbox.wire import encode_frame
 
     namespace = namespace if namespace is not None else _notebook_namespace()
+    from grader.probing import reset_decisions
+
+    reset_decisions()  # what grace decided for an earlier check() of this kernel
     release = resolve(assignment)
     probes = load_probes(release.test_files)
     with tempfile.TemporaryDirectory(prefix="grader-check-") as folder:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
-from grader.api import ProbeFailure, assert_close, assert_names_as_asked, construct, defined, fail, hidden, names_used, points, probe, require_method, still_a_stub
+from grader.api import ProbeFailure, assert_close, assert_names_as_asked, check_signature, construct, defined, fail, fits_signature, hidden, names_used, points, probe, require_method, still_a_stub
 TEXT = ['Happy', 'Amazing', 'Sad', 'Unhappy', 'Glum']
 LABELS = ['Positive', 'Positive', 'Negative', 'Negative', 'Negative']
 NUMBERS = [1, 1, 0, 0, 0]
@@ -32,10 +32,12 @@ def plain(value: Any) -> Any:
         return value.item() if value.dim() == 0 else value
     item = getattr(value, 'item', None)
     return item() if callable(item) else f'<a {type(value).__name__}>'
+SIGNATURES = {'make_loader': ('dataset', 'batch_size', 'shuffle'), 'manual_batches': ('x', 'y', 'bs')}
 
 def call(ns: dict, name: str, *args: Any) -> Any:
-    """``name(*args)``, explaining a signature that does not match the task's."""
-    function = defined(ns, name)
+    """``name(*args)``, its signature checked against the task's before the call."""
+    function = defined(ns, name, fit=fits_signature(*SIGNATURES[name]))
+    check_signature(function, SIGNATURES[name])
     try:
         return function(*args)
     except TypeError as error:

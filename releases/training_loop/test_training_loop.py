@@ -12,8 +12,10 @@ from collections.abc import Callable
 from typing import Any
 import torch
 from torch import nn
-from grader.api import ProbeFailure, assert_close, defined, fail, hidden, points, probe
+from grader.api import ProbeFailure, assert_close, check_signature, defined, fail, fits_signature, hidden, points, probe
 EPOCHS = 12
+TRAIN = ('model', 'inputs', 'labels', 'criterion', 'optimizer', 'epochs')
+STEP = ('model', 'lr')
 
 def _problem(device: Any) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
     """A seeded regression problem: a small MLP, inputs (32, 3) and targets (32, 1)."""
@@ -37,7 +39,8 @@ def _number(value: Any, what: str) -> float:
 
 def run_train(ns: dict, device: Any, make_optimizer: Callable) -> dict:
     """Run the student's train on the seeded problem, watching each optimizer.step()."""
-    train = defined(ns, 'train')
+    train = defined(ns, 'train', fit=fits_signature(*TRAIN))
+    check_signature(train, TRAIN)
     model, inputs, labels = _problem(device)
     criterion = nn.MSELoss()
     optimizer = make_optimizer(model.parameters())
@@ -69,7 +72,8 @@ def _grad_state(grad: torch.Tensor | None) -> str:
 
 @probe
 def manual_step(ns, device):
-    step = defined(ns, 'manual_sgd_step')
+    step = defined(ns, 'manual_sgd_step', fit=fits_signature(*STEP))
+    check_signature(step, STEP)
     model, inputs, labels = _problem(device)
     nn.MSELoss()(model(inputs), labels).backward()
     before = [p.detach().clone() for p in model.parameters()]
