@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.model import ErrorGroup, group_errors
 from grader.report.escaping import bound, fence
 from grader.report.escaping import markdown as md_text
 from grader.report.files import atomic_write
@@ -160,7 +161,7 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
     failed = sum(t.result == "failed" for t in tests)
     status_text = bound(run.message) if run.status != "graded" else (
         f"{failed} of {len(tests)} tests failed" if failed else "all tests passed")
-    errors = [bound(e.text_for(run.submission.kind)) for e in run.cell_errors]
+    errors = [bound(error_lines(group, run.submission.kind)) for group in group_errors(run.cell_errors)]
     return Feedback(
         title=title, student=str(score.student), score=f"{score.score:g}",
         max_score=f"{score.max_score:g}", percent=f"{score.percent:g}", status=run.status,
@@ -208,6 +209,12 @@ def tests_markdown(f: Feedback) -> str:
             lines += ["", f"### {md_text(test.description)}: {test.score} / {test.max_score}", "",
                       fence(test.diagnosis)]
     return "\n".join(lines) + "\n"
+
+
+def error_lines(group: ErrorGroup, kind: str) -> str:
+    """A cause and, below it, the later errors that follow from it (a few, then how many more)."""
+    details = group.details_for(kind)
+    return group.text_for(kind) + ("\n" + details if details else "")
 
 
 def error_markdown(error: CellError, number: object) -> str:
