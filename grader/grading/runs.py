@@ -285,10 +285,10 @@ class ObservationSource:
             if frame.error.get("missing"):  # a name the probe looked for (grader.probing.defined)
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
-                    text += f" (it failed earlier: {earlier.text_for(run.submission.kind)})"
-                    cause = _cause_of(run, earlier)
-                    if cause is not None:
-                        text += f"; that follows from {cause.text_for(run.submission.kind)}"
+                    kind = run.submission.kind
+                    cause = _cause_of(run, earlier)  # the failed import it follows from: said first
+                    text += (f" (it failed earlier: {earlier.text_for(kind)})" if cause is None else
+                             f" (it failed earlier: {cause.text_for(kind)}; then {earlier.text_for(kind)})")
             raise NoObservation(text, fault)
         return frame.value
 
