@@ -27,7 +27,7 @@ from typing import Any
 
 from grader.probing import ProbeFailure
 
-LINEAR = ("torch.nn.functional.linear", "torch.nn.functional.bilinear")
+LINEAR = ("torch.nn.functional.linear",)
 """What ``nn.Linear`` computes with: forbidden in a linear layer written by hand."""
 
 AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
