@@ -2,6 +2,9 @@
 common mistakes, and "by hand" checks (grader.by_hand). Each case is a pinned example submission in
 examples/realistic_byhand_*; the helpers below them are tested directly too."""
 
+import html
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +18,7 @@ from grader.probing import ProbeFailure
 from grader.report.escaping import LIMITS, bound
 from grader.report.feedback import feedback_markdown, student_feedback
 from grader.report.gradebook import cell_errors
+from grader.report.html import write_extras
 
 LAYER_NORM = ROOT / "tests" / "data" / "layer_norm"
 
@@ -23,6 +27,9 @@ CUSTOM_LAYER = {
     # are one cause, not "7 errors"
     "tensorflow_first": (10, "graded", ["`import tensorflow as tf` failed (line 3); 6 later errors follow "
                                         "from it: ModuleNotFoundError"]),
+    # the same in a notebook: the cells that use keras (or the model it would have made) follow from it
+    "keras_first": (10, "graded", ["cell 1: `import tensorflow as tf` failed (line 2); 2 later errors "
+                                   "follow from it"]),
     # 8 `mo.md(...)` cells: marimo's stand-in, no NameError each
     "marimo_lecture": (10, "graded", ["all tests passed"]),
     "functional_linear": (9, "graded", ["MyLinear.forward calls torch.nn.functional.linear (line 18: "
@@ -126,6 +133,15 @@ def test_a_failed_import_is_one_cause_in_the_feedback_and_the_gradebook(custom_l
     assert "name 'loss' is not defined" in text  # made by the failed loop over tf: the same cause
     listed = next(row for row in cell_errors(custom_layer.batch, score) if row["student"] == "tensorflow_first")
     assert len(listed["errors"]) == 1 and "6 later errors follow from it" in listed["errors"][0]
+
+
+def test_the_notebook_page_says_which_cell_an_error_follows_from(custom_layer, tmp_path):
+    write_extras(custom_layer.batch, tmp_path, custom_layer.scores, custom_layer.results)
+    page = (tmp_path / "feedback" / "keras_first.notebook.html").read_text()
+    page = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "Grader: cell 2 raised NameError, which follows from the error in cell 1" in page
+    assert "Grader: cell 3 raised NameError, which follows from the error in cell 1" in page
+    assert "Grader: cell 1 raised ModuleNotFoundError while it was graded" in page
 
 
 def test_marimo_markdown_cells_run_against_a_stand_in(custom_layer):

@@ -217,8 +217,13 @@ def error_lines(group: ErrorGroup, kind: str) -> str:
     return group.text_for(kind) + ("\n" + details if details else "")
 
 
-def error_markdown(error: CellError, number: object) -> str:
-    """The note after a cell that raised while it was graded."""
+def error_markdown(error: CellError, number: object, cause: CellError | None = None) -> str:
+    """The note after a cell that raised while it was graded; ``cause``: the earlier failed cell
+    this error follows from (:func:`grader.model.group_errors`), named instead of a new cause."""
+    if cause is not None:
+        head = (f"**Grader: cell {md_text(number, 'type')} raised {md_text(error.type, 'type')}, which follows "
+                f"from the error in cell {md_text(cause.cell, 'type')}** (fix that one first).")
+        return f"{head}\n\n{fence(bound(error.text_for('ipynb')))}\n"
     if error.type == "SoftTimeout":
         head = f"**Grader: cell {md_text(number, 'type')} ran too long and was stopped** (an endless loop?)."
     else:
