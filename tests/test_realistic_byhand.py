@@ -317,3 +317,50 @@ def test_every_preset_name_is_one_the_recorder_writes():
     names = {function_name(f) for f in functions}
     assert names <= set(LINEAR) | set(AUTOGRAD) | set(MATMUL)
     assert "torch.functional.einsum" in names  # torch.functional is not torch.func
+
+
+ASSIGN_LAYER = '''class MyLinear(nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        # BEGIN SOLUTION
+        self.weights = nn.Parameter(torch.ones(in_features, out_features))
+        # END SOLUTION
+
+    def forward(self, x):
+        # BEGIN SOLUTION
+        return x @ self.weights
+        # END SOLUTION
+'''
+ASSIGN_TEST = '''# TEST points=1 name=forward_by_hand description="forward is computed by hand"
+from grader.api import LINEAR, MATMUL, by_hand
+layer = MyLinear(3, 2)
+observe(out=by_hand(layer, torch.ones(4, 3), forbidden=LINEAR, needs=MATMUL))
+'''
+
+
+def test_a_grader_assign_test_cell_can_check_by_hand(tmp_path):
+    """The cell docs/by-hand.md shows: the reference passes, the starter and F.linear do not."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    from grader import report
+    from grader.cli.main import main
+    from grader.grading import batch as grading
+    from grader.intake.assignment import load_assignment
+    from grader.intake.submissions import Submission
+
+    notebook = new_notebook(cells=[new_markdown_cell("# A linear layer by hand"),
+                                   new_code_cell("import torch\nfrom torch import nn"),
+                                   new_code_cell(ASSIGN_LAYER), new_code_cell(ASSIGN_TEST)])
+    nbformat.write(notebook, tmp_path / "solution.ipynb")
+    with pytest.raises(SystemExit) as exit_info:  # it checks: reference 1 / 1, starter 0 / 1
+        main(["assign", str(tmp_path / "solution.ipynb"), "-o", str(tmp_path / "by_hand"), "--timeout", "20"])
+    assert exit_info.value.code == 0
+    assignment = load_assignment(tmp_path / "by_hand")
+    wraps = tmp_path / "wraps.py"
+    wraps.write_text("import torch.nn.functional as F\n" + assignment.reference.read_text().replace(
+        "return x @ self.weights", "return F.linear(x, self.weights.T)"))
+    batch = grading.grade(assignment, [Submission("wraps", wraps)], grading.GradeOptions(jobs=1, timeout=20))
+    results = report.results_table(batch)
+    assert results.score.sum() == 0
+    assert "MyLinear.forward calls torch.nn.functional.linear" in results.message.iloc[0]
