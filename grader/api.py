@@ -23,6 +23,7 @@ Everything here is stable across versions; the modules it comes from are not. ``
 and ``from grader import probe, ...`` keep working for releases already in students' hands.
 """
 
+from grader.by_hand import AUTOGRAD, LINEAR, MATMUL, by_hand, function_name
 from grader.judge.compare import Mismatch, assert_close, assert_names_as_asked, fail
 from grader.probing import (
     ProbeFailure,
@@ -52,3 +53,4 @@ __all__ = [
     "graded_as", "hidden", "load_tensor", "names_used", "not_a_tensor", "points", "probe",
     "require_method", "still_a_stub", "tensor_name_of", "tensor_of",
 ]
+__all__ += ["AUTOGRAD", "LINEAR", "MATMUL", "by_hand", "function_name"]  # "by hand" checks (grader.by_hand)

@@ -7,10 +7,12 @@ arise and read by the report, the CI formats and the HTML page (never re-parsed 
 - :class:`TestOutcome`: one test's result for one student, with the failure's headline and likely
   cause when the judge knew them.
 - :class:`CellError`: a cell (or a script's statement) of the student's that raised while it ran;
-  its :meth:`~CellError.text` is the one line every report shows of it.
+  its :meth:`~CellError.text_for` is the one line every report shows of it.
 - :class:`Decision`: what a heuristic decided for a student (a graced name, a chosen definition,
   candidate or attribute, an error blamed on the student's code), carried on the outcomes that
   relied on it, with the ``overrides.csv`` lines that would reverse it.
+- :class:`ErrorGroup`: a failed cell with the NameErrors that follow from it (a failed import, a
+  download: the names it would have defined, used later); :func:`group_errors` makes them.
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ class CellError:
     where: str = ""  # "cell N" (or a helper module's file name) holding that line
     defines: tuple[str, ...] = ()  # the names the cell would have defined
     not_run: bool = False  # a SoftTimeout: the time limit was used up before this cell
+    missing: str = ""  # a NameError's name (a failed cell's ``defines`` may explain it)
 
     @classmethod
     def of_value(cls, value: Any) -> CellError | None:
@@ -154,7 +157,7 @@ class CellError:
         return cls(cell=number("cell"), type=text("type") or "Error", message=text("message"),
                    line=number("line"), text=text("text"), where=text("where"),
                    defines=tuple(d for d in defines if isinstance(d, str)) if isinstance(defines, list) else (),
-                   not_run=value.get("not_run") is True)
+                   not_run=value.get("not_run") is True, missing=text("missing")[:200])
 
     def as_dict(self) -> dict[str, Any]:
         """The error as the journal stores it (what :meth:`of_value` reads back)."""
@@ -219,3 +222,71 @@ class Decision:
 
 def _csv_field(text: str) -> str:
     return f'"{text}"' if any(c in text for c in ',"\n') else text
+FOLLOWING_ERRORS = frozenset({"NameError", "UnboundLocalError"})  # what a name never defined raises
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """A cell that raised, with the later errors that follow from it: a NameError for a name the
+    cell (or one of its followers) would have defined. ``errors[0]`` is the cause."""
+
+    errors: tuple[CellError, ...]
+
+    @property
+    def cause(self) -> CellError:
+        return self.errors[0]
+
+    @property
+    def following(self) -> tuple[CellError, ...]:
+        return self.errors[1:]
+
+    def text_for(self, kind: str) -> str:
+        """The cause's line; with followers, ``import tensorflow`` failed (line 3); 26 later errors
+        follow from it: ModuleNotFoundError: ...``."""
+        cause = self.cause
+        if not self.following:
+            return cause.text_for(kind)
+        count = len(self.following)
+        follow = f"{count} later error{'s follow' if count > 1 else ' follows'} from it"
+        where = "" if kind == "py" or cause.cell is None else f"cell {cause.cell}: "
+        if not cause.text or cause.line is None:
+            return f"{where}{cause.type}{': ' + cause.message if cause.message else ''}; {follow}"
+        said = cause.message if cause.type in PLAIN_TYPES else (
+            f"{cause.type}: {cause.message}" if cause.message else cause.type)
+        return f"{where}`{cause.text}` failed (line {cause.line}); {follow}: {said}"
+
+    def details_for(self, kind: str, limit: int = 5) -> str:
+        """The later errors, one line each (``limit`` at most, then how many more)."""
+        lines = [f"  then {error.text_for(kind)}" for error in self.following[:limit]]
+        if len(self.following) > limit:
+            lines.append(f"  and {len(self.following) - limit} more like them")
+        return "\n".join(lines)
+
+
+def group_errors(errors: list[CellError]) -> list[ErrorGroup]:
+    """``errors`` (in the order they ran) grouped by cause: a NameError for a name an earlier
+    failed cell would have defined joins that cell's group (transitively: ``model = tf.keras...``
+    failing after ``import tensorflow as tf`` passes the cause on to ``model.fit``)."""
+    groups: list[list[CellError]] = []
+    group_of: dict[str, int] = {}  # a name a failed cell would have defined -> its group
+    for error in errors:
+        index = group_of.get(error.missing) if error.type in FOLLOWING_ERRORS and error.missing else None
+        if index is None:
+            groups.append([error])
+            index = len(groups) - 1
+        else:
+            groups[index].append(error)
+        for name in error.defines:  # the last failed definition of a name is the one missed
+            group_of[name] = index
+    return [ErrorGroup(tuple(group)) for group in groups]
+
+
+def errors_summary(errors: list[CellError], kind: str) -> str:
+    """``3 errors``; with followers ``1 error, and 26 later errors that follow from it``."""
+    groups = group_errors(errors)
+    following = sum(len(group.following) for group in groups)
+    if not following:
+        return failing_cells(len(errors), kind)
+    later = f"{following} later error{'s' if following > 1 else ''}"
+    causes = "it" if len(groups) == 1 else "them"
+    return f"{failing_cells(len(groups), kind)}, and {later} that follow from {causes}"

@@ -21,7 +21,7 @@ from grader.intake.assignment import find_assignment
 GRADER = [sys.executable, "-m", "grader"]
 CLASS = EXAMPLES / "custom_layer"
 PUBLIC = {"test_parameters_registered", "test_no_bias_parameter", "test_forward_values", "test_batch_shapes",
-          "test_names_as_asked"}
+          "test_names_as_asked", "test_forward_by_hand"}
 HIDDEN = {"test_forward_without_bias", "test_gradients", "test_to_moves_parameters"}
 # https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format
 GRADESCOPE_TOP = {"score", "execution_time", "output", "output_format", "test_output_format",
@@ -71,11 +71,12 @@ def test_junit_has_one_testcase_per_test_and_the_failures(runs):
     suites = ET.parse(folder / "out" / "report.xml").getroot()
     (suite,) = suites.findall("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == COUNT == 8 and suite.get("tests") == "8" and suite.get("failures") == "3"
+    assert len(cases) == COUNT == 9 and suite.get("tests") == "9" and suite.get("failures") == "4"
     assert {c.get("name") for c in cases} == PUBLIC | HIDDEN
     assert {c.get("classname") for c in cases} == {"custom_layer"}
     failed = {c.get("name"): c.find("failure") for c in cases if c.find("failure") is not None}
-    assert set(failed) == {"test_forward_values", "test_gradients", "test_to_moves_parameters"}
+    assert set(failed) == {"test_forward_values", "test_forward_by_hand", "test_gradients",
+                           "test_to_moves_parameters"}
     assert "values differ" in failed["test_forward_values"].get("message")
     assert "missing or wrong bias" in failed["test_forward_values"].text
     for name in ("test_gradients", "test_to_moves_parameters"):
@@ -84,7 +85,7 @@ def test_junit_has_one_testcase_per_test_and_the_failures(runs):
     points = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in cases}
     assert sum(float(p["points"]) for p in points.values()) == 6
     assert sum(float(p["max_points"]) for p in points.values()) == 10
-    assert points["test_forward_values"]["max_points"] == "2"
+    assert points["test_forward_values"]["max_points"] == "1"
 
 
 def test_gradescope_results_follow_the_documented_format(runs):
@@ -140,14 +141,14 @@ def test_github_summary_and_annotations(runs):
     summary = (folder / "summary.md").read_text()
     assert summary.startswith("## an earlier step\n")  # appended, as GitHub expects
     assert "| test | points | passed | why |" in summary
-    assert "| forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input) | 0 / 2 | ❌ |" in summary
+    assert "| forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input) | 0 / 1 | ❌ |" in summary
     assert "| 2 / 2 | ✅ |" in summary and "**6 / 10**" in summary
     hidden_row = ("| backward() gives the right gradients for weights and bias *(hidden)* | 0 / 1 | ❌ "
                   "| details hidden |")
     assert hidden_row in summary
     lines = result.stdout.splitlines()
     errors = [line for line in lines if line.startswith("::error ")]
-    assert len(errors) == 1  # the failed public test; hidden ones get no annotation
+    assert len(errors) == 2  # the failed public tests (values, and values by hand); hidden ones get none
     assert "title=forward(x) returns x @ weights + bias" in errors[0] and "rupert.py" in errors[0]
     assert "%0A" in errors[0] and "\n" not in errors[0]  # one line, escaped as GitHub reads it
     assert "::notice title=Score::custom_layer: 6 / 10 points (60%25); 2 hidden tests failed" in lines

@@ -8,10 +8,13 @@ import torch
 from torch import nn
 
 from grader.api import (
+    LINEAR,
+    MATMUL,
     ProbeFailure,
     accepts_keyword,
     assert_close,
     assert_names_as_asked,
+    by_hand,
     construct,
     defined,
     fail,
@@ -102,6 +105,17 @@ def forward_values(ns, device):
 
 
 @probe
+def forward_by_hand(ns, device):
+    """forward_values' output, recorded: no nn.Linear (held or subclassed), no F.linear; the
+    recorder must see the product any correct forward computes, or the test fails."""
+    x = torch.linspace(-1, 1, 12).reshape(4, 3)
+    layer = fixed_layer(ns, device)
+    out = by_hand(layer, x.to(device), forbidden=LINEAR, forbidden_modules=(nn.Linear,), needs=MATMUL,
+                  task="compute x @ weights + bias yourself, from nn.Parameter")
+    return {"out": out}
+
+
+@probe
 def forward_without_bias(ns, device):
     x = torch.linspace(-2, 3, 15).reshape(5, 3)
     layer = fixed_layer(ns, device, bias=False)
@@ -185,11 +199,18 @@ def test_no_bias_parameter(observe):
                  what="MyLinear(4, 3, bias=False) parameters (by role: weights, bias)")
 
 
-@points(2)
+@points(1)
 def test_forward_values(observe):
     """forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input)"""
     got, want = observe(forward_values)
     assert_close(got["out"], want["out"], what="MyLinear(3, 2)(x)")
+
+
+@points(1)
+def test_forward_by_hand(observe):
+    """forward(x) computes x @ weights + bias by hand: no nn.Linear, no F.linear"""
+    got, want = observe(forward_by_hand)
+    assert_close(got["out"], want["out"], what="MyLinear(3, 2)(x), by hand")
 
 
 @points(1)

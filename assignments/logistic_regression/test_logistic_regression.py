@@ -12,9 +12,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.api import (
+    AUTOGRAD,
+    MATMUL,
     ProbeFailure,
     assert_close,
     assert_names_as_asked,
+    by_hand,
     construct,
     defined,
     fail,
@@ -146,6 +149,23 @@ def backward_grads(ns, device):
 
 
 @probe
+def backward_by_hand(ns, device):
+    """backward's grads["dw"], recorded: no autograd (torch.autograd.grad, .backward(), ...); the
+    recorder must see the product dw needs (or numpy taking over), or the test fails."""
+    model = fixed_model(ns, device, W, BIAS, methods=("backward",))
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(4, 6, generator=generator).to(device)
+    y = (torch.rand(1, 6, generator=generator) > 0.5).float().to(device)
+    yhat = torch.sigmoid(W.to(device).T @ x + BIAS)
+    by_hand(model.backward, x, yhat, y, forbidden=AUTOGRAD, needs=(*MATMUL, "torch.Tensor.numpy"),
+            task="compute the gradients yourself, without autograd")
+    grads = getattr(model, "grads", None)
+    if not isinstance(grads, dict) or "dw" not in grads:
+        raise ProbeFailure('after backward(), self.grads must be a dict with keys "dw" and "db"')
+    return {"dw": _tensor(grads["dw"], 'grads["dw"]'), "m": x.shape[1]}
+
+
+@probe
 def optimize_step(ns, device):
     model = fixed_model(ns, device, W, BIAS, lr=0.1, methods=("optimize",))
     w_name, b_name = model.task_names
@@ -242,11 +262,18 @@ def test_forward_with_bias(observe):
     _check_probabilities(got["bias"], want["bias"], f"forward(x) with b = {BIAS}", bias=BIAS)
 
 
-@points(2)
+@points(1)
 def test_backward_dw(observe):
     """backward(x, yhat, y) sets grads["dw"] to the gradient of the mean cross-entropy"""
     got, want = observe(backward_grads)
     _check_gradient(got["dw"], want["autograd"]["dw"], 'grads["dw"]', want["m"])
+
+
+@points(1)
+def test_backward_by_hand(observe):
+    """backward(x, yhat, y) computes grads["dw"] by hand, without autograd"""
+    got, want = observe(backward_by_hand)
+    _check_gradient(got["dw"], want["dw"], 'grads["dw"], by hand', want["m"])
 
 
 @points(1)

@@ -17,8 +17,17 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.intake.submissions import Submission
+from grader.judge.diagnose import error_cause
 from grader.judge.plugin import NoObservation
-from grader.model import PLAIN_TYPES, CellError, Status, failing_cells
+from grader.model import (
+    LIKELY_CAUSE,
+    PLAIN_TYPES,
+    CellError,
+    ErrorGroup,
+    Status,
+    failing_cells,
+    group_errors,
+)
 from grader.sandbox.pool import SandboxPool, SandboxRequest
 from grader.sandbox.protocol import SandboxEnded
 from grader.sandbox.wire import ForgedFrame, Frame, FrameSpan, WireError, read_frame, scan_frames
@@ -136,7 +145,8 @@ def _classify(run: Run, response: SandboxEnded, timeout: float) -> None:
     if any(e.type == "SoftTimeout" for e in cell_errors):
         run.status = Status.TIMEOUT
     if cell_errors:
-        run.message = cell_errors[0].text_for(run.submission.kind) + _more(cell_errors, run.submission.kind)
+        groups = group_errors(cell_errors)  # one failed import, not "27 errors"
+        run.message = groups[0].text_for(run.submission.kind) + _more(groups, run.submission.kind)
 
 
 def load_of(value: Any) -> tuple[list[CellError], list[str]]:
@@ -149,9 +159,10 @@ def load_of(value: Any) -> tuple[list[CellError], list[str]]:
     return cell_errors, [str(n) for n in notes] if isinstance(notes, list) else []
 
 
-def _more(cell_errors: list[CellError], kind: str) -> str:
-    """`` (and 2 more failing cells)``; a script's are errors (its cells may be statements)."""
-    more = len(cell_errors) - 1
+def _more(groups: list[ErrorGroup], kind: str) -> str:
+    """`` (and 2 more failing cells)``, counting each cause once with the errors that follow from
+    it (:func:`grader.model.group_errors`); a script's are errors (its cells may be statements)."""
+    more = len(groups) - 1
     return f" (and {failing_cells(more, kind, more=True)})" if more > 0 else ""
 
 
@@ -173,12 +184,19 @@ def _ended_early(exit_status: int | None) -> str:
 
 
 def probe_error_text(error: dict | None, probe: str = "") -> str:
-    """What a student reads for a probe (``probe``: its name) that raised on their work.
+    """What a student reads for a probe (``probe``: its name) that raised on their work, with a
+    ``Likely cause:`` line where the error is a known mistake's (:func:`grader.judge.diagnose.error_cause`).
 
     Whatever the sandbox says about where the exception came from, it is the student's: the
     sandbox is the student's process, and code of theirs can be compiled under the test file's
     name. The assignment's own faults are decided on the trusted side: the reference failing the
     same probe (which stops the batch) or the judge's own code raising."""
+    text = _probe_error_text(error, probe)
+    cause = error_cause(str(error.get("type", "")), str(error.get("message", ""))) if error else None
+    return f"{text}\n{LIKELY_CAUSE}{cause}" if cause else text
+
+
+def _probe_error_text(error: dict | None, probe: str = "") -> str:
     if not error:
         return ""
     kind, message = error.get("type", "Error"), error.get("message", "")
@@ -298,7 +316,10 @@ class ObservationSource:
             if frame.error.get("missing"):  # a name the probe looked for (grader.probing.defined)
                 earlier = _failed_definition(run, frame.error.get("missing"))
                 if earlier is not None:
-                    text += f" (it failed earlier: {earlier.text_for(run.submission.kind)})"
+                    kind = run.submission.kind
+                    cause = _cause_of(run, earlier)  # the failed import it follows from: said first
+                    text += (f" (it failed earlier: {earlier.text_for(kind)})" if cause is None else
+                             f" (it failed earlier: {cause.text_for(kind)}; then {earlier.text_for(kind)})")
             # the check's own code raised on the student's value: the student's, listed for review
             blamed = f"{probe}: {text}" if frame.error.get("check_file") else ""
             raise NoObservation(text, "", blamed)
@@ -308,6 +329,12 @@ class ObservationSource:
 def _failed_definition(run: Run, name: object) -> CellError | None:
     """The failing cell that would have defined ``name``, if any: an unrelated error is not named."""
     return next((e for e in run.cell_errors if isinstance(name, str) and name in e.defines[:50]), None)
+
+
+def _cause_of(run: Run, error: CellError) -> CellError | None:
+    """The failed cell ``error`` (a NameError) follows from, if any."""
+    group = next((g for g in group_errors(run.cell_errors) if error in g.following), None)
+    return None if group is None else group.cause
 
 
 def _why_missing(run: Run) -> str:

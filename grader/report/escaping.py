@@ -47,9 +47,11 @@ def bound(text: Any, field: str = "message") -> str:
     """``text`` cleaned and cut to the cap of ``field`` (see ``LIMITS``), saying how much was cut."""
     text = clean(text)
     limit = LIMITS[field]
-    if len(text) <= limit:
+    cut = len(text) - limit
+    note = f"… ({cut} more characters not shown)"
+    if cut <= len(note):  # never cut for less than the note costs ("1 more characters")
         return text
-    return f"{text[:limit]}… ({len(text) - limit} more characters not shown)"
+    return text[:limit] + note
 
 
 # CSV ------------------------------------------------------------------------------------------

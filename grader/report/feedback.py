@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.model import ErrorGroup, group_errors
 from grader.report.escaping import bound, fence
 from grader.report.escaping import markdown as md_text
 from grader.report.files import atomic_write
@@ -179,7 +180,7 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
     failed = sum(t.result == "failed" for t in tests)
     status_text = bound(run.message) if run.status != "graded" else (
         f"{failed} of {len(tests)} tests failed" if failed else "all tests passed")
-    errors = [bound(e.text_for(run.submission.kind)) for e in run.cell_errors]
+    errors = [bound(error_lines(group, run.submission.kind)) for group in group_errors(run.cell_errors)]
     return Feedback(
         title=title, student=str(score.student), score=f"{score.score:g}",
         max_score=f"{score.max_score:g}", percent=f"{score.percent:g}", status=run.status,
@@ -229,8 +230,19 @@ def tests_markdown(f: Feedback) -> str:
     return "\n".join(lines) + "\n"
 
 
-def error_markdown(error: CellError, number: object) -> str:
-    """The note after a cell that raised while it was graded."""
+def error_lines(group: ErrorGroup, kind: str) -> str:
+    """A cause and, below it, the later errors that follow from it (a few, then how many more)."""
+    details = group.details_for(kind)
+    return group.text_for(kind) + ("\n" + details if details else "")
+
+
+def error_markdown(error: CellError, number: object, cause: CellError | None = None) -> str:
+    """The note after a cell that raised while it was graded; ``cause``: the earlier failed cell
+    this error follows from (:func:`grader.model.group_errors`), named instead of a new cause."""
+    if cause is not None:
+        head = (f"**Grader: cell {md_text(number, 'type')} raised {md_text(error.type, 'type')}, which follows "
+                f"from the error in cell {md_text(cause.cell, 'type')}** (fix that one first).")
+        return f"{head}\n\n{fence(bound(error.text_for('ipynb')))}\n"
     if error.type == "SoftTimeout":
         head = f"**Grader: cell {md_text(number, 'type')} ran too long and was stopped** (an endless loop?)."
     else:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from grader.model import group_errors
 from grader.report.escaping import bound
 from grader.report.escaping import html as html_text
 
@@ -212,7 +213,7 @@ def cell_errors(batch: BatchResult, scores: pd.DataFrame) -> list[dict[str, str]
     """The submissions whose cells raised while graded, full marks or not."""
     rows = []
     for run, score in zip(batch.runs, scores.itertuples(), strict=True):
-        errors = run.cell_errors
+        errors = group_errors(run.cell_errors)  # a cause once, with the errors that follow from it
         if errors and len(rows) < MAX_LISTED:
             rows.append({"student": str(score.student), "score": f"{score.score:g} / {score.max_score:g}",
                          "status": str(score.status),

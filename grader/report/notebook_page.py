@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.intake.submissions import read_source
+from grader.model import group_errors
 from grader.report.escaping import bound, student_html
 from grader.report.html import CONTENT_SECURITY_POLICY
 
@@ -55,6 +56,9 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
         if len(notebook.get("cells", [])) > MAX_CELLS:
             raise ValueError(f"{len(notebook['cells'])} cells are more than the {MAX_CELLS} rendered")
         errors = defaultdict(list)
+        cause_of = {}  # id of a follow-on error -> the failed cell it follows from
+        for group in group_errors(run.cell_errors):
+            cause_of.update((id(error), group.cause) for error in group.following)
         for error in run.cell_errors:
             errors[error.cell].append(error)
         cells, number, after_last_code = [_note(summary_markdown(feedback))], 0, None
@@ -66,7 +70,8 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
             if cell.get("cell_type") == "code":  # numbered as grader.intake.notebook numbers them
                 number += 1
                 cells.append(nbformat.v4.new_code_cell(source))
-                cells += [_note(error_markdown(error, number)) for error in errors.pop(number, [])]
+                cells += [_note(error_markdown(error, number, cause_of.get(id(error))))
+                          for error in errors.pop(number, [])]
                 after_last_code = len(cells)
             elif cell.get("cell_type") == "markdown":  # metadata dropped: only ours marks a note
                 attachments = cell.get("attachments")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from grader.grading.batch import BatchResult
-from grader.model import TestOutcome, diagnosis, failing_cells, gist
+from grader.model import TestOutcome, diagnosis, errors_summary, gist
 from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write
 from grader.report.html import write_extras
@@ -88,8 +88,8 @@ def scores_table(batch: BatchResult, results: pd.DataFrame) -> pd.DataFrame:
         if run.status == "graded":  # what cost points first; the cells that raised after it
             failed = results[(results.student == student) & (results.status == "failed")]
             if not failed.empty:
-                count = len(run.cell_errors)
-                raised = f"; {failing_cells(count, run.submission.kind)} (see the feedback)" if count else ""
+                summary = errors_summary(run.cell_errors, run.submission.kind) if run.cell_errors else ""
+                raised = f"; {summary} (see the feedback)" if summary else ""
                 message = _first_failure(failed) + raised
             elif not message:
                 message = "all tests passed"

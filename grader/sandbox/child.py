@@ -18,7 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.intake.notebook import Cell, NotebookError, Shell, cells_of
-from grader.sandbox.headless import defined_names, make_plots_headless, missing_module, plain_words
+from grader.sandbox.headless import (
+    defined_names,
+    make_plots_headless,
+    missing_module,
+    plain_words,
+    stand_in_for_marimo,
+)
 from grader.sandbox.wire import WireError, encode_frame
 
 ALARM_REPEAT = 0.5  # seconds: a swallowed SoftTimeout is raised again until the code stops
@@ -69,7 +75,10 @@ def run_submission(
     except NotebookError as error:
         _write(result_fd, encode_frame("load", error={"type": "NotebookError", "message": str(error)}))
         return
+    marimo = stand_in_for_marimo(source)  # `mo.md(...)` cells: nothing, not a NameError each
     namespace, notes, cell_errors = _run_cells(cells, kind, budget=timeout * 0.5)
+    if marimo:
+        notes.append(marimo)
     _write(
         result_fd,
         encode_frame("load", value={"cells": len(cells), "errors": cell_errors, "notes": notes},

@@ -7,6 +7,8 @@
 - A package the grader lacks (``import torchvision`` where it is not installed): the message says
   the graded code must not need it, or that a module of the student's own must be handed in.
 - Which names a failing cell would have defined (so that a later "not defined" can point at it).
+- marimo, where it is not installed: a marimo notebook's ``import marimo as mo`` gets a harmless
+  stand-in, so its ``mo.md(...)`` cells do nothing instead of raising one NameError each.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ast
 import importlib.abc
 import sys
+import types
 from typing import Any
 
 PYPLOT_QUIET = ("pause", "show", "draw")
@@ -69,6 +72,54 @@ class _PyplotHook(importlib.abc.MetaPathFinder):
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
+
+
+MARIMO_NOTE = ("marimo is not installed where this is graded: its calls (mo.md, mo.ui, ...) did "
+               "nothing")
+
+
+def stand_in_for_marimo(source: bytes) -> str | None:
+    """Give a submission that mentions marimo a stand-in for it, where marimo itself cannot be
+    imported; the note to show, or None (nothing done)."""
+    if b"marimo" not in source or "marimo" in sys.modules:
+        return None
+    import importlib.util
+
+    if importlib.util.find_spec("marimo") is not None:
+        return None
+    module = types.ModuleType("marimo", "A stand-in for marimo (not installed in the sandbox).")
+    module.__getattr__ = lambda name: _Quiet()  # type: ignore[method-assign]  # PEP 562
+    module.__path__ = []  # a package: `import marimo.ui` finds nothing, `from marimo import x` works
+    module.App = _QuietApp  # type: ignore[attr-defined]
+    sys.modules["marimo"] = module
+    return MARIMO_NOTE
+
+
+class _Quiet:
+    """Whatever is asked of it (``mo.md("...")``, ``mo.ui.slider(1, 9).value``), it answers itself."""
+
+    def __call__(self, *_: object, **__: object) -> _Quiet:
+        return self
+
+    def __getattr__(self, name: str) -> _Quiet:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __repr__(self) -> str:
+        return "<marimo stand-in>"
+
+
+class _QuietApp(_Quiet):
+    """``marimo.App(...)``: its decorators give back the function they decorate."""
+
+    def cell(self, function: Any = None, **_: object) -> Any:
+        return function if callable(function) else (lambda f: f)
+
+    function = class_definition = cell
+
+    def run(self, *_: object, **__: object) -> None:
+        return None
 
 
 def plain_words(error: BaseException, message: str) -> tuple[str, str] | None:

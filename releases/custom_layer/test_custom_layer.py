@@ -7,7 +7,7 @@ compares the two. Ten points in all.
 """
 import torch
 from torch import nn
-from grader.api import ProbeFailure, accepts_keyword, assert_close, assert_names_as_asked, construct, defined, fail, fits_module, hidden, load_tensor, names_used, points, probe, require_method, still_a_stub, tensor_of
+from grader.api import LINEAR, MATMUL, ProbeFailure, accepts_keyword, assert_close, assert_names_as_asked, by_hand, construct, defined, fail, fits_module, hidden, load_tensor, names_used, points, probe, require_method, still_a_stub, tensor_of
 W = torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]])
 B = torch.tensor([0.5, -1.0])
 FITS = fits_module(3, 2, bias=True, input=torch.ones(4, 3), shape=(4, 2))
@@ -68,6 +68,15 @@ def forward_values(ns, device):
     return {'out': layer(x.to(device))}
 
 @probe
+def forward_by_hand(ns, device):
+    """forward_values' output, recorded: no nn.Linear (held or subclassed), no F.linear; the
+    recorder must see the product any correct forward computes, or the test fails."""
+    x = torch.linspace(-1, 1, 12).reshape(4, 3)
+    layer = fixed_layer(ns, device)
+    out = by_hand(layer, x.to(device), forbidden=LINEAR, forbidden_modules=(nn.Linear,), needs=MATMUL, task='compute x @ weights + bias yourself, from nn.Parameter')
+    return {'out': out}
+
+@probe
 def batch_shapes(ns, device):
     layer = fixed_layer(ns, device, 3, 2)
     shapes = {}
@@ -104,11 +113,17 @@ def test_no_bias_parameter(observe):
     _registered(got, False)
     assert_close(got['bias=False']['as_task'], want['bias=False']['as_task'], what='MyLinear(4, 3, bias=False) parameters (by role: weights, bias)')
 
-@points(2)
+@points(1)
 def test_forward_values(observe):
     """forward(x) returns x @ weights + bias (fixed weights, a 4 x 3 input)"""
     got, want = observe(forward_values)
     assert_close(got['out'], want['out'], what='MyLinear(3, 2)(x)')
+
+@points(1)
+def test_forward_by_hand(observe):
+    """forward(x) computes x @ weights + bias by hand: no nn.Linear, no F.linear"""
+    got, want = observe(forward_by_hand)
+    assert_close(got['out'], want['out'], what='MyLinear(3, 2)(x), by hand')
 
 @points(1)
 def test_batch_shapes(observe):
