@@ -57,10 +57,11 @@ class Feedback:
     notes: list[str] = field(default_factory=list)
     hidden_score: str = ""
     hidden_total: str = ""
+    name: str = ""  # the roster's name, or ""
 
 
 def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
-                   results: pd.DataFrame) -> dict[str, Path]:
+                   results: pd.DataFrame, names: dict[str, str] | None = None) -> dict[str, Path]:
     """Write each student's feedback into ``folder``; a notebook that cannot be rendered is skipped
     and named in ``folder/skipped.txt``, never failing the batch."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,7 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
         student = run.submission.student
         feedback = student_feedback(batch.assignment.title, run, score,
                                     tests_of.get(score.student, results.iloc[:0]))
+        feedback.name = bound((names or {}).get(student, ""), "student")
         letter = Letter(run, feedback, folder / file_name(student), page=False)
         letter.page = run.submission.kind == "ipynb" and run.submission.path is not None and not (
             student in batch.reused and letter.path(".notebook.html").exists())
@@ -180,7 +182,8 @@ def feedback_markdown(feedback: Feedback) -> str:
 
 def summary_markdown(f: Feedback) -> str:
     """Title, score, status and why, errors in the student's cells, notes."""
-    parts = [f"# {md_text(f.title)}: feedback for {md_text(f.student)}",
+    who = md_text(f.student) + (f" ({md_text(f.name, 'student')})" if f.name else "")
+    parts = [f"# {md_text(f.title)}: feedback for {who}",
              f"**Score: {f.score} / {f.max_score}** ({f.percent} %)",
              f"**Status: {md_text(f.status)}**: {md_text(f.status_text)}" if f.status == "graded"
              else f"**Status: {md_text(f.status)}**\n\n{fence(f.status_text)}"]
