@@ -35,6 +35,7 @@ from grader.probing import (
     not_a_tensor,
     points,
     probe,
+    question,
     require_method,
     still_a_stub,
     tensor_of,
@@ -43,5 +44,5 @@ from grader.probing import (
 __all__ = [
     "Mismatch", "ProbeFailure", "accepts_keyword", "assert_close", "assert_names_as_asked", "construct",
     "defined", "fail", "hidden", "load_tensor", "names_used", "not_a_tensor", "points", "probe",
-    "require_method", "still_a_stub", "tensor_of",
+    "question", "require_method", "still_a_stub", "tensor_of",
 ]
