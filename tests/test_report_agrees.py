@@ -139,11 +139,18 @@ def test_a_total_above_the_maximum_and_a_waived_penalty_get_notes(graded):
     adjustments = re.search(r'<h2 id="adjustments">.*?</table>', text, re.S).group(0)
     bob = re.search(r"<tr><td>bob</td><td>late.*?</tr>", adjustments, re.S).group(0)
     assert "late penalty waived" in bob and "+0" not in bob
+    feedback = graded[0] / "out" / "feedback"
+    alice_md, bob_md = (feedback / "alice.md").read_text(), (feedback / "bob.md").read_text()
+    assert ("**Score: 10.5 / 10** (105 %) *Note: above the maximum (10.5 of 10): an adjustment gave "
+            "it.*") in alice_md
+    assert "| override of the total by TA Kim | +0.5 | adjustment |" in alice_md
+    assert "| late penalty | 0 | waived |" in bob_md and "+0" not in bob_md
+    assert "Note: above the maximum" in (feedback / "alice.html").read_text()
 
 
 def test_scores_do_not_wrap_and_status_signs_are_in_stock_fonts(graded):
     text = page(graded[0])
-    assert "td.score { white-space: nowrap; }" in text
+    assert "td.score, td.status { white-space: nowrap; }" in text
     assert re.search(r'<td class="score" data-sort="10.5">10.5 / 10', text)
     stock = set("✓✗– ")  # DejaVu, Liberation, Arial and Segoe UI all have these
     for words in gradebook.STATUS_WORDS.values():

@@ -38,8 +38,9 @@ class TestLine:
     hidden: bool
     score: str
     max_score: str
-    result: str  # passed or failed
+    result: str  # passed or failed; for an adjustment's row: adjustment or waived
     diagnosis: str = ""  # failed public tests only
+    points: str = ""  # what the points column shows: "2 / 2", or an adjustment's change ("+0.5")
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Feedback:
     hidden_score: str = ""
     hidden_total: str = ""
     name: str = ""  # the roster's name, or ""
+    score_note: str = ""  # why the score is outside 0..max
 
 
 def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
@@ -152,12 +154,19 @@ def _write_letter(index: int) -> str | None:
 
 def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFrame) -> Feedback:
     """What one student may see of their grading."""
+    from grader.model import LATE, TOTAL
+    from grader.report.gradebook import score_note
+
     tests = []
     for row in results.itertuples():
         hidden = row.visibility == "hidden"
         diagnosis = "" if hidden or row.status == "passed" else bound(row.message or "failed")
-        tests.append(TestLine(row.description or row.test, hidden, f"{row.score:g}", f"{row.max_score:g}",
-                              row.status, diagnosis))
+        line = TestLine(row.description or row.test, hidden, f"{row.score:g}", f"{row.max_score:g}",
+                        row.status, diagnosis, f"{row.score:g} / {row.max_score:g}")
+        if row.test in (LATE, TOTAL) and not row.max_score:  # an adjustment's row, not a test
+            waived = row.test == LATE and not row.score
+            line.result, line.points = ("waived", "0") if waived else ("adjustment", f"{row.score:+g}")
+        tests.append(line)
     hidden = results[results.visibility == "hidden"]
     failed = sum(t.result == "failed" for t in tests)
     status_text = bound(run.message) if run.status != "graded" else (
@@ -172,6 +181,7 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
         notes=[bound(note, "note") for note in run.notes],
         hidden_score=f"{hidden.score.sum():g}" if len(hidden) else "",
         hidden_total=f"{hidden.max_score.sum():g}" if len(hidden) else "",
+        score_note=score_note(float(score.score), float(score.max_score)),
     )
 
 
@@ -184,7 +194,8 @@ def summary_markdown(f: Feedback) -> str:
     """Title, score, status and why, errors in the student's cells, notes."""
     who = md_text(f.student) + (f" ({md_text(f.name, 'student')})" if f.name else "")
     parts = [f"# {md_text(f.title)}: feedback for {who}",
-             f"**Score: {f.score} / {f.max_score}** ({f.percent} %)",
+             f"**Score: {f.score} / {f.max_score}** ({f.percent} %)"
+             + (f" *Note: {md_text(f.score_note, 'note')}.*" if f.score_note else ""),
              f"**Status: {md_text(f.status)}**: {md_text(f.status_text)}" if f.status == "graded"
              else f"**Status: {md_text(f.status)}**\n\n{fence(f.status_text)}"]
     if f.cell_errors:
@@ -202,7 +213,7 @@ def tests_markdown(f: Feedback) -> str:
     lines = ["## Tests", "", "| test | points | result |", "| --- | --- | --- |"]
     for test in f.tests:
         hidden = " *(hidden test)*" if test.hidden else ""
-        points = f"{test.score} / {test.max_score}"
+        points = test.points or f"{test.score} / {test.max_score}"
         lines.append(f"| {md_text(test.description)}{hidden} | {points} | {test.result} |")
     if f.hidden_total:
         lines += ["", f"Hidden tests: {f.hidden_score} / {f.hidden_total} points. Their details are not shown."]
