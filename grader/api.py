@@ -41,6 +41,7 @@ from grader.probing import (
     not_a_tensor,
     points,
     probe,
+    question,
     require_method,
     still_a_stub,
     tensor_name_of,
@@ -50,7 +51,7 @@ from grader.probing import (
 __all__ = [
     "Mismatch", "ProbeFailure", "accepts_keyword", "assert_close", "assert_names_as_asked",
     "check_signature", "construct", "decisions_made", "defined", "fail", "fits_module", "fits_signature",
-    "graded_as", "hidden", "load_tensor", "names_used", "not_a_tensor", "points", "probe",
+    "graded_as", "hidden", "load_tensor", "names_used", "not_a_tensor", "points", "probe", "question",
     "require_method", "still_a_stub", "tensor_name_of", "tensor_of",
 ]
 __all__ += ["AUTOGRAD", "LINEAR", "MATMUL", "by_hand", "function_name"]  # "by hand" checks (grader.by_hand)

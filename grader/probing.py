@@ -43,6 +43,11 @@ points = pytest.mark.points
 hidden = pytest.mark.hidden
 """``@hidden``: the test counts for the grade but students never see its details."""
 
+question = pytest.mark.question
+"""``@question("q1")``: the test belongs to question ``q1`` of the starter (``check("q1")`` runs that
+question's public tests; ``grader release`` puts a check cell after the question's cells). Without
+it, a test is a question of its own, named as the test."""
+
 Probe = Callable[[dict[str, Any], Any], Any]
 PROBE_ATTRIBUTE = "__grader_probe__"
 

@@ -87,6 +87,7 @@ def test_export_canvas_title_and_blank_for_missing(graded_with_roster):
 
 @pytest.mark.parametrize("text, words", [
     ("student,name\nalice,Alice\n", "lacks the column(s) lms_id"),
+    ("lms_id,name\n1,Alice\n", "lacks the column(s) student"),
     ("student,lms_id,name\nalice,1,A\nalice,2,B\n", "line 3: student 'alice' already appears on line 2"),
     ("student,lms_id,name\nalice,,A\n", "line 2: the lms_id is empty"),
     ("", "is empty"),
@@ -98,6 +99,18 @@ def test_a_malformed_roster_is_one_line(graded_with_roster, tmp_path, text, word
     assert result.returncode == 2 and not (tmp_path / "c.csv").exists()
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("grader: error: ") and words in lines[0], result.stderr
+
+
+def test_a_roster_without_names_is_enough(graded_with_roster, tmp_path):
+    """``student,lms_id`` is a roster: the name is optional, and Canvas's column shows the id."""
+    (tmp_path / "roster.csv").write_text("student,lms_id\nalice,00123\nzoe,789\n")
+    assert [(s.student, s.lms_id, s.name) for s in roster.read_roster(tmp_path / "roster.csv")] == [
+        ("alice", "00123", ""), ("zoe", "789", "")]
+    result = grader(*EXPORT, str(graded_with_roster / "out"), "-o", str(tmp_path / "c.csv"),
+                    "--roster", str(tmp_path / "roster.csv"))
+    assert result.returncode == 0, result.stderr
+    rows = read_csv(tmp_path / "c.csv")
+    assert rows[-1][:2] == ["zoe", "789"] and any(row[:2] == ["alice", "00123"] for row in rows)
 
 
 def test_export_canvas_needs_a_graded_folder(tmp_path):

@@ -185,6 +185,46 @@ def test_classroom50_result_follows_the_v1_contract(runs):
     assert hidden and all("details are not shown" in t["message"] for t in hidden)
 
 
+def test_classroom50_refuses_fractional_points_naming_the_tests(tmp_path):
+    """result.json holds integers: an assignment with a fractional @points is refused in one line,
+    before anything is graded or written."""
+    import shutil
+
+    root = tmp_path / "course"
+    shutil.copytree(find_assignment("custom_layer").root, root / "assignments" / "custom_layer",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "reference").mkdir()
+    shutil.copy(EXAMPLES.parent / "reference" / "custom_layer.py", root / "reference")
+    tests = root / "assignments" / "custom_layer" / "test_custom_layer.py"
+    text = tests.read_text()
+    tests.write_text(text.replace("@points(2)\ndef test_parameters_registered", "@points(1.5)\n"
+                                  "def test_parameters_registered", 1))
+    result = grader("ci", str(root / "assignments" / "custom_layer"), str(CLASS / "alice.py"),
+                    "--format", "classroom50", cwd=tmp_path)
+    assert result.returncode == 2 and not (tmp_path / "result.json").exists()
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs whole points" in lines[0]
+    assert "test_parameters_registered (1.5)" in lines[0], lines
+
+
+def test_the_example_classroom50_autograder_writes_public_checks_in_integers(tmp_path):
+    """examples/classroom50/autograder.py: a release's public checks only (no hidden test exists
+    in what Classroom 50 fetches), integer points, and a result.json for a missing file too."""
+    autograder = EXAMPLES / "classroom50" / "autograder.py"
+    release = EXAMPLES.parent / "releases" / "custom_layer"
+    done = subprocess.run([sys.executable, str(autograder), str(release), str(CLASS / "rupert.py")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "result.json").read_text())
+    assert data["schema"] == "classroom50/result/v1" and {t["test"] for t in data["tests"]} == PUBLIC
+    assert all(t["visibility"] == "public" and isinstance(t["score"], int) for t in data["tests"])
+    assert isinstance(data["score"], int) and 0 < data["score"] < data["max-score"]
+    done = subprocess.run([sys.executable, str(autograder), str(release), "renamed.ipynb"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    data = json.loads((tmp_path / "result.json").read_text())
+    assert done.returncode == 0 and data["score"] == 0 and len(data["tests"]) == len(PUBLIC)
+
+
 @pytest.mark.parametrize("fmt, name", [("gradescope", "results.json"), ("junit", "report.xml"),
                                        ("classroom50", "result.json"), ("github", "summary.md")])
 def test_a_missing_submission_still_writes_results_with_the_reason(fmt, name, tmp_path):

@@ -79,3 +79,32 @@ def test_doctor_is_listed_and_light():
     probe = "import sys, grader.cli.doctor; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
+
+
+def test_without_a_cgroup_doctor_never_says_full_sandbox_and_gives_the_fix(capsys, monkeypatch):
+    """An ordinary user without a delegated cgroup (namespaces work): the plan names what is
+    missing and the systemd-run line that fixes it on this machine."""
+    hello = protocol.Hello([], True, "", {name: name != "cgroup" for name in PROTECTIONS},
+                           {name: "measured" for name in PROTECTIONS})
+    monkeypatch.setattr("grader.sandbox.pool.measure_sandbox", lambda: hello)
+    monkeypatch.setattr("grader.sandbox.advice.machine", lambda: (1000, True, True))
+    out = " ".join(run_doctor(capsys, monkeypatch).split())
+    assert "full sandbox" not in out
+    assert "grader grade will use the sandbox without cgroup limits (memory, processes, CPU)" in out
+    assert "Fix: start the grader in a delegated cgroup: systemd-run --user --scope -p Delegate=yes" in out
+
+
+@pytest.mark.parametrize("facts, missing, words", [
+    ((1000, True, True), "cgroup", "systemd-run --user --scope -p Delegate=yes grader"),
+    ((1000, False, False), "cgroup", "cgroup v2 subtree delegated to you"),
+    ((0, True, False), "cgroup", "mount the memory, pids and cpu cgroup controllers"),
+    ((1000, True, True), "namespaces", "enable unprivileged user namespaces"),
+])
+def test_the_warning_is_one_line_with_the_fix_for_this_machine(monkeypatch, facts, missing, words):
+    from grader.sandbox import advice
+
+    monkeypatch.setattr(advice, "machine", lambda: facts)
+    line = advice.warning_line({name: name != missing for name in PROTECTIONS})
+    assert line.startswith("warning: sandbox protections missing on this machine: ")
+    assert "\n" not in line and advice.LABELS[missing] in line and words in line, line
+    assert advice.warning_line(dict.fromkeys(PROTECTIONS, True)) is None

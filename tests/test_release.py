@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from conftest import EXAMPLES, ROOT
@@ -51,7 +52,8 @@ def test_bundled_release_holds_no_solution_and_no_hidden_test(name):
     folder = RELEASES / name
     assignment = find_assignment(name)
     files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    allowed = {"release.json", "reference.obs", "starter.ipynb", *(p.name for p in assignment.test_files)}
+    allowed = {"README.md", "release.json", "reference.obs", "starter.ipynb",
+               *(p.name for p in assignment.test_files)}
     assert {f for f in files if not f.startswith("data/")} <= allowed
     everything = b"\n".join(files.values())
     reference = assignment.reference.read_bytes()
@@ -87,10 +89,32 @@ def test_public_part_keeps_public_tests_and_what_they_use():
 
 
 def test_starter_names_the_command_for_this_release(release):
-    first = json.loads((release / "starter.ipynb").read_text())["cells"][0]
-    text = "".join(first["source"])
-    assert "grader check . starter.ipynb" in text and 'check(".")' in text
+    cells = json.loads((release / "starter.ipynb").read_text())["cells"]
+    text = "".join(cells[0]["source"])
+    assert "grader check . starter.ipynb" in text and "check()" in text
     assert "grader check custom_layer" not in text and "not your grade" in text
+    # One instruction, not the starter's own (for the bundled name) and the release's beside it.
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert markdown.count("grader check") == 1 and "How to check your work" not in markdown
+    assert 'check("custom_layer")' not in json.dumps(cells)
+    # Without questions marked in the starter, one cell at the end checks them all.
+    assert "".join(cells[-1]["source"]) == "from grader import check\ncheck()"
+
+
+def test_the_release_readme_installs_and_checks_from_inside_the_folder(release):
+    """README.md: CPU torch first, then the grader with Jupyter; the command that works from inside
+    the folder (the one `grader release` prints, run there); what public checks are not."""
+    readme = (release / "README.md").read_text()
+    cpu = readme.index("pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
+    assert cpu < readme.index("pip install torchgrader jupyter ipykernel")
+    assert "grader check . starter.ipynb" in readme and "They are not your grade." in readme
+    made = grader("release", "custom_layer", "-o", str(release))
+    command = re.search(r"inside that folder: (grader check [^ ]+ [^ ]+)", made.stdout).group(1)
+    assert command == "grader check . starter.ipynb"
+    result = grader(*command.split()[1:], cwd=release)
+    assert result.returncode == 1, result.stderr  # the starter passes nothing yet
+    assert "Public checks: 0 / 7 points" in " ".join(result.stdout.split())
+    assert "give a bundled name" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("student, status", [("alice", 0), ("rupert", 1)])
@@ -130,7 +154,7 @@ def test_check_on_macos_runs_without_the_sandbox(release, tmp_path):
                             capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     out = " ".join(result.stdout.split())
     assert result.returncode == 1, result.stderr
-    assert "the sandbox is off on macOS" in out
+    assert "warning: not sandboxed" in out and "the sandbox is off on macOS" in out
     assert "Public checks: " in out and "missing or wrong bias" in out
 
 
@@ -154,3 +178,95 @@ def test_grade_from_an_installed_release_says_how_to_grade(monkeypatch, tmp_path
         find_assignment("only_released")
     with pytest.raises(GraderError, match="unknown assignment"):
         find_assignment("no_such_assignment")
+
+
+Q1_LAYER = """class MyLinear(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        # BEGIN SOLUTION placeholder=self.weights = self.bias = None  # TODO
+        self.weights = nn.Parameter(torch.randn(n_in, n_out))
+        self.bias = nn.Parameter(torch.zeros(n_out))
+        # END SOLUTION
+
+    def forward(self, x):
+        # BEGIN SOLUTION
+        return x @ self.weights + self.bias
+        # END SOLUTION
+"""
+Q1_TEST = """# TEST points=2 name=forward_values question=q1 description="forward(x) returns x @ weights + bias"
+layer = MyLinear(3, 2)
+with torch.no_grad(): layer.weights.fill_(0.5); layer.bias.fill_(1.0)
+observe(out=layer(torch.linspace(-1, 1, 12).reshape(4, 3)))
+"""
+Q2_DOUBLE = "def double(x):\n    # BEGIN SOLUTION\n    return 2 * x\n    # END SOLUTION\n"
+QUESTIONS = [
+    ("## Question 1: a linear layer", Q1_LAYER, [Q1_TEST]),
+    ("## Question 2: double it", Q2_DOUBLE,
+     ["# TEST points=1 name=doubles question=q2\nobserve(y=double(torch.arange(3.0)))\n",
+      "# TEST points=1 name=doubles_secretly hidden question=q2\nobserve(y=double(torch.ones(2, 2)))\n"]),
+]
+
+
+@pytest.fixture(scope="module")
+def two_questions(tmp_path_factory):
+    """A solution notebook with two questions, assigned, then released."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    root = tmp_path_factory.mktemp("questions")
+    (root / "assignments").mkdir()
+    (root / "reference").mkdir()
+    notebook = new_notebook()
+    notebook.metadata["grader"] = {"name": "two_questions", "title": "Two questions"}
+    notebook.cells = [new_markdown_cell("# Two questions"), new_code_cell("import torch\nfrom torch import nn")]
+    for heading, code, tests in QUESTIONS:
+        notebook.cells += [new_markdown_cell(heading), new_code_cell(code), *map(new_code_cell, tests)]
+    nbformat.write(notebook, str(root / "solution.ipynb"))
+    assigned = grader("assign", str(root / "solution.ipynb"), "-o",
+                      str(root / "assignments" / "two_questions"), "--timeout", "20", "--memory", "1G")
+    assert assigned.returncode == 0, assigned.stderr
+    released = grader("release", str(root / "assignments" / "two_questions"), "-o",
+                      str(root / "two_questions"))
+    assert released.returncode == 0, released.stderr
+    return root
+
+
+def test_tests_name_their_question_and_the_starter_gets_a_check_cell_after_each(two_questions):
+    tests = (two_questions / "assignments" / "two_questions" / "test_two_questions.py").read_text()
+    assert "@question('q1')\n@points(2)\ndef test_forward_values" in tests
+    manifest = json.loads((two_questions / "two_questions" / "release.json").read_text())
+    assert manifest["questions"] == {"q1": ["test_forward_values"], "q2": ["test_doubles"]}
+    cells = json.loads((two_questions / "two_questions" / "starter.ipynb").read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells]
+    checks = [i for i, s in enumerate(sources) if s.startswith("from grader import check")]
+    assert [sources[i] for i in checks] == ['from grader import check\ncheck("q1")',
+                                           'from grader import check\ncheck("q2")']
+    assert sources[checks[0] - 1].startswith("class MyLinear")
+    assert sources[checks[1] - 1].startswith("def double")
+    assert sum("grader check" in s for s in sources) == 1  # one instruction cell
+    assert "doubles_secretly" not in json.dumps(cells)  # the marks of hidden tests are not carried
+
+
+CHECK_A_QUESTION = """
+import torch
+def double(x):
+    return 2 * x
+from grader import check
+r = check("q2")
+print(r.score, r.max_score, len(r.report["tests"]))
+r = check()
+print(r.score, r.max_score)
+try:
+    check("q9")
+except Exception as error:
+    print(error)
+"""
+
+
+def test_check_takes_a_question(two_questions):
+    """check("q2") in a notebook in the release folder: that question's public tests only."""
+    done = subprocess.run([sys.executable, "-c", CHECK_A_QUESTION], capture_output=True, text=True,
+                          timeout=300, cwd=two_questions / "two_questions")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "1.0 1.0 1" and lines[1] == "1.0 3.0", lines
+    assert "'q9' is not a question of this release (q1, q2)" in lines[2]

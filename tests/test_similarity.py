@@ -60,3 +60,71 @@ def test_copied_code_and_shared_wrong_results_are_flagged(tmp_path):
     assert "&lt;script&gt;alert(1)" in page.replace("<mark>", "").replace("</mark>", "")
     assert "<script>" not in page
     assert "<mark>" in page and "class MyLinear" not in page  # the starter's cell is removed
+
+
+def folder_of(tmp_path, codes: dict[str, str], failures: dict[str, str] | None = None):
+    """A graded folder of notebooks (starter cell + own code) and results.csv's failures."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    out.mkdir()
+    for student, code in codes.items():
+        cells = [nbformat.v4.new_code_cell(STARTER)] + ([nbformat.v4.new_code_cell(code)] if code else [])
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), subs / f"{student}.ipynb")
+    pd.DataFrame([{"student": s, "file": str(subs / f"{s}.ipynb")} for s in codes]).to_csv(
+        out / "scores.csv", index=False)
+    pd.DataFrame([{"student": s, "test": "test_forward", "status": "failed" if s in (failures or {}) else
+                   "passed", "message": (failures or {}).get(s, "")} for s in codes]).to_csv(
+        out / "results.csv", index=False)
+    starter = tmp_path / "starter.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(STARTER)]), starter)
+    return out, starter
+
+
+def test_the_starter_handed_in_and_its_own_wrong_results_flag_nobody(tmp_path):
+    """heidi hands in the unchanged starter; ann's failure is the starter's own (heidi fails the
+    same way): no pair with heidi, and ann and ben (who share that failure) are not flagged."""
+    wrong = "values differ\nAt index (0, 1): got 0.0, expected -0.636364"
+    out, starter = folder_of(tmp_path, {"heidi": "", **OWN}, {"heidi": wrong, "ann": wrong, "ben": wrong})
+    result = write_similarity(out, starter)
+    table = pd.read_csv(out / "similarity.csv")
+    assert "heidi" not in set(table.student_a) | set(table.student_b)
+    assert result.flagged == 0 and table.empty
+
+
+def test_pairs_are_ranked_by_code_rare_in_the_class_and_pages_say_what_is_unmarked(tmp_path):
+    """Five students share one helper (common, not copied from each other: a tutorial's); two others
+    copy each other's own code. The copy ranks first though the helper's pairs share more, and
+    every page says what is left unmarked and why."""
+    tutorial = ("def tutorial_helper(values):\n    total = 0.0\n    for index, value in enumerate(values):\n"
+                "        total += value * (index + 1) / (len(values) + 7)\n    return total, len(values)\n")
+    codes = {f"t{i}": tutorial + f"\nanswer_{i} = {i} * 17\n" for i in range(5)}
+    # cy and dan copied one function each other's, and wrote the rest themselves: less shared code
+    # than the helper's pairs, all of it theirs alone.
+    codes |= {"cy": OWN["cy"] + "\n" + OWN["ann"], "dan": "# mine\n" + OWN["cy"].replace("flat", "flat_")
+              + "\n" + OWN["ben"]}
+    out, starter = folder_of(tmp_path, codes)
+    write_similarity(out, starter, threshold=0.4)
+    table = pd.read_csv(out / "similarity.csv")
+    flagged = table[table.flagged]
+    assert (flagged.iloc[0].student_a, flagged.iloc[0].student_b) == ("cy", "dan")
+    helper = flagged[flagged.student_a.str.startswith("t")]
+    assert len(helper) and helper.code_similarity.min() > flagged.iloc[0].code_similarity
+    assert flagged.iloc[0].rare_code > 0.2 and helper.rare_code.max() == 0
+    page = (out / flagged.iloc[0].page).read_text()
+    assert "Not marked, and not counted in the shares: the starter&#x27;s code" in page or \
+        "Not marked, and not counted in the shares: the starter's code" in page
+    assert "fingerprints of cy" in page
+
+
+def test_a_page_names_the_common_code_it_leaves_unmarked(tmp_path):
+    """Code more than 10 submissions have is not marked: the page says how much of it the pair shares."""
+    common = ("def everyone_writes_this(layer, x):\n    with torch.no_grad():\n        out = layer(x)\n"
+              "        print('shape', out.shape, 'mean', out.mean().item())\n    return out\n")
+    codes = {f"s{i:02}": common + f"\nmine_{i} = {i} + {i * 3}\n" for i in range(12)}
+    codes |= {"cy": common + OWN["cy"], "dan": common + "# mine\n" + OWN["cy"].replace("flat", "flat_")}
+    out, starter = folder_of(tmp_path, codes)
+    write_similarity(out, starter)
+    table = pd.read_csv(out / "similarity.csv")
+    pair = table[(table.student_a == "cy") & (table.student_b == "dan")].iloc[0]
+    page = " ".join((out / pair.page).read_text().split())
+    assert "of code both have that more than 10 submissions have too (everyone writes it" in page

@@ -10,12 +10,14 @@ Markers in the solution notebook:
   a ``# %% cell N`` line (N counts code cells, as a notebook's errors do), so that ``grader audit``
   mutates only the solution regions and names the notebook's cells and lines.
 - A code cell whose first line is ``# TEST points=2 name=forward_values`` (add ``hidden`` for a
-  hidden test, ``description="..."`` for what students read; or tag the cell ``test`` and put the
-  same keys in the cell's ``metadata.grader``) is a test. Its code runs as a probe with the
-  student's names, the names the solution notebook's own imports bind (``torch``, ``nn``, ``F``,
-  ``np``...: whatever the student imported) and ``device``; ``observe(key=value, ...)`` records
-  what is compared with the reference's values, key by key. Test cells are left out of the starter
-  and the reference.
+  hidden test, ``description="..."`` for what students read, ``question=q1`` for the question it
+  belongs to (without it, the test is a question of its own); or tag the cell ``test`` and put the
+  same keys in the cell's ``metadata.grader``) is a test. The starter cell before it is marked as
+  where its question's cells end (``metadata.grader.questions``): ``grader release`` puts a
+  ``check("q1")`` cell there. Its code runs as a probe with the student's names, the names the
+  solution notebook's own imports bind (``torch``, ``nn``, ``F``, ``np``...: whatever the student
+  imported) and ``device``; ``observe(key=value, ...)`` records what is compared with the
+  reference's values, key by key. Test cells are left out of the starter and the reference.
 - ``metadata.grader = {name, title, timeout, memory}`` in the notebook's metadata fills in
   ``assignment.toml`` (defaults: the folder's name, the first heading, derived, ``2G``).
 - A ``data/`` folder beside the solution notebook is the assignment's data: copied into the
@@ -68,6 +70,7 @@ class ProbeCell:
     hidden: bool
     description: str
     source: str  # the cell's code, header line removed
+    question: str = ""  # the question it belongs to (``question=``); "" for a question of its own
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,10 @@ def author(path: Path, folder_name: str) -> Authored:
         test = _test_cell(cell, code_cells)
         if test is not None:
             tests.append(test)
+            if starter.cells:  # the question's cells end with the starter's cell before this test
+                marks = starter.cells[-1].metadata.setdefault("grader", {}).setdefault("questions", [])
+                if (question := test.question or f"test_{test.name}") not in marks:
+                    marks.append(question)
             continue
         _, hollow = _split_solution(cell.source, code_cells)
         code = _plain_python(cell.source, code_cells)
@@ -201,11 +208,11 @@ def _test_cell(cell: Any, number: int) -> ProbeCell | None:
             key, has_value, value = word.partition("=")
             if not has_value and key in ("hidden", "public"):
                 options["hidden"] = key == "hidden"
-            elif has_value and key in ("points", "name", "description"):
+            elif has_value and key in ("points", "name", "description", "question"):
                 options[key] = value
             else:
                 raise GraderError(f"test cell {number}: unknown {word!r} in its first line; write e.g. "
-                                  '# TEST points=2 name=forward_values hidden description="..."')
+                                  '# TEST points=2 name=forward_values hidden description="..." question=q1')
     try:
         tree = ast.parse(body)
     except SyntaxError as error:
@@ -229,7 +236,11 @@ def _test_cell(cell: Any, number: int) -> ProbeCell | None:
     docstring = ast.get_docstring(tree) if tree.body else None
     description = str(options.get("description") or (docstring or "").strip().split("\n")[0]
                       or name.replace("_", " "))
-    return ProbeCell(name, points, bool(options.get("hidden", False)), description, body)
+    question = str(options.get("question") or "").strip()
+    if question and not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", question):
+        raise GraderError(f"test cell {number}: question={question!r} must be a short name (letters, "
+                          "digits, _ . -), such as q1")
+    return ProbeCell(name, points, bool(options.get("hidden", False)), description, body, question)
 
 
 def _check_tests(tests: list[ProbeCell], path: Path) -> None:

@@ -26,7 +26,7 @@ observe(key=value, ...) records what the test compares, key by key.
 
 import torch
 
-from grader.api import assert_close, fail, hidden, points, probe
+from grader.api import assert_close, fail, hidden, points, probe, question
 
 _IMPORTS = {imports}
 
@@ -62,7 +62,8 @@ def tests_source(authored: Authored, notebook_name: str) -> str:
     for test in authored.tests:
         source = test.source.rstrip() + "\n"
         literal = f"r'''\n{source}'''" if "'''" not in source else repr(source)
-        markers = ("@hidden\n" if test.hidden else "") + f"@points({test.points:g})"
+        markers = (("@hidden\n" if test.hidden else "") + (f"@question({test.question!r})\n" if test.question
+                   else "") + f"@points({test.points:g})")
         parts.append(
             f"\n\n_cell_{test.name} = {literal}\n\n\n"
             f"@probe\ndef {test.name}(ns, device):\n"

@@ -7,7 +7,7 @@ top-level statement they (transitively) use; hidden tests, hidden probes and com
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -22,6 +22,8 @@ class PublicPart:
     hidden_points: dict[str, float]
     descriptions: dict[str, str]  # every test's docstring's first line, by name
     removed: list[str]  # module-level names left out (hidden tests, hidden probes, their helpers)
+    questions: dict[str, str] = field(default_factory=dict)  # every test's question (``@question``;
+    # else the test's own name: one question per test)
 
 
 def split_public(path: Path) -> PublicPart:
@@ -56,7 +58,8 @@ def split_public(path: Path) -> PublicPart:
               "# what only they use are not in this file.\n")
     return PublicPart(header + source, [n.name for n in public], [n.name for n in hidden],
                       {n.name: _points(n) for n in public}, {n.name: _points(n) for n in hidden},
-                      {n.name: _first_line(n) for n in tests}, removed)
+                      {n.name: _first_line(n) for n in tests}, removed,
+                      {n.name: _question(n) for n in tests})
 
 
 def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -95,6 +98,18 @@ def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
 
 def _is_hidden(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return "hidden" in _decorator_names(node)
+
+
+def _question(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """``@question("q1")``'s name, else the test's own (one question per test)."""
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call):
+            target = decorator.func
+            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if name == "question" and decorator.args and isinstance(decorator.args[0], ast.Constant) \
+                    and isinstance(decorator.args[0].value, str) and decorator.args[0].value.strip():
+                return decorator.args[0].value.strip()
+    return node.name
 
 
 def _points(node: ast.FunctionDef | ast.AsyncFunctionDef) -> float:

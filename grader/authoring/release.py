@@ -2,8 +2,13 @@
 
 A release is a folder::
 
-    release.json        the manifest: name, title, the assignment's fingerprint, limits, files
-    starter.ipynb       the starter notebook, its first cell naming the command for this release
+    README.md           for the student: how to install the grader, the one command that checks their
+                        work from inside this folder, and what public checks are not
+    release.json        the manifest: name, title, the assignment's fingerprint, limits, files, and
+                        the questions (``@question``; else one per test) with their public tests
+    starter.ipynb       the starter notebook: its first cell says how to check the work (the
+                        starter's own instructions for the bundled name are replaced, not
+                        repeated), and a ``check("QUESTION")`` cell follows each question's cells
     test_NAME.py        the public tests: public judge tests and the probes (and helpers) they use
     reference.obs       the reference's observations for those probes only (data, in the format
                         of grader.sandbox.wire: JSON and tensor bytes, never code)
@@ -37,6 +42,9 @@ from grader.authoring.public_tests import split_public
 from grader.errors import GraderError
 
 MANIFEST = "release.json"
+README = "README.md"
+INSTALL = ("pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu",
+           "pip install torchgrader jupyter ipykernel")
 FORMAT = "grader-release/1"
 OBSERVATIONS = "reference.obs"
 DATA_DIR = "data"
@@ -66,6 +74,7 @@ class Release:
         from grader.intake.submissions import EntryRule
 
         return EntryRule(self.entry, self.names)
+    questions: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # public tests
 
     @cached_property
     def reference(self) -> dict[str, Any]:
@@ -123,6 +132,7 @@ def load_release(folder: Path) -> Release:
             hidden_points=float(manifest.get("hidden_points", 0.0)),
             entry=_plain_path(manifest["entry"]) if manifest.get("entry") else None,
             names=_task_names(tests, manifest.get("names")),
+            questions={str(q): tuple(map(str, tests)) for q, tests in manifest.get("questions", {}).items()},
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise GraderError(f"{folder} is not a usable release ({error}): make it again with "
@@ -179,11 +189,17 @@ def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Releas
         reference, seconds = _reference_observations(assignment, public_files, device)
         probes = sorted(reference)
         _write_observations(partial / OBSERVATIONS, reference)
+        questions: dict[str, list[str]] = {}
+        for part in split:
+            for test in part.public_tests:
+                questions.setdefault(part.questions.get(test, test), []).append(test)
         data = _copy_data(assignment.root, partial)
         starter = None
         if assignment.starter is not None and assignment.starter.is_file():
             starter = assignment.starter.name
-            _write_starter(assignment.starter, partial / starter, assignment.name, out.name, data)
+            _write_starter(assignment.starter, partial / starter, assignment.name, out.name,
+                           list(questions), data)
+        _write_readme(partial / README, assignment.title, starter)
         public_points = sum(p for part in split for p in part.public_points.values())
         manifest = {
             "format": FORMAT, "name": assignment.name, "title": assignment.title,
@@ -194,6 +210,7 @@ def make_release(assignment_name: str, out: Path, device: str = "cpu") -> Releas
             **({"names": names} if (names := _names_settings(assignment.root)) else {}),
             "limits": {"timeout": _student_timeout(assignment.limits.timeout, seconds),
                        "memory": assignment.limits.memory},
+            "questions": questions,
             "public_points": public_points,
             "hidden_points": sum(p for part in split for p in part.hidden_points.values()),
             "note": "Public checks only: hidden tests count towards the grade and are run when "
@@ -288,19 +305,73 @@ def _copy_data(root: Path, partial: Path) -> list[str]:
     return copied
 
 
+def check_command(starter: str | None) -> str:
+    """The one command that checks a student's work, typed in a terminal inside the release folder."""
+    return f"grader check . {starter or 'YOUR_NOTEBOOK.ipynb'}"
+
+
+def _write_readme(target: Path, title: str, starter: str | None) -> None:
+    """The release's README.md: install, check, and what public checks are not."""
+    notebook = starter or "your notebook"
+    target.write_text(f"""# {title}
+
+## Install (once)
+
+PyTorch for the CPU first (a plain `pip install torch` downloads several GB of GPU libraries),
+then the grader and Jupyter:
+
+```
+{INSTALL[0]}
+{INSTALL[1]}
+```
+
+## Check your work
+
+Open a terminal **in this folder** (the one holding this README) and run:
+
+```
+{check_command(starter)}
+```
+
+(use your notebook's name if you renamed it). Or, inside the notebook, run the check cell after
+each question (`check("QUESTION")`), or `check()` for every public test; they check the objects
+your cells defined, with no need to save.
+
+## What these checks are not
+
+They are the **public** checks only: they tell you early whether your code does what the
+questions ask. **They are not your grade.** Hidden tests count too: they run when your work is
+graded, on your instructor's side. Passing every public check does not promise full marks, and
+nothing in this folder holds the solution or the hidden tests.
+
+Hand in {notebook} as your course says.
+""", encoding="utf-8")
+
+
+INSTRUCTION_PARAGRAPHS = re.compile(  # the bundled starters' own "how to check" text, for the name
+    r"^(\*\*How to check your work\.\*\*|\(use the name of your notebook|Or, right here in the "
+    r"notebook|It runs the public tests on the objects|```[a-z]*\n(grader check|from grader import check))")
+
+
 def _write_starter(source: Path, target: Path, name: str, folder: str,
-                   data: list[str] | None = None) -> None:
-    """The starter, its first cell telling students the commands that work with this release,
-    and where its data files are (``data``: their paths in the release)."""
+                   questions: list[str] | None = None, data: list[str] | None = None) -> None:
+    """The starter: its first cell says how to check the work with this release (the starter's own
+    instructions, written for the bundled name, are replaced: one instruction, not two), and a
+    check cell follows the cells of each question (those an assigned notebook marked with
+    ``metadata.grader.questions``; without such marks, one cell at the end checks every question);
+    ``data``: the release's data files, whose place the first cell says."""
     try:
         notebook = json.loads(source.read_text(encoding="utf-8"))
         cells = notebook["cells"]
     except (OSError, ValueError, KeyError) as error:
         raise GraderError(f"cannot read the starter {source}: {error}") from None
     note = (f"**Checking your work with this release** (the folder `{folder}`): in a terminal in "
-            f"this folder, run `grader check . {source.name}`; in this notebook, run "
-            "`from grader import check; check(\".\")`. These are the public checks only: they are "
-            "not your grade. Hidden tests count too; they run when your work is graded.\n\n")
+            f"this folder, run `grader check . {source.name}` (your notebook's name if you renamed "
+            "it); in this notebook, run a check cell: `from grader import check; check()` checks "
+            "every question, `check(\"QUESTION\")` one (a check cell follows each question the "
+            "assignment names). Your cells run in order; one that "
+            "fails is reported and the next ones still run. These are the public checks only: they "
+            "are not your grade. Hidden tests count too; they run when your work is graded.\n\n")
     if data:
         shown = ", ".join(f"`{path}`" for path in data[:3]) + (", ..." if len(data) > 3 else "")
         note += (f"**Data files** are in the folder `{DATA_DIR}/` beside this notebook ({shown}): "
@@ -309,12 +380,44 @@ def _write_starter(source: Path, target: Path, name: str, folder: str,
     first = cells[0] if cells else None
     if first is not None and first.get("cell_type") == "markdown":
         text = "".join(first["source"]) if isinstance(first["source"], list) else first["source"]
+        paragraphs = [p for p in re.split(r"\n\s*\n", text) if not INSTRUCTION_PARAGRAPHS.match(p.strip())]
+        text = "\n\n".join(paragraphs)
         text = re.sub(rf"grader check {re.escape(name)}\b", "grader check .", text)
-        text = text.replace(f'check("{name}")', 'check(".")').replace(f"check('{name}')", 'check(".")')
-        first["source"] = note + text
+        text = text.replace(f'check("{name}")', "check()").replace(f"check('{name}')", "check()")
+        heading, _, rest = text.partition("\n\n") if text.startswith("#") else ("", "", text)
+        first["source"] = ((heading + "\n\n" if heading else "") + note + rest).rstrip()
     else:
         cells.insert(0, {"cell_type": "markdown", "metadata": {}, "source": note.strip()})
+    notebook["cells"] = _with_check_cells(cells, questions or [])
     target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _check_cell(question: str | None) -> dict[str, Any]:
+    call = "check()" if question is None else f"check({json.dumps(question)})"
+    return {"cell_type": "code", "execution_count": None, "outputs": [],
+            "metadata": {"grader": {"check": question or "all"}},
+            "source": f"from grader import check\n{call}"}
+
+
+def _with_check_cells(cells: list[dict], questions: list[str]) -> list[dict]:
+    """``cells`` with a check cell after the last cell of each question (a cell's
+    ``metadata.grader.questions``: those whose cells end there), or one at the end."""
+    out, placed = [], set()
+    for cell in cells:
+        marks = cell.get("metadata", {}).get("grader") or {}
+        if marks.get("check"):
+            continue  # a check cell of an earlier release
+        out.append(cell)
+        ends = marks.pop("questions", None) or []  # never in the release: hidden tests' names too
+        if not marks:
+            cell.get("metadata", {}).pop("grader", None)
+        for question in ends:
+            if question in questions and question not in placed:
+                out.append(_check_cell(question))
+                placed.add(question)
+    if not placed:
+        out.append(_check_cell(None))
+    return out
 
 
 def mentions(folder: Path, names: list[str]) -> list[str]:
@@ -335,8 +438,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "release", help="write what students get: the starter and the public tests, no solutions",
         description="Write ASSIGNMENT's student release into DIR: the starter notebook, the public "
         "tests, the reference's observations for the public probes (data, not code), the public "
-        "data files and a manifest. No reference code, no hidden test. Students check their work "
-        "with `grader check DIR NOTEBOOK`, offline.")
+        "data files, a README for students and a manifest. No reference code, no hidden test. "
+        "Students check their work offline, in a terminal inside DIR: `grader check . NOTEBOOK`.")
     release.add_argument("assignment", help="a bundled assignment's name, or an assignment folder")
     release.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
                          help="the release folder to write (replaced when it holds an older release)")
@@ -347,6 +450,7 @@ def run_release(args: argparse.Namespace) -> int:
     made = make_release(args.assignment, args.out)
     print(f"Wrote {made.root}: {len(made.test_files)} public test files, {len(made.probes)} public "
           f"probes, {made.public_points:g} of {made.public_points + made.hidden_points:g} points "
-          f"checkable by students (fingerprint {made.fingerprint}). Students run: "
-          f"grader check {made.root.name} NOTEBOOK")
+          f"checkable by students (fingerprint {made.fingerprint}). Students run, in a terminal "
+          f"inside that folder: {check_command(made.starter.name if made.starter else None)} "
+          f"(its {README} says how to install the grader)")
     return 0

@@ -18,9 +18,13 @@ and reads ``./result.json`` (https://github.com/foundation50/classroom50/wiki/Ad
 
 ``owner`` and ``assignment_type`` are stamped by Classroom 50's runner, so they are not written.
 Extra fields of a test are kept by Classroom 50: each test also carries ``test`` (the function's
-name), ``visibility`` and ``message`` (a hidden test's message is never shown). Scores are written
-as integers when they are whole numbers, as the contract's ``int`` says; a fractional ``@points``
-is written as it is.
+name), ``visibility`` and ``message`` (a hidden test's message is never shown). Scores are
+integers, as the contract says: an assignment with a fractional ``@points`` is refused for this
+format before anything is graded (:func:`check_whole_points`), with one line naming its tests.
+
+Classroom 50 fetches the autograder from the classroom's configuration repository without
+authentication: anything placed there (hidden tests included) is public. Grade hidden tests on the
+instructor's side; see ``docs/classroom50.md`` and ``examples/classroom50/``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.ci.runner import SubmissionResult
+from grader.errors import GraderError
 
 SCHEMA = "classroom50/result/v1"
 
@@ -86,13 +91,30 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else float(value)
+def _number(value: float) -> int:
+    return int(round(float(value)))
+
+
+def check_whole_points(assignment) -> None:
+    """Refuse, in one line naming them, an assignment whose tests have fractional points: Classroom
+    50's result.json holds integers."""
+    from grader.authoring.release import split_public
+
+    fractional = []
+    for path in assignment.test_files:
+        part = split_public(path)
+        for name, points in {**part.public_points, **part.hidden_points}.items():
+            if not float(points).is_integer():
+                fractional.append(f"{name} ({points:g})")
+    if fractional:
+        raise GraderError(f"--format classroom50 needs whole points (its result.json holds integers): "
+                          f"{', '.join(fractional)} in {assignment.name}; give them whole @points, or "
+                          "use another format")
 
 
 def write_classroom50(result: SubmissionResult, target: Path) -> None:
     import json
 
-    from grader.ci.formats import _atomic_write
+    from grader.report.files import atomic_write
 
-    _atomic_write(target, json.dumps(classroom50_result(result), indent=2, ensure_ascii=False) + "\n")
+    atomic_write(target, json.dumps(classroom50_result(result), indent=2, ensure_ascii=False) + "\n")

@@ -28,6 +28,7 @@ from pathlib import Path
 from grader.ci.runner import SubmissionResult, TestResult
 from grader.errors import GraderError
 from grader.model import diagnosis, gist
+from grader.report.files import atomic_write
 
 VISIBILITY_VALUES = ("hidden", "after_due_date", "after_published", "visible")
 # assignment.toml's [gradescope] table may set these; the defaults are what students need.
@@ -86,7 +87,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
 
 
 def write_gradescope(result: SubmissionResult, target: Path) -> None:
-    _atomic_write(target, json.dumps(gradescope_results(result), indent=2, ensure_ascii=False) + "\n")
+    atomic_write(target, json.dumps(gradescope_results(result), indent=2, ensure_ascii=False) + "\n")
 
 
 def junit_tree(result: SubmissionResult) -> ET.ElementTree:
@@ -120,7 +121,7 @@ def junit_tree(result: SubmissionResult) -> ET.ElementTree:
 
 def write_junit(result: SubmissionResult, target: Path) -> None:
     text = ET.tostring(junit_tree(result).getroot(), encoding="unicode", xml_declaration=True)
-    _atomic_write(target, text + "\n")
+    atomic_write(target, text + "\n")
 
 
 def github_summary(result: SubmissionResult) -> str:
@@ -231,8 +232,3 @@ def _command(kind: str, message: str, **properties: str) -> str:
     return f"::{kind}{' ' + parameters if parameters else ''}::{escape(message)}"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    from grader.report.files import atomic_write
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text)

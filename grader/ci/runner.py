@@ -119,6 +119,10 @@ def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under:
 
     assignment = find_assignment(assignment_name)
     settings = gradescope_settings(assignment.root / "assignment.toml")
+    if fmt == "classroom50":
+        from grader.ci.classroom50 import check_whole_points
+
+        check_whole_points(assignment)
     target = output_path(fmt, out)
     if target is not None:
         ci_formats.check_writable(target)
@@ -130,7 +134,12 @@ def ci(assignment_name: str, file: Path, fmt: str, out: Path | None, fail_under:
     if submission is None or problem:
         result = not_graded(assignment, str(file), problem or "no file to grade", settings)
     else:
-        result = summarize(grading.grade(assignment, [submission], options), str(file), settings)
+        batch = grading.grade(assignment, [submission], options)
+        result = summarize(batch, str(file), settings)
+        from grader.sandbox.advice import warning_line
+
+        if (warning := warning_line(batch.protections)) is not None:  # stderr: github writes stdout
+            print(warning, file=sys.stderr)
     write(result, fmt, target)
     if result.status == "missing":
         print(f"grader: {result.message}; {fmt} results with 0 points "

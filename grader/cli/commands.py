@@ -34,8 +34,11 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     assignment = find_assignment(assignment_name)
     grading.check_environment(assignment)  # before anything is read or written
     found = lms_archive.discover(submissions_dir, roster, assignment.entry_rule)  # or an LMS archive
+    names: dict[str, str] = {}
     if roster is not None:
-        found, unlisted = class_roster.reconcile(class_roster.read_roster(roster), found)
+        students = class_roster.read_roster(roster)
+        names = {s.student: s.name for s in students if s.name}
+        found, unlisted = class_roster.reconcile(students, found)
         if unlisted:
             console.print(f"[yellow]warning: not in the roster (graded anyway): "
                           f"{terminal(', '.join(unlisted))}[/]")
@@ -58,7 +61,7 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
     if roster is not None:
         class_roster.mark_missing(batch)
     batch, adjusted = adjust.finalize(batch, out_dir, overrides, roster, late_from_mtime)
-    paths = report.write_report(batch, out_dir, feedback=feedback)
+    paths = report.write_report(batch, out_dir, feedback=feedback, names=names)
     adjust.record_in_header(paths["header"], adjusted)
     _print_summary(batch, paths)
     _print_adjustments(adjusted)
@@ -140,6 +143,7 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
         console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {terminal(run.message)}")
     for note in run.notes:
         console.print(f"[dim]note: {terminal(note)}[/]")
+    _print_protection_warning(batch.protections)
     score, total = float(results.score.sum()), float(results.max_score.sum())
     console.print(f"Public tests: [bold]{score:g} / {total:g}[/] points. Hidden tests also count "
                   "towards your grade; they are run when your work is graded.")
@@ -195,6 +199,17 @@ def _check_writable(out_dir: Path) -> None:
     check_writable(out_dir)
 
 
+def _print_protection_warning(protections: dict[str, bool]) -> None:
+    """One yellow line when a protection was measured missing: what, and the fix for this machine."""
+    from rich.markup import escape
+
+    from grader.sandbox.advice import warning_line
+
+    line = warning_line(protections)
+    if line:
+        console.print(f"[yellow]{escape(line)}[/]")
+
+
 def out_dir_of(paths: dict[str, Path]) -> Path:
     return paths["scores"].parent
 
@@ -206,7 +221,10 @@ def _print_summary(batch, paths: dict[str, Path]) -> None:
 
     # The Parquet copy: typed, and free of the CSV's formula guards; every text escaped for the terminal.
     scores = pd.read_parquet(paths["parquet"])
-    table = Table(title=f"{batch.assignment.name}: {len(scores)} submissions in {batch.seconds:.1f} s")
+    from grader.report.statistics import run_line
+    from grader.report.tables import header
+
+    table = Table(title=f"{batch.assignment.name}: {terminal(run_line(header(batch)))}")
     for column in ("student", "score", "status", "message"):
         table.add_column(column, overflow="fold")
     for row in scores.itertuples():
@@ -215,11 +233,12 @@ def _print_summary(batch, paths: dict[str, Path]) -> None:
         table.add_row(terminal(row.student, "student"), f"{row.score:g} / {row.max_score:g}",
                       f"[{style}]{terminal(row.status, 'student')}[/]", terminal(message, "summary"))
     console.print(table)
-    counts = scores.status.value_counts().to_dict()
-    console.print("  ".join(f"{status}: {count}" for status, count in counts.items())
-                  + f"   mean score {scores.score.mean():.2f} / {scores.max_score.max():g}")
-    if not batch.protections.get("namespaces", False):
-        console.print("[yellow]warning: sandbox namespaces unavailable here; see run.json[/]")
+    from grader.report.statistics import class_statistics, summary_line
+
+    statistics = class_statistics(scores)
+    console.print("  ".join(f"{status}: {count}" for status, count in statistics["statuses"].items())
+                  + f"   {summary_line(statistics)}")
+    _print_protection_warning(batch.protections)
     if batch.reused:
         console.print(f"{len(batch.reused)} unchanged submissions were graded before and reused from "
                       f"{out_dir_of(paths)}/.grader/journal.jsonl; --regrade grades them again")

@@ -12,22 +12,7 @@ import argparse
 import os
 from dataclasses import dataclass
 
-# What the fallback sandbox (no namespaces) lacks: the summary names them when they are missing.
-NAMESPACE_PROTECTIONS = ("namespaces", "allowlist_fs", "private_tmp", "proc")
-LABELS = {
-    "namespaces": "own namespaces, no network",
-    "unprivileged": "unprivileged user, no capabilities",
-    "allowlist_fs": "allow-listed read-only root",
-    "private_tmp": "private /tmp and /dev/shm",
-    "proc": "own read-only /proc",
-    "seccomp": "system-call filter (seccomp)",
-    "socket_families": "socket families: unix, IP, netlink route only",
-    "no_new_privs": "no new privileges",
-    "cgroup": "cgroup limits (memory, processes, CPU)",
-    "rlimits": "per-process limits",
-    "scrubbed_env": "scrubbed environment",
-    "session": "own session, killed at the end",
-}
+from grader.sandbox.advice import LABELS, NAMESPACE_PROTECTIONS  # noqa: F401  (the doctor's table)
 
 
 @dataclass(frozen=True)
@@ -87,15 +72,22 @@ def diagnose() -> tuple[list[Check], list[str]]:
 
 def plan(namespaces: bool, why: str, protections: dict[str, bool], texts: dict[str, str]) -> list[str]:
     """What ``grader grade`` will do, in a few lines."""
-    missing = [texts[name] for name in texts if not protections.get(name)]
-    if namespaces:
+    from grader.sandbox.advice import fixes
+    from grader.sandbox.advice import missing as missing_names
+
+    absent = missing_names({name: bool(protections.get(name)) for name in texts})
+    missing = [texts[name] for name in absent]
+    if namespaces and not missing:
         lines = ["grader grade will use the full sandbox."]
+    elif namespaces:
+        lines = [f"grader grade will use the sandbox without {', '.join(LABELS[n] for n in absent)}."]
     else:
         lines = [f"grader grade will use the fallback sandbox ({why}).",
                  "Student code then runs as you, with the network: it can read and write your files "
                  "and signal your processes. Grade under a dedicated account, or where namespaces work."]
     if missing:
         lines.append("Missing (run.json and the summary say so too): " + "; ".join(missing) + ".")
+        lines += [f"Fix: {fix}." for fix in fixes(absent)]
     if os.geteuid() == 0 and namespaces:
         lines.append("Running as root: student code runs as an unused uid with no capabilities, in a "
                      "root holding only the Python installation and the grader.")

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -200,9 +198,8 @@ def header_fields(records: list[Adjustment], overrides_path: Path | None,
 
 def record_in_header(header: Path, fields: dict[str, Any]) -> None:
     """Add ``fields`` to ``run.json`` (rewritten atomically)."""
+    from grader.report.files import atomic_write
+
     data = json.loads(header.read_text(encoding="utf-8"))
     data.update(fields)
-    handle, temporary = tempfile.mkstemp(dir=header.parent, prefix=f".{header.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(data, indent=2) + "\n")
-    os.replace(temporary, header)
+    atomic_write(header, json.dumps(data, indent=2) + "\n")

@@ -6,8 +6,9 @@ A roster is a CSV file with a header line and one row per student:
   ``alice.ipynb``), required and unique;
 - ``lms_id``: the student's id in the LMS (for Canvas, the numeric user ``ID`` of its gradebook
   export), required and unique;
-- ``name``: the student's name as the LMS shows it (Canvas: ``Last, First``), may be empty;
-- optional: ``section``, ``sis_user_id``, ``sis_login_id`` (copied into the Canvas export).
+- optional: ``name``, the student's name as the LMS shows it (Canvas: ``Last, First``; shown
+  beside the id in the gradebook and feedback), ``section``, ``sis_user_id``, ``sis_login_id``
+  (copied into the Canvas export).
 
 Other columns are ignored. Column names are case-insensitive; values are kept as text, so ids
 such as ``00123`` keep their leading zeros.
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
     from grader.grading.batch import BatchResult
     from grader.intake.submissions import Submission
 
-REQUIRED = ("student", "lms_id", "name")
-OPTIONAL = ("section", "sis_user_id", "sis_login_id")
+REQUIRED = ("student", "lms_id")
+OPTIONAL = ("name", "section", "sis_user_id", "sis_login_id")
 MISSING = "missing"  # the status of a roster student with no submission
 MISSING_MESSAGE = "no submission: nothing was handed in under this student's id"
 

@@ -3,11 +3,16 @@
 1. **Code**: the code cells of every submission, with the starter's code removed (its cells
    dropped, its fingerprints ignored), compared pairwise with copydetect's winnowed fingerprints
    (the algorithm of MOSS); code found in more than 10 submissions is ignored, as MOSS does.
-   ``code_a`` is the share of A's code also found in B's.
+   ``code_a`` is the share of A's code also found in B's; ``rare_code`` the share of the smaller
+   side's code that these two alone have in the class. Flagged pairs are ranked by it (with the
+   shared wrong observations), so code that is rare in the class comes before code many share.
+   A submission with no code of its own (the starter handed in unchanged) is in no pair.
 2. **Wrong observations**: students whose failures of one test say the very same thing (the same
    wrong values from the same probe, read from ``results.csv``). A mistake many students make is
    common and proves nothing; one that only two or three students share, to the last digit, rarely
-   is a coincidence. Only groups of at most ``rare`` students count.
+   is a coincidence. Only groups of at most ``rare`` students count, and never the starter's own
+   behaviour: a failure that a submission with no code of its own (the unchanged starter) also
+   shows is what the starter does, not something two students share.
 
 Everything runs on this machine; nothing leaves it. Writes ``similarity.csv`` (one row per pair
 worth a look, highest first) and ``similarity/pair-N.html``, the two submissions side by side with
@@ -30,6 +35,7 @@ from typing import Any
 from grader.errors import GraderError
 from grader.grading import copies
 from grader.intake.submissions import read_source
+from grader.report.files import atomic_write
 from grader.report.gradebook import SIMILARITY_CSV, ranked_rows  # noqa: F401  (the report reads what this writes)
 
 FILE_NAME = SIMILARITY_CSV
@@ -38,7 +44,7 @@ CODE_THRESHOLD = 0.6  # a pair whose code overlaps this much (of either side) is
 LISTED_FROM = 0.3  # pairs below this code overlap and sharing no wrong observation are left out
 K, WINDOW = 25, 4  # copydetect's defaults: noise threshold 25 characters, guarantee 30
 WRONG_WEIGHT = 0.2  # each rare shared wrong observation adds this to a pair's rank
-COLUMNS = ["rank", "student_a", "student_b", "code_similarity", "code_a", "code_b",
+COLUMNS = ["rank", "student_a", "student_b", "code_similarity", "code_a", "code_b", "rare_code",
            "shared_wrong", "shared_tests", "flagged", "page", "note"]
 MAX_SHOWN_BYTES = 200_000  # of each side, on a pair's page
 MAX_PAGES = 100  # side-by-side pages written, for the highest-ranked flagged pairs
@@ -55,6 +61,9 @@ class Pair:
     code_b: float = 0.0
     shared_tests: list[str] = field(default_factory=list)
     slices: tuple[Any, Any] | None = None
+    rare: float = 0.0  # the share of the smaller side's code no other submission has
+    common_shared: int = 0  # fingerprints both have that more than COMMON submissions have
+    own: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0))  # (kept, all) fingerprints a side
 
     @property
     def code(self) -> float:
@@ -62,7 +71,7 @@ class Pair:
 
     @property
     def rank_value(self) -> float:
-        return self.code + WRONG_WEIGHT * len(self.shared_tests)
+        return self.rare + WRONG_WEIGHT * len(self.shared_tests)
 
     def flagged(self, threshold: float) -> bool:
         return self.code >= threshold or bool(self.shared_tests)
@@ -149,13 +158,15 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
     starter_code = (code_of(starter).text if starter is not None else None) or ""
     starter_blocks = {b.strip() for b in starter_code.split("\n\n") if b.strip()}
     codes = {student: _without_starter(code, starter_blocks) for student, code in codes.items()}
+    untouched = {student for student, code in codes.items() if not code.strip()}  # the starter only
+    codes = {student: code for student, code in codes.items() if student not in untouched}
     students = sorted(codes)
     limit = rare if rare is not None else max(3, round(0.02 * len(scores)))
     pairs = compare_code(codes, starter_code, notes)
-    for (a, b), tests in shared_wrong(results, limit).items():
+    for (a, b), tests in shared_wrong(results, limit, untouched).items():
         pairs.setdefault((a, b), Pair(a, b)).shared_tests = tests
     listed = sorted((p for p in pairs.values() if p.code >= LISTED_FROM or p.shared_tests),
-                    key=lambda p: (-p.rank_value, p.a, p.b))
+                    key=lambda p: (not p.flagged(threshold), -p.rank_value, -p.code, p.a, p.b))
     pages = out_dir / PAGES
     pages.mkdir(exist_ok=True)
     for old in pages.glob("pair-*.html"):
@@ -165,10 +176,11 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
         page = ""
         if pair.flagged(threshold) and rank <= MAX_PAGES:
             page = f"{PAGES}/pair-{rank}.html"
-            _atomic_write(out_dir / page, pair_page(pair, codes, rank))
+            atomic_write(out_dir / page, pair_page(pair, codes, rank))
         rows.append({"rank": rank, "student_a": pair.a, "student_b": pair.b,
                      "code_similarity": round(pair.code, 3), "code_a": round(pair.code_a, 3),
-                     "code_b": round(pair.code_b, 3), "shared_wrong": len(pair.shared_tests),
+                     "code_b": round(pair.code_b, 3), "rare_code": round(pair.rare, 3),
+                     "shared_wrong": len(pair.shared_tests),
                      "shared_tests": " ".join(pair.shared_tests), "flagged": pair.flagged(threshold),
                      "page": page, "note": "; ".join(f"{s}: {notes[s]}" for s in (pair.a, pair.b)
                                                      if s in notes)})
@@ -177,7 +189,7 @@ def write_similarity(out_dir: Path, starter: Path | None, threshold: float = COD
         rows.append({"rank": "", "student_a": student, "student_b": "", "flagged": False, "page": "",
                      "shared_tests": "", "note": notes[student]})
     csv_path = out_dir / FILE_NAME
-    _atomic_write(csv_path, csv_table(pd.DataFrame(rows, columns=COLUMNS)).to_csv(index=False))
+    atomic_write(csv_path, csv_table(pd.DataFrame(rows, columns=COLUMNS)).to_csv(index=False))
     refresh_similarity(out_dir)  # report.html's table of pairs, when the report is there
     return SimilarityResult(csv_path, listed, sum(r["flagged"] for r in rows), len(students),
                             time.monotonic() - started, threshold)
@@ -295,24 +307,31 @@ def compare_code(codes: dict[str, str], starter: str,
             if notes is not None:
                 notes[student] = "; ".join(filter(None, [notes.get(student), "not compared: "
                                                          f"{type(error).__name__}"]))
-    _drop_common(prints)
+    everything = {student: set(fingerprint.hashes) for student, fingerprint in prints.items()}
+    counts = _drop_common(prints)
     pairs: dict[tuple[str, str], Pair] = {}
     for a, b in itertools.combinations(sorted(prints), 2):
         first, second = prints[a], prints[b]
         if not first.hashes or not second.hashes:
             continue
-        common = len(first.hashes & second.hashes)
+        shared = first.hashes & second.hashes
+        smaller = min(len(first.hashes), len(second.hashes))
         # a cheap bound first: most pairs share next to nothing
-        if common / min(len(first.hashes), len(second.hashes)) < LISTED_FROM / 2:
+        if len(shared) / smaller < LISTED_FROM / 2:
             continue
         _, (share_a, share_b), slices = compare_files(first, second)
-        pairs[(a, b)] = Pair(a, b, float(share_a), float(share_b), slices=slices)
+        pairs[(a, b)] = Pair(
+            a, b, float(share_a), float(share_b), slices=slices,
+            rare=sum(counts[value] == 2 for value in shared) / smaller,
+            common_shared=len((everything[a] & everything[b]) - shared),
+            own=((len(first.hashes), len(everything[a])), (len(second.hashes), len(everything[b]))))
     return pairs
 
 
-def _drop_common(prints: dict[str, Any]) -> None:
+def _drop_common(prints: dict[str, Any]) -> dict[int, int]:
     """Forget the fingerprints more than :data:`COMMON` submissions share (as MOSS's ``-m``): code
-    everyone writes (the exercise's own shape, the starter's, a tutorial's) proves nothing."""
+    everyone writes (the exercise's own shape, the starter's, a tutorial's) proves nothing. Returns
+    how many submissions have each fingerprint."""
     from copydetect.utils import get_token_coverage
 
     counts: dict[int, int] = defaultdict(int)
@@ -321,7 +340,7 @@ def _drop_common(prints: dict[str, Any]) -> None:
             counts[value] += 1
     common = {value for value, count in counts.items() if count > COMMON}
     if not common:
-        return
+        return counts
     for fingerprint in prints.values():
         dropped = fingerprint.hashes & common
         if dropped:
@@ -330,17 +349,22 @@ def _drop_common(prints: dict[str, Any]) -> None:
                 fingerprint.hash_idx.pop(value, None)
             fingerprint.token_coverage = get_token_coverage(
                 fingerprint.hash_idx, fingerprint.k, len(fingerprint.filtered_code))
+    return counts
 
 
-def shared_wrong(results: Any, rare: int) -> dict[tuple[str, str], list[str]]:
+def shared_wrong(results: Any, rare: int, starter_like: set[str] = frozenset()
+                 ) -> dict[tuple[str, str], list[str]]:
     """Pairs of students whose failures of a test say exactly the same, when at most ``rare``
-    students share that failure: the tests, by pair."""
+    students share that failure: the tests, by pair. A failure that a ``starter_like`` submission
+    (no code of its own) shows too is the starter's own behaviour, and counts for nobody."""
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in results.itertuples():
         if row.status == "failed" and _is_wrong_value(row.message):
             groups[(row.test, " ".join(row.message.split()))].append(row.student)
     pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
     for (test, _), students in groups.items():
+        if set(students) & set(starter_like):
+            continue
         if 2 <= len(set(students)) <= rare:
             for a, b in itertools.combinations(sorted(set(students)), 2):
                 pairs[(a, b)].append(test)
@@ -369,12 +393,24 @@ def pair_page(pair: Pair, codes: dict[str, str], rank: int) -> str:
 section{{flex:1;min-width:0}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5em;font-size:85%}}
 mark{{background:#ffe08a;color:#111}}</style></head><body>
 <h1>Similarity #{rank}: {title}</h1>
-<p>Shared code: {100 * pair.code:.0f}% (marked, starter code removed).
-Identical wrong results in: {tests}.</p>
+<p>Shared code: {100 * pair.code:.0f}% (marked, starter code removed); code these two alone have in
+the class: {100 * pair.rare:.0f}% of the smaller side's. Identical wrong results in: {tests}.</p>
+<p class="unmarked">{unmarked(pair)}</p>
 <p>Similarity is a reason to look, not a verdict: compare the two yourself.</p>
 <main>{side(pair.a, slices[0], pair.code_a)}{side(pair.b, slices[1], pair.code_b)}</main>
 </body></html>
 """
+
+
+def unmarked(pair: Pair) -> str:
+    """Which shared lines the page leaves unmarked, and why (the shares count marked code only)."""
+    (kept_a, all_a), (kept_b, all_b) = pair.own
+    common = (f"{pair.common_shared} stretch{'es' * (pair.common_shared != 1)} of code both have "
+              f"that more than {COMMON} submissions have too (everyone writes it: it proves nothing)"
+              if pair.common_shared else f"no code that more than {COMMON} submissions have")
+    return (f"Not marked, and not counted in the shares: the starter's code (removed before "
+            f"comparing), and {common}. What is compared: {kept_a} of {all_a} fingerprints of "
+            f"{html.escape(pair.a)}'s code, {kept_b} of {all_b} of {html.escape(pair.b)}'s.")
 
 
 def _marked(code: str, slices: Any) -> str:
@@ -399,13 +435,3 @@ def _run_header(out_dir: Path) -> dict[str, Any]:
         if not out_dir.is_dir():
             raise GraderError(f"{out_dir} does not exist: give the folder grader grade wrote") from None
         return {}
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)

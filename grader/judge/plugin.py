@@ -57,6 +57,7 @@ class JudgePlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): the test is worth n points")
         config.addinivalue_line("markers", "hidden: the test's details are not shown to students")
+        config.addinivalue_line("markers", "question(name): the starter's question the test belongs to")
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "observe" in metafunc.fixturenames:

@@ -39,8 +39,9 @@ class TestLine:
     hidden: bool
     score: str
     max_score: str
-    result: str  # passed or failed
+    result: str  # passed or failed; for an adjustment's row: adjustment or waived
     diagnosis: str = ""  # failed public tests only
+    points: str = ""  # what the points column shows: "2 / 2", or an adjustment's change ("+0.5")
 
 
 @dataclass
@@ -58,10 +59,12 @@ class Feedback:
     notes: list[str] = field(default_factory=list)
     hidden_score: str = ""
     hidden_total: str = ""
+    name: str = ""  # the roster's name, or ""
+    score_note: str = ""  # why the score is outside 0..max
 
 
 def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
-                   results: pd.DataFrame) -> dict[str, Path]:
+                   results: pd.DataFrame, names: dict[str, str] | None = None) -> dict[str, Path]:
     """Write each student's feedback into ``folder``; a notebook that cannot be rendered is skipped
     and named in ``folder/skipped.txt``, never failing the batch."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -73,6 +76,7 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
         feedback = student_feedback(batch.assignment.title, run, score,
                                     tests_of.get(score.student, results.iloc[:0]),
                                     definitions_graded(batch, student))
+        feedback.name = bound((names or {}).get(student, ""), "student")
         letter = Letter(run, feedback, folder / file_name(student), page=False)
         letter.page = run.submission.kind == "ipynb" and run.submission.path is not None and not (
             student in batch.reused and letter.path(".notebook.html").exists())
@@ -170,12 +174,19 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
                      definitions: list[str] | None = None) -> Feedback:
     """What one student may see of their grading; ``definitions``: which of several definitions
     of a name was graded (see :func:`definitions_graded`)."""
+    from grader.model import LATE, TOTAL
+    from grader.report.gradebook import score_note
+
     tests = []
     for row in results.itertuples():
         hidden = row.visibility == "hidden"
         diagnosis = "" if hidden or row.status == "passed" else bound(row.message or "failed")
-        tests.append(TestLine(row.description or row.test, hidden, f"{row.score:g}", f"{row.max_score:g}",
-                              row.status, diagnosis))
+        line = TestLine(row.description or row.test, hidden, f"{row.score:g}", f"{row.max_score:g}",
+                        row.status, diagnosis, f"{row.score:g} / {row.max_score:g}")
+        if row.test in (LATE, TOTAL) and not row.max_score:  # an adjustment's row, not a test
+            waived = row.test == LATE and not row.score
+            line.result, line.points = ("waived", "0") if waived else ("adjustment", f"{row.score:+g}")
+        tests.append(line)
     hidden = results[results.visibility == "hidden"]
     failed = sum(t.result == "failed" for t in tests)
     status_text = bound(run.message) if run.status != "graded" else (
@@ -190,6 +201,7 @@ def student_feedback(title: str, run: Run, score: pd.Series, results: pd.DataFra
         notes=[bound(note, "note") for note in [*(definitions or []), *run.notes]],
         hidden_score=f"{hidden.score.sum():g}" if len(hidden) else "",
         hidden_total=f"{hidden.max_score.sum():g}" if len(hidden) else "",
+        score_note=score_note(float(score.score), float(score.max_score)),
     )
 
 
@@ -200,8 +212,10 @@ def feedback_markdown(feedback: Feedback) -> str:
 
 def summary_markdown(f: Feedback) -> str:
     """Title, score, status and why, errors in the student's cells, notes."""
-    parts = [f"# {md_text(f.title)}: feedback for {md_text(f.student)}",
-             f"**Score: {f.score} / {f.max_score}** ({f.percent} %)",
+    who = md_text(f.student) + (f" ({md_text(f.name, 'student')})" if f.name else "")
+    parts = [f"# {md_text(f.title)}: feedback for {who}",
+             f"**Score: {f.score} / {f.max_score}** ({f.percent} %)"
+             + (f" *Note: {md_text(f.score_note, 'note')}.*" if f.score_note else ""),
              f"**Status: {md_text(f.status)}**: {md_text(f.status_text)}" if f.status == "graded"
              else f"**Status: {md_text(f.status)}**\n\n{fence(f.status_text)}"]
     if f.cell_errors:
@@ -219,7 +233,7 @@ def tests_markdown(f: Feedback) -> str:
     lines = ["## Tests", "", "| test | points | result |", "| --- | --- | --- |"]
     for test in f.tests:
         hidden = " *(hidden test)*" if test.hidden else ""
-        points = f"{test.score} / {test.max_score}"
+        points = test.points or f"{test.score} / {test.max_score}"
         lines.append(f"| {md_text(test.description)}{hidden} | {points} | {test.result} |")
     if f.hidden_total:
         lines += ["", f"Hidden tests: {f.hidden_score} / {f.hidden_total} points. Their details are not shown."]

@@ -17,11 +17,14 @@ from grader.errors import GraderError
 
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write ``data`` (text as UTF-8, lone surrogates shown as U+FFFD) to ``path`` through a
-    temporary file in the same folder, so that a reader never sees half a file."""
+    temporary file in the same folder, so that a reader never sees half a file; the folder is made
+    when it does not exist. Every file the grader writes goes through here, except the append-only
+    journal."""
     if isinstance(data, str):
         from grader.report.escaping import clean
 
         data = clean(data).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as stream:

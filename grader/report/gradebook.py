@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 
     from grader.grading.batch import BatchResult
 
-STATUS_WORDS = {"graded": "✓ graded", "error": "✗ error", "timeout": "⏱ timeout", "killed": "✗ killed",
-                "missing": "– missing"}  # a sign and a word: status is never told by colour alone
+# A sign and a word: status is never told by colour alone, and every sign is in the fonts every
+# system has (DejaVu, Liberation, Arial, Segoe UI): no clock or emoji that renders as an empty box.
+STATUS_WORDS = {"graded": "✓ graded", "error": "✗ error", "timeout": "✗ timeout", "killed": "✗ killed",
+                "missing": "– missing"}
 MAX_LISTED = 500  # rows of the hidden-failures and cell-errors tables
 MAX_NAMES = 12  # students named in one cell of the item analysis
 
@@ -48,6 +50,8 @@ class StudentRow:
     diagnosis: str
     feedback: str  # a link relative to report.html, or ""
     notebook: str  # the annotated notebook's link, or ""
+    name: str = ""  # the roster's name, or ""
+    note: str = ""  # why the score is unusual: above the maximum
 SIMILARITY_CSV = "similarity.csv"  # written by grader.course.similarity, read here
 
 
@@ -56,8 +60,10 @@ def handed_in(scores: pd.DataFrame) -> pd.Series:
     return scores.status != "missing"
 
 
-def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | None) -> list[StudentRow]:
-    """One row per submission, in the batch's order, with links to the feedback files that exist."""
+def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | None,
+                 names: dict[str, str] | None = None) -> list[StudentRow]:
+    """One row per submission, in the batch's order, with links to the feedback files that exist and
+    the roster's name (``names``: by submission id) beside the id."""
     from grader.report.feedback import file_name
 
     rows = []
@@ -71,8 +77,20 @@ def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | 
         rows.append(StudentRow(str(score.student), float(score.score), float(score.max_score),
                                float(score.percent), str(score.status),
                                STATUS_WORDS.get(score.status, str(score.status)), float(score.seconds),
-                               str(score.message), **links))
+                               str(score.message), **links,
+                               name=bound((names or {}).get(run.submission.student, ""), "student"),
+                               note=score_note(float(score.score), float(score.max_score))))
     return rows
+
+
+def score_note(score: float, max_score: float) -> str:
+    """A note for a score outside 0..max (an override or a bonus gave it): said, not left to be
+    taken for a bug."""
+    if score > max_score:
+        return f"above the maximum ({score:g} of {max_score:g}): an adjustment gave it"
+    if score < 0:
+        return f"below zero ({score:g}): an adjustment gave it"
+    return ""
 
 
 def adjustment_rows(results: pd.DataFrame) -> pd.Series:
@@ -91,6 +109,7 @@ def tests_only(results: pd.DataFrame) -> pd.DataFrame:
 def adjustments(batch: BatchResult) -> list[dict[str, str]]:
     """Every score an override or the late policy changed, with its reason: the outcomes with
     ``adjustment`` set (an overridden test, a late penalty, a change of the total)."""
+    from grader.model import LATE
     from grader.report.tables import student_ids
 
     ids = student_ids(batch)
@@ -102,6 +121,8 @@ def adjustments(batch: BatchResult) -> list[dict[str, str]]:
         score = float(getattr(outcome, "score", 0.0) or 0.0)
         if outcome.points:  # an overridden test: the points it now gives
             points, sort = f"{score:g} of {outcome.points:g}", score
+        elif outcome.test == LATE and kind == "override" and score == 0:  # "late,0" in overrides.csv
+            points, sort = "late penalty waived", score
         else:  # a row of its own: the change of the student's score
             points, sort = f"{score:+g}", score
         lines = [line.strip() for line in (outcome.message or "").splitlines() if line.strip()]

@@ -37,9 +37,11 @@ SIMILARITY_START, SIMILARITY_END = "<!-- similarity: start -->", "<!-- similarit
 
 
 def write_extras(batch: BatchResult, out_dir: Path, scores: pd.DataFrame,
-                 results: pd.DataFrame, feedback: bool = True) -> dict[str, Path]:
+                 results: pd.DataFrame, feedback: bool = True, names: dict[str, str] | None = None,
+                 changes: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write scores.parquet, report.html and (with ``feedback``) feedback/ beside the CSV report;
-    return their paths."""
+    return their paths. ``names``: the roster's names by submission id, shown beside the ids;
+    ``changes``: what changed since the previous report (``grader.report.changes``)."""
     from grader.report.feedback import write_feedback
 
     scores = _by_row(scores)
@@ -47,15 +49,17 @@ def write_extras(batch: BatchResult, out_dir: Path, scores: pd.DataFrame,
     paths = {"parquet": out_dir / "scores.parquet", "html": out_dir / "report.html"}
     atomic_write(paths["parquet"], scores.to_parquet(index=False))
     if feedback:  # first: the gradebook links the pages that were written
-        paths.update(write_feedback(batch, out_dir / "feedback", scores, results))
+        paths.update(write_feedback(batch, out_dir / "feedback", scores, results, names))
     page = render_report(batch, scores, results, _header(batch, out_dir),
-                         feedback_dir=out_dir / "feedback" if feedback else None, out_dir=out_dir)
+                         feedback_dir=out_dir / "feedback" if feedback else None, out_dir=out_dir,
+                         names=names, changes=changes)
     atomic_write(paths["html"], page)
     return paths
 
 
 def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFrame, header: dict,
-                  feedback_dir: Path | None = None, out_dir: Path | None = None) -> str:
+                  feedback_dir: Path | None = None, out_dir: Path | None = None,
+                  names: dict[str, str] | None = None, changes: pd.DataFrame | None = None) -> str:
     """The class report as one HTML page (with ``out_dir``: its similarity.csv's pairs, if any)."""
     from markupsafe import Markup
 
@@ -65,7 +69,10 @@ def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFram
         ("tests", gradebook.item_analysis(scores, results)),
         ("diagnoses", frequent_diagnoses(scores, results)),
         ("failed", failed_submissions(scores)), ("slowest", slowest_submissions(scores)))}
-    book = {"students": gradebook.student_rows(batch, scores, feedback_dir),
+    from grader.report.changes import change_rows
+
+    book = {"students": gradebook.student_rows(batch, scores, feedback_dir, names),
+            "changes": change_rows(changes),
             "hidden": gradebook.hidden_failures(results, scores),
             "cell_errors": gradebook.cell_errors(batch, scores),
             "adjustments": gradebook.adjustments(batch),
@@ -75,7 +82,9 @@ def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFram
     facts = [(key.replace("_", " "), header[key]) for key in (
         "assignment", "assignment_fingerprint", "graded_at", "grader_version", "torch_version", "python",
         "device", "time_limit_seconds", "submissions", "seconds") if key in header]
-    return render("report.html.j2", title=batch.assignment.title, header=header,
+    from grader.report.statistics import run_line
+
+    return render("report.html.j2", title=batch.assignment.title, header=header, run_line=run_line(header),
                   summary=class_summary(scores), plot=distribution_png(scores), tables=tables,
                   run_facts=facts, book=book, similar=gradebook.similar_pairs(out_dir, SIMILAR_LISTED))
 
@@ -101,25 +110,15 @@ def refresh_similarity(out_dir: Path) -> bool:
 
 
 def class_summary(scores: pd.DataFrame) -> dict[str, Any]:
-    """Number of students, mean and median score, pass rate (full marks), and status counts; the
-    scores and rates over the students who handed something in."""
-    students = len(scores)
-    missing = int((scores.status == "missing").sum()) if students else 0
-    scores = scores[scores.status != "missing"]
-    count = len(scores)
-    max_score = float(scores.max_score.max()) if count else 0.0
-    passed = int(((scores.score >= scores.max_score) & (scores.max_score > 0)).sum()) if count else 0
-    return {
-        "students": students,
-        "handed_in": count,
-        "missing": missing,
-        "max_score": f"{max_score:g}",
-        "mean": f"{scores.score.mean():.2f}" if count else "-",
-        "median": f"{scores.score.median():g}" if count else "-",
-        "passed": passed,
-        "pass_rate": f"{100 * passed / count:.1f}" if count else "0.0",
-        "statuses": sorted(scores.status.value_counts().items(), key=lambda item: -item[1]),
-    }
+    """:func:`grader.report.statistics.class_statistics`, as the page shows it (every status counted,
+    ``missing`` too; scores and rates over the students who handed something in)."""
+    from grader.report.statistics import class_statistics
+
+    s = class_statistics(scores)
+    return s | {"max_score": f"{s['max_score']:g}",
+                "mean": "-" if s["mean"] is None else f"{s['mean']:.2f}",
+                "median": "-" if s["median"] is None else f"{s['median']:g}",
+                "pass_rate": f"{s['pass_rate']:.1f}", "statuses": list(s["statuses"].items())}
 
 
 def frequent_diagnoses(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
@@ -159,21 +158,27 @@ def slowest_submissions(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def distribution_png(scores: pd.DataFrame) -> str:
-    """A histogram of the scores, as base64 PNG (matplotlib, Agg, no pyplot state)."""
+    """A histogram of the scores of the students who handed something in (those who did not are
+    counted apart, as in the summary), as base64 PNG (matplotlib, Agg, no pyplot state)."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from grader.report.statistics import handed_in
 
     figure = Figure(figsize=(7, 3), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     max_score = float(scores.max_score.max()) if len(scores) else 0.0
+    missing = len(scores) - len(handed_in(scores))
+    scores = handed_in(scores)
     if 0 < max_score <= 40:
         bins = np.arange(-0.5, np.ceil(max_score) + 1.5, 1.0)
     else:
         bins = 20
     axes.hist(scores.score, bins=bins, color="#4c72b0", edgecolor="white")
-    axes.set_xlabel(f"score (out of {max_score:g})")
+    axes.set_xlabel(f"score (out of {max_score:g})" + (
+        f"; {missing} who handed nothing in not shown" if missing else ""))
     axes.set_ylabel("students")
     axes.yaxis.get_major_locator().set_params(integer=True)
     figure.tight_layout()

@@ -143,6 +143,7 @@ def header(batch: BatchResult) -> dict:
         "device": batch.device,
         "time_limit_seconds": round(batch.timeout, 1),
         "submissions": len(batch.runs),
+        **regraded(batch),
         "seconds": round(batch.seconds, 2),
         "protections": {PROTECTIONS[name]: active for name, active in batch.protections.items()},
         "missing_protections": missing,
@@ -150,9 +151,27 @@ def header(batch: BatchResult) -> dict:
     }
 
 
-def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True) -> dict[str, Path]:
-    """Write scores.csv, results.csv, run.json and the extras (scores.parquet, report.html and,
-    unless ``feedback`` is off, feedback/) into ``out_dir``, each file atomically."""
+REGRADED_NAMED = 20  # students named in the header of a partial regrade
+
+
+def regraded(batch: BatchResult) -> dict:
+    """What this run graded: ``graded_now`` submissions (named in ``regraded`` when the others were
+    reused from the journal, as after ``--only``) and ``reused`` ones graded before."""
+    ids = student_ids(batch)
+    now = [ids[run.submission.student] for run in batch.runs if run.submission.student not in batch.reused]
+    fields = {"graded_now": len(now), "reused": len(batch.runs) - len(now)}
+    if fields["reused"]:
+        fields["regraded"] = now[:REGRADED_NAMED]
+    return fields
+
+
+def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True,
+                 names: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write scores.csv, results.csv, run.json, changes.csv (when a report was there before: what
+    changed) and the extras (scores.parquet, report.html and, unless ``feedback`` is off, feedback/)
+    into ``out_dir``, each file atomically. ``names``: the roster's names by submission id."""
+    from grader.report import changes as changed
+
     out_dir.mkdir(parents=True, exist_ok=True)
     results = results_table(batch)
     scores = scores_table(batch, results)
@@ -161,9 +180,17 @@ def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True) -> di
         "results": out_dir / "results.csv",
         "header": out_dir / "run.json",
     }
+    safe_results = csv_table(results[RESULT_COLUMNS])
+    changes = changed.compare(changed.previous_results(out_dir), safe_results)  # before overwriting
     atomic_write(paths["scores"], csv_table(scores).to_csv(index=False))
-    atomic_write(paths["results"], csv_table(results[RESULT_COLUMNS]).to_csv(index=False))
-    atomic_write(paths["header"], json.dumps(header(batch), indent=2) + "\n")
-    paths |= write_extras(batch, out_dir, scores, results, feedback=feedback)
+    atomic_write(paths["results"], safe_results.to_csv(index=False))
+    if (written := changed.write_changes(out_dir, changes)) is not None:
+        paths["changes"] = written
+    from grader.report.statistics import class_statistics
+
+    atomic_write(paths["header"], json.dumps(header(batch) | {"statistics": class_statistics(scores)},
+                                             indent=2) + "\n")
+    paths |= write_extras(batch, out_dir, scores, results, feedback=feedback, names=names,
+                          changes=changes)
     return paths
 

@@ -57,6 +57,25 @@ def resolve(name_or_path: str):
     return make_release(str(assignment.root), cached)
 
 
+def release_and_question(what: str) -> tuple[Any, str | None]:
+    """``what`` as a question of the release in the working folder (then: that release and the
+    question), else as a release or assignment (then: its release and None)."""
+    from grader.authoring.release import is_release, load_release
+
+    here = Path(".")
+    local = load_release(here) if is_release(here) and what != "." else None
+    if local is not None and what in local.questions:
+        return local, what
+    try:
+        return resolve(what), None
+    except GraderError:
+        if local is not None:
+            raise GraderError(f"{what!r} is not a question of this release ({', '.join(local.questions)}) "
+                              "nor a release: write check() for every question, or check(\"QUESTION\")"
+                              ) from None
+        raise
+
+
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
     folder = Path(base) / "grader" / "releases"
@@ -95,9 +114,10 @@ def run_probe(name: str, probe: Any, namespace: dict, device: Any) -> bytes:
 # --- check() in a notebook -------------------------------------------------------------------------
 
 
-def check(assignment: str, namespace: dict[str, Any] | None = None, device: str = "cpu") -> Any:
-    """Run the public tests of ``assignment`` (a release folder, or a name) on this notebook's
-    objects and show the results."""
+def check(assignment: str = ".", namespace: dict[str, Any] | None = None, device: str = "cpu") -> Any:
+    """Run the public tests on this notebook's objects and show the results: those of one question
+    of the release in the working folder (``check("q1")``), or all of ``assignment`` (a release
+    folder, by default the working folder, or a name)."""
     if os.environ.get("GRADER_SANDBOX"):  # the notebook is being graded: the grader checks it
         return None
     import torch
@@ -108,7 +128,7 @@ def check(assignment: str, namespace: dict[str, Any] | None = None, device: str 
     from grader.probing import reset_decisions
 
     reset_decisions()  # what grace decided for an earlier check() of this kernel
-    release = resolve(assignment)
+    release, question = release_and_question(assignment)
     probes = load_probes(release.test_files)
     with tempfile.TemporaryDirectory(prefix="grader-check-") as folder:
         frames = Path(folder) / "observations.bin"
@@ -119,6 +139,10 @@ def check(assignment: str, namespace: dict[str, Any] | None = None, device: str 
                 handle.write(run_probe(name, probe, namespace, torch.device(device)))
             handle.write(encode_frame("done", seconds=time.monotonic() - started))
         report = _warm_judge().judge(str(release.root), str(frames))
+    if question is not None:
+        chosen = set(release.questions[question])
+        report = {**report, "tests": [t for t in report["tests"] if t["test"] in chosen],
+                  "title": f"{report['title']}, question {question}"}
     from grader.selfcheck.platforms import sandbox_unavailable
 
     return CheckResult(report, notes=[] if sandbox_unavailable() is None else
@@ -236,8 +260,10 @@ def report_of(release, outcomes) -> dict:
 
 
 def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
-    """Run ``file`` against ``release``: (the run, the report, notes for the student)."""
+    """Run ``file`` against ``release``: (the run, the report, notes for the student: a line
+    starting ``warning:`` when a protection is missing, or the sandbox is off)."""
     from grader.intake import submissions
+    from grader.sandbox.advice import NOT_SANDBOXED, warning_line
     from grader.selfcheck.platforms import sandbox_unavailable
 
     submission = submissions.single(file, release.entry_rule)
@@ -247,14 +273,16 @@ def check_file(release, file: Path, options) -> tuple[Any, dict, list[str]]:
     with tempfile.TemporaryDirectory(prefix="grader-check-") as work:
         frames = Path(work) / "student.obs"
         if off is None:
-            run = _sandboxed(release, submission, Path(work), frames, timeout, memory, options)
+            run, protections = _sandboxed(release, submission, Path(work), frames, timeout, memory, options)
+            warning = warning_line(protections)
         else:
             from grader.selfcheck.plain import check_plainly
 
             run = check_plainly(release, submission, frames, timeout, options.device,
                                 visible_files(release, submission))
+            warning = f"warning: {NOT_SANDBOXED}; {off}"
         outcomes = judge_frames(release, frames, run)
-        return run, report_of(release, outcomes), [off] if off else []
+        return run, report_of(release, outcomes), [warning] if warning else []
 
 
 def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, memory: int, options):
@@ -263,8 +291,9 @@ def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, me
 
     pool = SandboxPool(release.test_files, 1, work, options.namespaces)
     try:
-        return run_submission(submission, pool, frames, timeout, memory, options.device,
-                              visible_files(release, submission))
+        run = run_submission(submission, pool, frames, timeout, memory, options.device,
+                             visible_files(release, submission))
+        return run, dict(pool.hello.protections)
     finally:
         pool.close()
 
@@ -299,7 +328,10 @@ def check_command(name_or_path: str, file: Path, options) -> int:
     if run.status != "graded" or run.message:
         console.print(f"[red]{run.status}[/]: {escape(run.message)}")
     for note in [*notes, *run.notes]:
-        console.print(f"[dim]note: {escape(str(note))}[/]")
+        if str(note).startswith("warning:"):
+            console.print(f"[yellow]{escape(str(note))}[/]")
+        else:
+            console.print(f"[dim]note: {escape(str(note))}[/]")
     env = report["environment"]
     console.print(f"[dim]checked with grader {escape(str(env['grader']))}, torch "
                   f"{escape(str(env['torch']))}, Python {escape(str(env['python']))}[/]")
