@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= out/custom_layer
 
-.PHONY: demo test lint bench clean releases vision
+.PHONY: demo test lint bench clean releases vision docs dist
 
 $(BIN)/grader: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; run: make PYTHON=python3 ..."; exit 1; }
@@ -47,8 +47,20 @@ test: $(BIN)/grader
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
+# The documentation site (docs/, mkdocs.yml) into site/; every warning is an error. The command
+# reference is generated from the command line's parser on each build (docs/hooks/cli_reference.py).
+docs: $(BIN)/grader
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# What would be uploaded to PyPI: the sdist and the wheel into dist/, checked by twine (never uploaded
+# from here).
+dist: $(BIN)/grader
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
 bench: $(BIN)/grader
 	$(BIN)/python bench/bench_grader.py
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) out site dist
