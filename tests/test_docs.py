@@ -62,7 +62,7 @@ def test_the_reference_names_every_command_and_option():
 def test_the_reference_page_is_generated_not_written():
     page = (DOCS / "reference" / "cli.md").read_text()
     hook = _hook()
-    assert page.count(hook.MARKER) == 1
+    assert page.count(hook.MARKER) == 1 and page.count(hook.END) == 1
     assert "--late-from-mtime" not in page  # written by the hook at build time, never by hand
     assert "docs/hooks/cli_reference.py" in _mkdocs_config()["hooks"]
 
@@ -76,6 +76,12 @@ def test_a_lost_marker_stops_the_build():
 
     with pytest.raises(ValueError, match="cli-reference"):
         hook.on_page_markdown("# Commands\n", Page, None, None)
+    with pytest.raises(ValueError, match="cli-reference"):
+        hook.on_page_markdown(f"# Commands\n{hook.MARKER}\n", Page, None, None)
+    source = f"# Commands\n{hook.MARKER}\nsource note\n{hook.END}\nafter\n"
+    built = hook.on_page_markdown(source, Page, None, None)
+    assert "source note" not in built and "cli-reference" not in built
+    assert built.startswith("# Commands\n## `grader`") and built.endswith("\nafter\n")
 
 
 def test_every_page_is_in_the_navigation_and_exists():
@@ -127,4 +133,4 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
     assert built.returncode == 0, built.stderr[-3000:]
     reference = (tmp_path / "site" / "reference" / "cli" / "index.html").read_text()
     assert "--late-from-mtime" in reference and "grader export gradescope" in reference
-    assert "cli-reference" not in reference
+    assert "cli-reference" not in reference and "reading this page's source" not in reference

@@ -1,8 +1,10 @@
 """MkDocs hook: the command reference, generated from the command line's own parser.
 
-``docs/reference/cli.md`` holds one marker line, ``<!-- cli-reference -->``; on every build this
-hook replaces it with every command, subcommand and option that ``grader.cli.main.build_parser()``
-declares, with their help text, so the reference cannot drift from the code.
+``docs/reference/cli.md`` holds two marker lines, ``<!-- cli-reference -->`` and
+``<!-- /cli-reference -->``; on every build this hook replaces them and what lies between (a note
+for whoever reads the page's source) with every command, subcommand and option that
+``grader.cli.main.build_parser()`` declares, with their help text, so the reference cannot drift
+from the code.
 ``tests/test_docs.py`` imports :func:`reference_markdown` from this file.
 """
 
@@ -12,6 +14,7 @@ import argparse
 import os
 
 MARKER = "<!-- cli-reference -->"
+END = "<!-- /cli-reference -->"
 PAGE = "reference/cli.md"
 WIDTH = "96"  # the usage lines' width, fixed so that a build does not depend on the terminal
 
@@ -19,9 +22,11 @@ WIDTH = "96"  # the usage lines' width, fixed so that a build does not depend on
 def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.file.src_uri != PAGE:
         return markdown
-    if MARKER not in markdown:
-        raise ValueError(f"{PAGE} lost its {MARKER} line: the command reference has nowhere to go")
-    return markdown.replace(MARKER, reference_markdown())
+    if markdown.count(MARKER) != 1 or markdown.count(END) != 1 or markdown.index(END) < markdown.index(MARKER):
+        raise ValueError(f"{PAGE} needs one {MARKER} line and, after it, one {END} line: the command "
+                         "reference goes between them")
+    head, rest = markdown.split(MARKER)
+    return head + reference_markdown() + rest.split(END)[1]
 
 
 def reference_markdown() -> str:
