@@ -33,7 +33,7 @@ def observed_device(tensor: Any) -> str:
 
 
 class Status(StrEnum):
-    """How a submission's run ended; the README's status table says what each means."""
+    """How a submission's run ended; docs/report.md's status table says what each means."""
 
     GRADED = "graded"
     ERROR = "error"

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import importlib
-import queue
 import shutil
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
 from grader.grading import workdirs
+from grader.grading.executors import DaskExecutor, Executor, Limits, LocalExecutor, visible_files
 from grader.grading.journal import Journal, outcomes_of
 from grader.grading.options import TIMEOUT_FLOOR, GradeOptions, student_timeout
 from grader.grading.runs import (
@@ -26,7 +25,6 @@ from grader.grading.runs import (
     load_of,
     probe_error_text,
     run_submission,
-    sandbox_layout,
 )
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
@@ -139,15 +137,10 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
             reference, reference_seconds = reference_observations(assignment, pool, work, options)
             timeout = student_timeout(options.timeout or assignment.limits.timeout, reference_seconds)
             memory = options.memory or assignment.limits.memory
-            if options.executor == "dask":
-                from grader.grading import dask_executor
-
-                runs = dask_executor.sandbox_runs(options.scheduler, assignment, submissions, work,
-                                                  timeout, memory, options.device, environment,
-                                                  pool.hello.probes)
-            else:
-                runs = _local_runs(pool, assignment, submissions, work, timeout, memory, options.device,
-                                   local_jobs)
+            executor: Executor = (
+                DaskExecutor(options.scheduler, assignment, environment, pool.hello.probes)
+                if options.executor == "dask" else LocalExecutor(pool, assignment, local_jobs))
+            runs = executor.runs(submissions, work, Limits(timeout, memory, options.device))
             pending: list[Run] = []
             for run in runs:
                 if on_progress:
@@ -184,38 +177,6 @@ def _import_behind(modules: tuple[str, ...]) -> None:
                 return
 
     threading.Thread(target=run, daemon=True).start()
-
-
-def _local_runs(pool: SandboxPool, assignment: Assignment, submissions: list[Submission], work: Path,
-                timeout: float, memory: int, device: str, jobs: int) -> Iterator[Run]:
-    """Every submission through this machine's sandbox pool, ``jobs`` at a time, in order.
-
-    On CUDA each sandbox sees one GPU, taken from a queue: with several GPUs submissions are
-    spread across them, and no more than ``jobs / GPUs`` (at least one) share a GPU at a time."""
-    gpus: queue.Queue[int | None] = queue.Queue()
-    count = _gpu_count() if device.startswith("cuda") else 0
-    for slot in range(jobs):
-        gpus.put(slot % count if count else None)
-
-    def run_one(index: int, submission: Submission) -> Run:
-        gpu = gpus.get()
-        try:
-            return run_submission(submission, pool, work / f"{index}.obs", timeout, memory, device,
-                                  visible_files(assignment, submission), gpu)
-        finally:
-            gpus.put(gpu)
-
-    with ThreadPoolExecutor(jobs) as executor:
-        futures = [executor.submit(run_one, i, s) for i, s in enumerate(submissions)]
-        for future in futures:
-            yield future.result()
-
-
-def _gpu_count() -> int:
-    """GPUs visible here (this process is not the warm one: initialising CUDA here is safe)."""
-    import torch
-
-    return torch.cuda.device_count()
 
 
 def judge_observed(assignment: Assignment, student: str, frames: Path,
@@ -281,12 +242,6 @@ def _run_from_entry(entry: dict, submissions: list[Submission]) -> Run:
                seconds=record.get("seconds", 0.0), code_seconds=record.get("code_seconds", 0.0),
                cell_errors=cell_errors, notes=notes, output=record.get("output", ""),
                timeout=record.get("timeout"))
-
-
-def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:
-    """What a sandbox shows in its working folder, besides the allow-listed installation: the
-    assignment's ``data/`` folder, and a folder submission's other files (its helper modules)."""
-    return sandbox_layout(submission, assignment.data)
 
 
 def check_environment(assignment: Assignment) -> None:

@@ -56,7 +56,7 @@ def sandbox_runs(scheduler: str | None, assignment: Assignment, submissions: lis
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise GraderError("--executor dask needs Dask: pip install 'distributed>=2024.1'") from None
+        raise GraderError("--executor dask needs Dask: pip install 'torchgrader[dask]'") from None
     if not scheduler:
         raise GraderError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
     try:
@@ -201,7 +201,7 @@ def sandbox_task(bundle: dict, file_name: str, kind: str, source: bytes, timeout
     """On a worker: run one submission in a sandbox; return how it ended and its observations.
     ``bundle``: the assignment (:func:`assignment_bundle`); ``helpers``: a folder submission's
     other files, shown beside the entry as they are locally."""
-    from grader.grading.batch import visible_files
+    from grader.grading.executors import visible_files
 
     differs = _differs(versions(), bundle.get("versions", {}))
     if differs:

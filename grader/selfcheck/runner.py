@@ -300,7 +300,7 @@ def _sandboxed(release, submission, work: Path, frames: Path, timeout: float, me
 
 def visible_files(release, submission) -> tuple[str, ...]:
     """What the sandbox shows in its working folder, as when graded: the release's ``data/``
-    folder and a folder submission's other files (as :func:`grader.grading.batch.visible_files`)."""
+    folder and a folder submission's other files (as :func:`grader.grading.executors.visible_files`)."""
     from grader.authoring.release import DATA_DIR
     from grader.grading.runs import sandbox_layout
 
