@@ -40,12 +40,13 @@ import re
 import shlex
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grader.authoring.assign_files import (
     DATA_DIR,
+    Authored,
+    ProbeCell,
     copy_data,
     edited_by_hand,
     record_written,
@@ -61,29 +62,6 @@ CELL_HEADER = re.compile(r"^# %% cell (?P<number>\d+)$")
 TEST_HEADER = re.compile(r"^\s*#\s*TEST\b(?P<rest>.*)$")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 RESERVED = {"torch", "hidden", "points", "probe", "assert_close", "fail"}
-
-
-@dataclass(frozen=True)
-class ProbeCell:
-    name: str  # the probe's name; the test is test_<name>
-    points: float
-    hidden: bool
-    description: str
-    source: str  # the cell's code, header line removed
-    question: str = ""  # the question it belongs to (``question=``); "" for a question of its own
-
-
-@dataclass(frozen=True)
-class Authored:
-    """What ``grader assign`` writes, as text."""
-
-    name: str
-    title: str
-    starter: Any  # nbformat.NotebookNode
-    reference: str
-    tests: tuple[ProbeCell, ...]
-    toml: dict[str, Any]
-    imports: str = ""  # the solution notebook's import statements: test cells run with their names
 
 
 def author(path: Path, folder_name: str) -> Authored:

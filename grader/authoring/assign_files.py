@@ -10,11 +10,33 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from grader.authoring.assign import Authored
+
+@dataclass(frozen=True)
+class ProbeCell:
+    name: str  # the probe's name; the test is test_<name>
+    points: float
+    hidden: bool
+    description: str
+    source: str  # the cell's code, header line removed
+    question: str = ""  # the question it belongs to (``question=``); "" for a question of its own
+
+
+@dataclass(frozen=True)
+class Authored:
+    """What ``grader assign`` writes, as text."""
+
+    name: str
+    title: str
+    starter: Any  # nbformat.NotebookNode
+    reference: str
+    tests: tuple[ProbeCell, ...]
+    toml: dict[str, Any]
+    imports: str = ""  # the solution notebook's import statements: test cells run with their names
+
 
 TEST_FILE_HEAD = '''"""Tests of {name}, made by `grader assign` from {notebook}: edit its test cells and run
 `grader assign` again rather than editing this file.

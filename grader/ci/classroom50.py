@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.ci.runner import SubmissionResult
+from grader.ci.results import SubmissionResult, student_message
 from grader.errors import GraderError
 
 SCHEMA = "classroom50/result/v1"
@@ -44,8 +44,6 @@ SCHEMA = "classroom50/result/v1"
 def classroom50_result(result: SubmissionResult, env: Mapping[str, str] | None = None,
                        committed: str | None = None) -> dict:
     """The result.json of one graded submission; ``committed``: the commit's date (else from git)."""
-    from grader.ci.formats import _student_message
-
     env = os.environ if env is None else env
     server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     repository, sha = env.get("GITHUB_REPOSITORY", ""), env.get("GITHUB_SHA", "")
@@ -58,7 +56,7 @@ def classroom50_result(result: SubmissionResult, env: Mapping[str, str] | None =
         "max-score": _number(test.max_score),
         "test": test.test,
         "visibility": "hidden" if test.hidden else "public",
-        "message": _student_message(test),
+        "message": student_message(test),
     } for test in result.tests]
     return {
         "schema": SCHEMA,

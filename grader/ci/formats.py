@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.ci.runner import SubmissionResult, TestResult
+from grader.ci.results import HIDDEN_OUTPUT, SubmissionResult, TestResult, student_message
 from grader.errors import GraderError
 from grader.model import diagnosis, gist
 from grader.report.files import atomic_write
@@ -38,7 +38,6 @@ VISIBILITY_KEYS = {
     "hidden_tests": "after_published",
     "stdout_visibility": "hidden",  # the grader's own log: for instructors
 }
-HIDDEN_OUTPUT = "This is a hidden test: it counts towards your grade, but its details are not shown."
 
 
 def check_writable(target: Path) -> None:
@@ -65,7 +64,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
             "max_score": test.max_score,
             "status": "passed" if test.passed else "failed",
             "visibility": settings["hidden_tests" if test.hidden else "public_tests"],
-            "output": _fenced(_student_message(test)),
+            "output": _fenced(student_message(test)),
             "output_format": "md",
             "extra_data": {"test": test.test, "hidden": test.hidden},
         }
@@ -110,7 +109,7 @@ def junit_tree(result: SubmissionResult) -> ET.ElementTree:
                            "max_points": f"{test.max_score:g}",
                            "visibility": "hidden" if test.hidden else "public"})
         if not test.passed:
-            message = _xml_text(_student_message(test))
+            message = _xml_text(student_message(test))
             headline = HIDDEN_OUTPUT if test.hidden else _xml_text(_diagnosis(test)[0])
             failure = ET.SubElement(case, "failure", {"message": headline})
             failure.text = message
@@ -165,12 +164,6 @@ def github_annotations(result: SubmissionResult) -> list[str]:
     extra = f"; {hidden_failed} hidden tests failed" if hidden_failed else ""
     lines.append(_command("notice", result.headline() + extra, title="Score"))
     return lines
-
-
-def _student_message(test: TestResult) -> str:
-    if test.passed:
-        return ""
-    return HIDDEN_OUTPUT if test.hidden else (test.message or "failed")
 
 
 def _fenced(text: str) -> str:

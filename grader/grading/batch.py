@@ -15,7 +15,7 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.grading import workdirs
-from grader.grading.executors import DaskExecutor, Executor, Limits, LocalExecutor, visible_files
+from grader.grading.executors import DaskExecutor, Executor, Limits, LocalExecutor
 from grader.grading.journal import Journal, outcomes_of
 from grader.grading.options import TIMEOUT_FLOOR, GradeOptions, student_timeout
 from grader.grading.runs import (
@@ -25,6 +25,7 @@ from grader.grading.runs import (
     load_of,
     probe_error_text,
     run_submission,
+    visible_files,
 )
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission

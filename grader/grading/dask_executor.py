@@ -201,7 +201,7 @@ def sandbox_task(bundle: dict, file_name: str, kind: str, source: bytes, timeout
     """On a worker: run one submission in a sandbox; return how it ended and its observations.
     ``bundle``: the assignment (:func:`assignment_bundle`); ``helpers``: a folder submission's
     other files, shown beside the entry as they are locally."""
-    from grader.grading.executors import visible_files
+    from grader.grading.runs import visible_files
 
     differs = _differs(versions(), bundle.get("versions", {}))
     if differs:

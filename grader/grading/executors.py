@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from grader.grading.runs import Run, run_submission, sandbox_layout
+from grader.grading.runs import Run, run_submission, visible_files
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
 from grader.sandbox.pool import SandboxPool
@@ -34,12 +34,6 @@ class Executor(Protocol):
     def runs(self, submissions: list[Submission], work: Path, limits: Limits) -> Iterator[Run]:
         """One run per submission, as each finishes; observation files are written into ``work``."""
         ...
-
-
-def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:
-    """What a sandbox shows in its working folder, besides the allow-listed installation: the
-    assignment's ``data/`` folder, and a folder submission's other files (its helper modules)."""
-    return sandbox_layout(submission, assignment.data)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
 from grader.judge.diagnose import error_cause
 from grader.judge.plugin import NoObservation
@@ -341,3 +342,9 @@ def _why_missing(run: Run) -> str:
     if run.status == Status.GRADED:
         return "no result for this check (the sandbox ended early)"
     return f"not checked: {run.message}" if run.message else f"not checked ({run.status})"
+
+
+def visible_files(assignment: Assignment, submission: Submission | None) -> tuple[str, ...]:
+    """What a sandbox shows in its working folder, besides the allow-listed installation: the
+    assignment's ``data/`` folder, and a folder submission's other files (its helper modules)."""
+    return sandbox_layout(submission, assignment.data)

@@ -8,25 +8,14 @@ magics and shell escapes that make no sense when grading are skipped, with a not
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+
+from grader.intake.cells import Cell, transform_ipython
 
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
 
 
 class NotebookError(ValueError):
     """The file cannot be read as a notebook; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Cell:
-    number: int  # 1-based, counting code cells only as a student sees them ("cell 3")
-    source: str
-    filename: str  # what tracebacks show: "alice.py" or "cell 3"
-    first_line: int = 1  # the line of ``filename`` where ``source`` begins (a script's cells)
-
-    def code_text(self) -> str:
-        """The source as compiled: blank lines first, so that line numbers are the file's."""
-        return "\n" * (self.first_line - 1) + self.source if self.first_line > 1 else self.source
 
 
 UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -87,18 +76,6 @@ def _notebook_cells(source: bytes, name: str) -> list[Cell]:
             source_text = "".join(source_text)
         cells.append(Cell(number, transform_ipython(str(source_text)), f"cell {number}"))
     return cells
-
-
-def transform_ipython(source: str) -> str:
-    """IPython syntax to plain Python, with IPython's own transformer."""
-    if "%" not in source and "!" not in source and "?" not in source:
-        return source
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    try:
-        return TransformerManager().transform_cell(source)
-    except Exception:  # leave it to compile() to report the syntax error
-        return source
 
 
 RUNNABLE_CELL_MAGICS = {"time", "timeit", "capture", "prun"}

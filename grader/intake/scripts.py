@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import re
 
-from grader.intake.notebook import Cell, transform_ipython
+from grader.intake.cells import Cell, transform_ipython
 
 PERCENT_MARKER = re.compile(r"^[ \t]*#[ \t]*(%%|In\[[ \d]*\]:)(.*)$", re.MULTILINE)
 SKIPPED_PERCENT_CELLS = re.compile(r"^\s*\[(markdown|md|raw)\]", re.IGNORECASE)

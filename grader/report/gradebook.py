@@ -64,7 +64,7 @@ def student_rows(batch: BatchResult, scores: pd.DataFrame, feedback_dir: Path | 
                  names: dict[str, str] | None = None) -> list[StudentRow]:
     """One row per submission, in the batch's order, with links to the feedback files that exist and
     the roster's name (``names``: by submission id) beside the id."""
-    from grader.report.feedback import file_name
+    from grader.report.pages import file_name
 
     rows = []
     for run, score in zip(batch.runs, scores.itertuples(), strict=True):
@@ -110,7 +110,7 @@ def adjustments(batch: BatchResult) -> list[dict[str, str]]:
     """Every score an override or the late policy changed, with its reason: the outcomes with
     ``adjustment`` set (an overridden test, a late penalty, a change of the total)."""
     from grader.model import LATE
-    from grader.report.tables import student_ids
+    from grader.report.pages import student_ids
 
     ids = student_ids(batch)
     rows = []
@@ -248,7 +248,7 @@ def item_analysis(scores: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     many passed, the most common diagnosis of those who failed (hidden tests' too), and who."""
     import pandas as pd
 
-    from grader.report.html import first_line
+    from grader.report.pages import first_line
 
     present = set(scores.student[handed_in(scores)])
     results = tests_only(results)

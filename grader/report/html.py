@@ -14,7 +14,6 @@ slowest, and the run's header. Everything that comes from students is escaped (J
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import json
 from pathlib import Path
@@ -26,8 +25,8 @@ if TYPE_CHECKING:
     from grader.grading.batch import BatchResult
 
 from grader.report.files import atomic_write
+from grader.report.pages import CONTENT_SECURITY_POLICY, first_line, render  # noqa: F401
 
-CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 FAILED_STATUSES = ("error", "timeout", "killed", "missing")
 DIAGNOSED_STATUSES = ("graded", "timeout")  # the others fail every test for one reason, shown apart
 TOP_DIAGNOSES = 15
@@ -187,25 +186,6 @@ def distribution_png(scores: pd.DataFrame) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def first_line(headline: str, likely_cause: str) -> str:
-    """A failure in one line: its headline, and its likely cause when there is one (the columns of
-    :func:`grader.report.tables.results_table`)."""
-    return headline + (f" (likely cause: {likely_cause})" if likely_cause else "")
-
-
-def render(template: str, **context: Any) -> str:
-    """A template of grader/templates, with autoescape on (every value is HTML-escaped)."""
-    return _templates().get_template(template).render(**context)
-
-
-@functools.cache
-def _templates():
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(loader=PackageLoader("grader.report", "templates"), autoescape=True,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
-
-
 def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, escape=True, na_rep="", classes="data")
 
@@ -225,6 +205,6 @@ def _header(batch: BatchResult, out_dir: Path) -> dict:
     try:
         return json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        from grader.report.tables import header
+        from grader.report.run_header import header
 
         return header(batch)

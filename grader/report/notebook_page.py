@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 from grader.intake.submissions import read_source
 from grader.model import group_errors
 from grader.report.escaping import bound, student_html
-from grader.report.html import CONTENT_SECURITY_POLICY
+from grader.report.pages import CONTENT_SECURITY_POLICY
 
 if TYPE_CHECKING:
     from grader.grading.batch import Run
-    from grader.report.feedback import Feedback
+    from grader.report.feedback_text import Feedback
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_RENDERED_BYTES = 10 * 1024 * 1024
@@ -45,7 +45,7 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
     each cell that raised, and the test results after the last code cell."""
     import nbformat
 
-    from grader.report.feedback import error_markdown, summary_markdown, tests_markdown
+    from grader.report.feedback_text import error_markdown, summary_markdown, tests_markdown
 
     raw = read_source(run.submission.path, MAX_RENDERED_BYTES + 1)  # never through a link
     if len(raw) > MAX_RENDERED_BYTES:  # parsing it here, in the judge, would cost too much

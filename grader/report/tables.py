@@ -7,10 +7,7 @@ spreadsheet would read as a formula). ``scores.parquet`` and ``report.html`` kee
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
-import platform
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -20,30 +17,14 @@ from grader.model import TestOutcome, diagnosis, errors_summary, gist
 from grader.report.escaping import bound, csv_table
 from grader.report.files import atomic_write
 from grader.report.html import write_extras
-from grader.sandbox.selftest import PROTECTIONS
-from grader.version import __version__, environment
+from grader.report.pages import student_ids  # noqa: F401  (tables name students as the pages do)
+from grader.report.run_header import header, regraded  # noqa: F401
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
                  "code_seconds", "file"]
 RESULT_COLUMNS = ["student", "test", "description", "score", "max_score", "status", "visibility",
                   "message"]
 DIAGNOSIS_COLUMNS = ["headline", "likely_cause"]  # a failure's, for the pages (not in results.csv)
-
-
-def student_ids(batch: BatchResult) -> dict[str, str]:
-    """Each submission's id as the report shows it: bounded, and unique (two names that differ only
-    in bytes that are not UTF-8 would otherwise be shown alike)."""
-    shown: dict[str, str] = {}
-    taken: set[str] = set()
-    for run in batch.runs:
-        student = run.submission.student
-        name, number = bound(student, "student"), 1
-        while name in taken:
-            number += 1
-            name = f"{bound(student, 'student')} ({number})"
-        shown[student] = name
-        taken.add(name)
-    return shown
 
 
 def results_table(batch: BatchResult) -> pd.DataFrame:
@@ -121,58 +102,18 @@ def _first_failure(failed: pd.DataFrame) -> str:
     return text + (f" (and {more} more failed test{'s' if more > 1 else ''})" if more else "")
 
 
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-
-def header(batch: BatchResult) -> dict:
-    """What a reader of the report needs to trust it: which protections were active, and more."""
-    missing = [PROTECTIONS[name] for name, active in batch.protections.items() if not active]
-    return {
-        "assignment": batch.assignment.name,
-        "assignment_title": batch.assignment.title,
-        "assignment_fingerprint": batch.assignment.fingerprint,
-        "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "grader_version": __version__,
-        "torch_version": _version("torch"),
-        "python": platform.python_version(),
-        "device": batch.device,
-        "time_limit_seconds": round(batch.timeout, 1),
-        "submissions": len(batch.runs),
-        **regraded(batch),
-        "seconds": round(batch.seconds, 2),
-        "protections": {PROTECTIONS[name]: active for name, active in batch.protections.items()},
-        "missing_protections": missing,
-        "environment": batch.environment or environment(batch.device),
-    }
-
-
-REGRADED_NAMED = 20  # students named in the header of a partial regrade
-
-
-def regraded(batch: BatchResult) -> dict:
-    """What this run graded: ``graded_now`` submissions (named in ``regraded`` when the others were
-    reused from the journal, as after ``--only``) and ``reused`` ones graded before."""
-    ids = student_ids(batch)
-    now = [ids[run.submission.student] for run in batch.runs if run.submission.student not in batch.reused]
-    fields = {"graded_now": len(now), "reused": len(batch.runs) - len(now)}
-    if fields["reused"]:
-        fields["regraded"] = now[:REGRADED_NAMED]
-    return fields
-
-
 def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True,
                  names: dict[str, str] | None = None) -> dict[str, Path]:
     """Write scores.csv, results.csv, run.json, changes.csv (when a report was there before: what
     changed) and the extras (scores.parquet, report.html and, unless ``feedback`` is off, feedback/)
     into ``out_dir``, each file atomically. ``names``: the roster's names by submission id."""
+    from grader.grading import copies
     from grader.report import changes as changed
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    # every report folder keeps what it graded (grade() with an out_dir already did: kept as is),
+    # so that grader similar, the pages and a regrade work once the submissions' folder is gone
+    copies.keep(out_dir, [run.submission for run in batch.runs], refresh=False)
     results = results_table(batch)
     scores = scores_table(batch, results)
     paths = {

@@ -63,7 +63,7 @@ def run_plain(file: Path, frames: Path, device: str, timeout: float, test_files:
     """``python -m grader.selfcheck.plain FILE FRAMES DEVICE TIMEOUT TEST...``: what the sandbox's
     student process runs (:func:`grader.sandbox.child.run_submission`), without the sandbox."""
     from grader.sandbox import child
-    from grader.selfcheck.runner import load_probes
+    from grader.selfcheck.probes import load_probes
 
     child.WALL_FACTOR = 1.0  # the parent kills at the wall-time limit: the alarms must come first
     child.HELPER_FOLDER = os.getcwd()  # the working folder: a folder submission's helper modules

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.selfcheck.probes import load_probes
 from grader.selfcheck.results import CheckResult, footer
 
 JUDGE_TIMEOUT = 300.0  # seconds for one judging in the warm judge
@@ -89,19 +90,6 @@ def _cache_dir() -> Path:
 
 
 # --- probes, run where the student's code is ----------------------------------------------------
-
-
-_probe_cache: dict[tuple, dict[str, Any]] = {}
-
-
-def load_probes(test_files: tuple[Path, ...]) -> dict[str, Any]:
-    """The probes the test files define, by name (imported once per file version)."""
-    from grader.sandbox.probes import load_probes as load
-
-    key = tuple((str(p), p.stat().st_mtime_ns) for p in test_files)
-    if key not in _probe_cache:
-        _probe_cache[key] = load([str(p) for p in test_files])
-    return _probe_cache[key]
 
 
 def run_probe(name: str, probe: Any, namespace: dict, device: Any) -> bytes:
