@@ -118,11 +118,11 @@ def test_changes_csv_and_the_section_list_what_a_regrade_changed(graded):
     with open(folder / "out" / "changes.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows == [{"student": "bob", "test": "test_forward_values", "old_status": "passed",
-                     "old_score": "2.0", "new_status": "failed", "new_score": "0.0",
-                     "old_total": "10.0", "new_total": "8.0"}]
+                     "old_score": "1.0", "new_status": "failed", "new_score": "0.0",
+                     "old_total": "10.0", "new_total": "9.0"}]
     section = re.search(r'<h2 id="changes">.*?</table>', page(folder), re.S).group(0)
-    assert "<td>bob</td>" in section and "test_forward_values: passed 2 -&gt; failed 0" in section
-    assert '<td class="score">10</td><td class="score">8</td>' in section
+    assert "<td>bob</td>" in section and "test_forward_values: passed 1 -&gt; failed 0" in section
+    assert '<td class="score">10</td><td class="score">9</td>' in section
 
 
 def test_roster_names_beside_ids_in_the_gradebook_and_feedback(graded):

@@ -28,7 +28,7 @@ from grader.intake.assignment import find_assignment
 from grader.intake.submissions import Submission
 from grader.judge.plugin import TestOutcome as Outcome
 from grader.model import CellError
-from grader.report import escaping, feedback, notebook_page, tables
+from grader.report import escaping, feedback, notebook_page, pages, tables
 
 FORMULA = "=cmd|' -C calc'!A0"  # Excel's DDE payload, as a file name: a legal student id
 OSC8 = "\x1b]8;;https://evil.example/\x07click me\x1b]8;;\x07"
@@ -181,7 +181,7 @@ def test_feedback_names_never_collide(hostile_batch, tmp_path):
     assert "bob.notebook" in (folder / f"{feedback.file_name('bob.notebook')}.html").read_text()
     stems = [feedback.file_name(run.submission.student) for run in hostile_batch.runs]
     assert len(set(stems)) == len(stems)
-    assert all(len(stem.encode()) <= feedback.MAX_NAME_BYTES for stem in stems)
+    assert all(len(stem.encode()) <= pages.MAX_NAME_BYTES for stem in stems)
     assert feedback.file_name("a" * 1000) != feedback.file_name("a" * 999)
 
 

@@ -113,6 +113,6 @@ def check_whole_points(assignment) -> None:
 def write_classroom50(result: SubmissionResult, target: Path) -> None:
     import json
 
-    from grader.report.files import atomic_write
+    from grader.files import atomic_write
 
     atomic_write(target, json.dumps(classroom50_result(result), indent=2, ensure_ascii=False) + "\n")

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from grader.ci.results import HIDDEN_OUTPUT, SubmissionResult, TestResult, student_message
 from grader.errors import GraderError
+from grader.files import atomic_write
 from grader.model import diagnosis, gist
-from grader.report.files import atomic_write
 
 VISIBILITY_VALUES = ("hidden", "after_due_date", "after_published", "visible")
 # assignment.toml's [gradescope] table may set these; the defaults are what students need.

@@ -194,7 +194,7 @@ def bundled_listing() -> list[dict[str, str]]:
 
 
 def _check_writable(out_dir: Path) -> None:
-    from grader.report.files import check_writable
+    from grader.files import check_writable
 
     check_writable(out_dir)
 

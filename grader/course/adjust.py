@@ -198,7 +198,7 @@ def header_fields(records: list[Adjustment], overrides_path: Path | None,
 
 def record_in_header(header: Path, fields: dict[str, Any]) -> None:
     """Add ``fields`` to ``run.json`` (rewritten atomically)."""
-    from grader.report.files import atomic_write
+    from grader.files import atomic_write
 
     data = json.loads(header.read_text(encoding="utf-8"))
     data.update(fields)

@@ -6,7 +6,7 @@ and a second line ``Points Possible`` giving the assignment's points. Canvas fin
 ``ID``, ``SIS User ID`` or ``SIS Login ID`` (the roster's ``lms_id``, ``sis_user_id``,
 ``sis_login_id``). Any other column would become a new assignment, so the status of each student
 (``missing`` included) goes into a second file beside the export, ``NAME.status.csv``. Both are
-written by ``grader.report.files`` with every cell through ``escaping.csv_cell`` (no formulas).
+written by ``grader.files`` with every cell through ``escaping.csv_cell`` (no formulas).
 """
 
 from __future__ import annotations
@@ -152,8 +152,8 @@ def _number(text: str | None) -> float:
 
 
 def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    from grader.files import atomic_write, check_writable
     from grader.report.escaping import csv_cell
-    from grader.report.files import atomic_write, check_writable
 
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([csv_cell(cell) for cell in row] for row in rows)

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.files import atomic_write
 from grader.grading import copies
 from grader.intake.submissions import read_source
-from grader.report.files import atomic_write
 from grader.report.gradebook import SIMILARITY_CSV, ranked_rows  # noqa: F401  (the report reads what this writes)
 
 FILE_NAME = SIMILARITY_CSV

@@ -16,6 +16,7 @@ import re
 import shutil
 from pathlib import Path
 
+from grader.files import atomic_write
 from grader.intake.submissions import Submission, folder_files, open_source
 
 FOLDER = Path(".grader") / "submissions"
@@ -45,9 +46,7 @@ def keep(out_dir: Path, submissions: list[Submission], refresh: bool = True) -> 
             index.pop(submission.student, None)
             continue
         index[submission.student] = {"entry": f"{key}/{entry}", "file": submission.label}
-    partial = root / f".{INDEX}.partial"
-    partial.write_text(json.dumps(index, indent=1, sort_keys=True), encoding="utf-8")
-    partial.replace(root / INDEX)
+    atomic_write(root / INDEX, json.dumps(index, indent=1, sort_keys=True))
 
 
 def read_index(out_dir: Path) -> dict[str, dict]:

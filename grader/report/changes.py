@@ -69,7 +69,7 @@ def compare(previous: dict[tuple[str, str], tuple[str, float]] | None,
 
 def write_changes(out_dir: Path, changes: pd.DataFrame | None) -> Path | None:
     """Write ``changes.csv`` (its text is CSV-safe already: it comes from results.csv's)."""
-    from grader.report.files import atomic_write
+    from grader.files import atomic_write
 
     if changes is None:
         return None

@@ -22,6 +22,8 @@ import re
 import string
 from typing import Any
 
+from grader.files import clean  # noqa: F401  (text every encoder takes: the writers' too)
+
 # The length cap of each kind of field, in characters.
 LIMITS = {
     "student": 200,  # an id: a file name or a roster entry
@@ -33,14 +35,6 @@ LIMITS = {
     "note": 1000,
     "cell": 100_000,  # a notebook cell's source
 }
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def clean(text: Any) -> str:
-    """``text`` as a str that every encoder takes: lone surrogates (``os.fsdecode`` of a name that is
-    not UTF-8, a message built from one) become U+FFFD."""
-    text = text if isinstance(text, str) else "" if text is None else str(text)
-    return _SURROGATES.sub("\ufffd", text)
 
 
 def bound(text: Any, field: str = "message") -> str:

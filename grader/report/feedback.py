@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.files import atomic_write
 from grader.model import group_errors
 from grader.report.escaping import bound
 from grader.report.feedback_text import (  # noqa: F401  (what a student reads, as Markdown)
@@ -29,7 +30,6 @@ from grader.report.feedback_text import (  # noqa: F401  (what a student reads, 
     summary_markdown,
     tests_markdown,
 )
-from grader.report.files import atomic_write
 from grader.report.pages import CONTENT_SECURITY_POLICY, file_name, render  # noqa: F401
 
 if TYPE_CHECKING:

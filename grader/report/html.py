@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from grader.grading.batch import BatchResult
 
-from grader.report.files import atomic_write
+from grader.files import atomic_write
 from grader.report.pages import CONTENT_SECURITY_POLICY, first_line, render  # noqa: F401
 
 FAILED_STATUSES = ("error", "timeout", "killed", "missing")

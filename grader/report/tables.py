@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from grader.files import atomic_write
 from grader.grading.batch import BatchResult
 from grader.model import TestOutcome, diagnosis, errors_summary, gist
 from grader.report.escaping import bound, csv_table
-from grader.report.files import atomic_write
 from grader.report.html import write_extras
 from grader.report.pages import student_ids  # noqa: F401  (tables name students as the pages do)
 from grader.report.run_header import header, regraded  # noqa: F401

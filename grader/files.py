@@ -1,4 +1,5 @@
-"""Every report file is written here: atomically, readable by the instructor's group, text as UTF-8.
+"""Every file the grader writes (the report, CI results, copies, run.json) is written here:
+atomically, readable by the instructor's group, text as UTF-8.
 
 A reader (the instructor, a sync tool, a second ``grader grade``) never sees half a file: the data
 goes to a temporary file in the same folder, then ``os.replace`` puts it in place. ``mkstemp`` makes
@@ -9,10 +10,20 @@ less the umask: 0644 under the usual umask, group-readable under 002).
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from grader.errors import GraderError
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: object) -> str:
+    """``text`` as a str that every encoder takes: lone surrogates (``os.fsdecode`` of a name that is
+    not UTF-8, a message built from one) become U+FFFD."""
+    text = text if isinstance(text, str) else "" if text is None else str(text)
+    return _SURROGATES.sub("\ufffd", text)
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -21,8 +32,6 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     when it does not exist. Every file the grader writes goes through here, except the append-only
     journal."""
     if isinstance(data, str):
-        from grader.report.escaping import clean
-
         data = clean(data).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
