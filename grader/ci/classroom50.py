@@ -1,7 +1,8 @@
 """Classroom 50's ``result.json`` (contract ``classroom50/result/v1``), for ``grader ci --format classroom50``.
 
-Classroom 50 (CS50's successor of GitHub Classroom) runs an autograder in the student's repository
-and reads ``./result.json`` (https://github.com/foundation50/classroom50/wiki/Advanced-Autograding,
+Classroom 50 (CS50's successor of GitHub Classroom) runs the classroom's autograder (kept in its
+configuration repository, not the student's) on a checkout of the student's repository and reads
+``./result.json`` (https://github.com/foundation50/classroom50/wiki/Advanced-Autograding,
 "The result.json contract")::
 
     schema       "classroom50/result/v1"
