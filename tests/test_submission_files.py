@@ -239,6 +239,8 @@ def notebook_text(*cells: str) -> str:
     # a module and a script that imports everything from it
     ({"run.py": "from model import *\nMyLinear(3, 2)\n", "model.py": "class MyLinear:\n    pass\n"},
      "run.py"),
+    # a misspelled name: the only file nothing imports (grace grades MyLiner, at the cost of a test)
+    ({"main.py": "import utils\nclass MyLiner:\n    pass\n", "utils.py": "X = 1\n"}, "main.py"),
 ])
 def test_the_entry_is_the_file_nothing_imports_that_binds_the_tasks_names(tmp_path, files, entry):
     found = submissions.single(folder_of(tmp_path, files), RULE)

@@ -225,8 +225,8 @@ def choose_entry(folder: Path, sources: list[Path], rule: EntryRule) -> tuple[Pa
     """The entry among a submission's ``sources`` (``.ipynb``/``.py`` files inside ``folder``),
     by one rule for every door: the assignment's ``[submission] entry`` if it sets one; else the
     one file that no other file of the submission imports and that defines or imports the names
-    the task asks for; else the only notebook (else the only file). Otherwise ``(None, why)``:
-    which files it saw and why none is the entry."""
+    the task asks for; else the only notebook; else the only file that nothing imports.
+    Otherwise ``(None, why)``: which files it saw and why none is the entry."""
     def name_of(path: Path) -> str:
         return shown(path.relative_to(folder).as_posix())
 
@@ -258,7 +258,9 @@ def choose_entry(folder: Path, sources: list[Path], rule: EntryRule) -> tuple[Pa
     roots = [path for path in sources if not imported_by[path]]
     wanted = set(rule.names)
     fitting = [path for path in roots if not wanted or _binds(code[path], wanted)]
-    for among in (fitting, [p for p in fitting if p.suffix == ".ipynb"], notebooks):
+    # then the only notebook; then the only file nothing imports (a misspelled name costs a test,
+    # not the whole submission: the probes' grace finds it)
+    for among in (fitting, [p for p in fitting if p.suffix == ".ipynb"], notebooks, roots):
         if len(among) == 1:
             return among[0], ""
     asked = ", ".join(sorted(wanted)[:3])
