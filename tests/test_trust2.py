@@ -282,3 +282,17 @@ def test_kernel_buffers_a_sandbox_can_park_stay_small(hello, tmp_path):
     assert "SO_SNDBUF EPERM" in output and "F_SETPIPE_SZ EPERM" in output, output
     assert int(parked["unix"]) < 64 << 20, output
     assert int(parked["pipes"]) < 32 << 20, output
+
+
+def test_without_a_cgroup_a_sandbox_has_few_tasks(hello, tmp_path):
+    """Processes multiply every per-process bound: without a cgroup's task count, the sandbox's
+    own user namespace counts them (``RLIMIT_NPROC``, 32); with one, the cgroup does (128)."""
+    from grader.sandbox.isolation import PROCESSES_WITHOUT_CGROUP
+
+    shutil.copy(TRUST2 / "e_starts_many_tasks.py", tmp_path)
+    batch = grade_in_order(tmp_path, timeout=30, memory=256 * 1024**2)
+    output = output_of(batch, "e_starts_many_tasks")
+    started = re.search(r"TASKS started: (\d+)", output)
+    assert started, output
+    limit = 128 if hello.protections.get("cgroup") else PROCESSES_WITHOUT_CGROUP
+    assert int(started[1]) < limit, output
