@@ -282,3 +282,51 @@ def test_kernel_buffers_a_sandbox_can_park_stay_small(hello, tmp_path):
     assert "SO_SNDBUF EPERM" in output and "F_SETPIPE_SZ EPERM" in output, output
     assert int(parked["unix"]) < 64 << 20, output
     assert int(parked["pipes"]) < 32 << 20, output
+
+
+def test_without_a_cgroup_a_sandbox_has_few_tasks(hello, tmp_path):
+    """Processes multiply every per-process bound: without a cgroup's task count, the sandbox's
+    own user namespace counts them (``RLIMIT_NPROC``, 32); with one, the cgroup does (128)."""
+    from grader.sandbox.isolation import PROCESSES_WITHOUT_CGROUP
+
+    shutil.copy(TRUST2 / "e_starts_many_tasks.py", tmp_path)
+    batch = grade_in_order(tmp_path, timeout=30, memory=256 * 1024**2)
+    output = output_of(batch, "e_starts_many_tasks")
+    started = re.search(r"TASKS started: (\d+)", output)
+    assert started, output
+    limit = 128 if hello.protections.get("cgroup") else PROCESSES_WITHOUT_CGROUP
+    assert int(started[1]) < limit, output
+
+
+@pytest.mark.parametrize("total", [0, 100, 16 * 1024 + 5, 3 * 1024 * 1024 + 12345])
+def test_printed_output_is_spliced_into_files_and_read_back_as_head_and_tail(tmp_path, total):
+    """What the server no longer reads: the judge gets the same head and tail as before."""
+    import threading
+
+    from grader.sandbox.forkserver import PrintedOutput
+    from grader.sandbox.protocol import OUTPUT_KEEP, SandboxEnded, output_of
+
+    data = bytes(33 + (i * 7 + i // 251) % 94 for i in range(total))
+    read, write = os.pipe()
+
+    def writer():
+        for start in range(0, len(data), 1 << 16):
+            os.write(write, data[start:start + (1 << 16)])
+        os.close(write)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    printed = PrintedOutput(str(tmp_path / "r"))
+    while printed.move(read):
+        pass
+    thread.join()
+    os.close(read)
+    text = output_of(SandboxEnded(output_files=printed.close(), output_total=printed.total))
+    if total <= OUTPUT_KEEP:
+        assert text == data.decode()
+    else:
+        tail = data[OUTPUT_KEEP:][-OUTPUT_KEEP:]
+        skipped = total - OUTPUT_KEEP - len(tail)
+        assert text == (data[:OUTPUT_KEEP].decode() + f"\n[... {skipped} bytes of output skipped ...]\n"
+                        + tail.decode())
+    assert os.listdir(tmp_path) == []  # the judge removed the files it read

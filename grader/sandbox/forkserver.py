@@ -45,6 +45,7 @@ from grader.sandbox.protocol import (
     output_of,
 )
 
+TAIL_FILE_BYTES = 1024 * 1024  # each of the two files the tail of printed output takes turns in
 RESULT_CAP = 64 * 1024 * 1024  # bytes of results a sandbox may write; past it, it is killed
 GRACE_SECONDS = 2.0
 POLL_SECONDS = 0.25  # how often a sandbox's CPU time is read
@@ -289,8 +290,8 @@ def _warm_up_notebook_reading() -> None:
 class PrintedOutput:
     """A sandbox's printed output, spliced (never read into this process) into files beside its
     result file: the first ``OUTPUT_KEEP`` bytes, then two files taking turns for the tail, each
-    up to ``OUTPUT_KEEP`` bytes (the newer one and the one before it hold at least the last
-    ``OUTPUT_KEEP`` bytes)."""
+    up to ``TAIL_FILE_BYTES`` (the newer one and the one before it hold at least the last
+    ``OUTPUT_KEEP`` bytes). A flood moves a whole pipe's worth per call, as a read would."""
 
     def __init__(self, base: str) -> None:
         self.paths = [f"{base}.out", f"{base}.tail0", f"{base}.tail1"]
@@ -301,7 +302,7 @@ class PrintedOutput:
 
     def move(self, pipe: int) -> int:
         """Splice what ``pipe`` holds (up to the current file's room); 0 at its end."""
-        if self.sizes[self.current] >= OUTPUT_KEEP:
+        if self.sizes[self.current] >= (OUTPUT_KEEP if self.current == 0 else TAIL_FILE_BYTES):
             self.current = 1 if self.current != 1 else 2
             if self.files[self.current] is not None:
                 os.ftruncate(self.files[self.current], 0)
@@ -311,7 +312,8 @@ class PrintedOutput:
         if fd is None:
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
             fd = self.files[self.current] = os.open(self.paths[self.current], flags, 0o600)
-        moved = os.splice(pipe, fd, OUTPUT_KEEP - self.sizes[self.current])
+        room = (OUTPUT_KEEP if self.current == 0 else TAIL_FILE_BYTES) - self.sizes[self.current]
+        moved = os.splice(pipe, fd, room)
         self.sizes[self.current] += moved
         self.total += moved
         return moved

@@ -154,10 +154,12 @@ def output_of(ended: SandboxEnded) -> str:
     """The printed output the server spliced into ``ended.output_files`` (head, older tail, newer
     tail), as head and tail with what was skipped between them; the files are removed."""
     parts = []
-    for path in ended.output_files:
+    for index, path in enumerate(ended.output_files):
         try:
             with open(path, "rb") as handle:
-                parts.append(handle.read(2 * OUTPUT_KEEP))
+                if index:  # a tail file: its last OUTPUT_KEEP bytes are all that can be needed
+                    handle.seek(max(0, os.fstat(handle.fileno()).st_size - OUTPUT_KEEP))
+                parts.append(handle.read(OUTPUT_KEEP))
             os.unlink(path)
         except OSError:
             parts.append(b"")
