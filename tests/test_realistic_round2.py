@@ -40,6 +40,10 @@ EXPECTED = {
         "graded your `SigmoidFunction` as `MySigmoid` (chosen by fit; the other candidates: "
         "LinearFunction: TypeError: LinearFunction.forward() missing 1 required positional "
         "argument: 'weight')"]),
+    # item 2: a Dataset beside the tutorial's RandomDataset: the one that takes (text, labels)
+    ("custom_dataset", "realistic_custom_dataset", "two_datasets"): (9, "graded", [
+        "graded your `TextDataset` as `CustomDataset` (chosen by fit; the other candidates: "
+        "RandomDataset: RandomDataset(['a', 'b'], [0, 1]) failed"]),
     # item 3: self.weight and self.bias for w and b: only the names test fails
     ("logistic_regression", "realistic_logistic_regression", "weight_bias"): (9, "graded", [
         "graded LR's self.weight as self.w, self.bias as self.b"]),
@@ -90,6 +94,7 @@ def test_one_wrong_layer_costs_its_test_and_the_whole_net_tests_only(graded):
     ("custom_layer", "realistic_custom_layer", "weight_singular"),
     ("custom_layer", "realistic_custom_layer", "linearmodule_and_silu"),
     ("autograd_function", "realistic_autograd_function", "function_names"),
+    ("custom_dataset", "realistic_custom_dataset", "two_datasets"),
 ])
 def test_another_name_costs_only_the_names_test(graded, assignment, folder, student):
     assert failed_tests(graded(assignment, folder), student) == {"test_names_as_asked"}
