@@ -206,7 +206,8 @@ class Decision:
         if not isinstance(value, dict) or value.get("kind") not in DECISION_KINDS:
             return None
         text = value.get("text")
-        return cls(str(value["kind"]), text[:300] if isinstance(text, str) else "")
+        text = " ".join(text.split())[:300] if isinstance(text, str) else ""  # one line: pasted as CSV
+        return cls(str(value["kind"]), text)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -40,6 +40,10 @@ EXPECTED = {
         "graded your `SigmoidFunction` as `MySigmoid` (chosen by fit; the other candidates: "
         "LinearFunction: TypeError: LinearFunction.forward() missing 1 required positional "
         "argument: 'weight')"]),
+    # item 2: a Dataset beside the tutorial's RandomDataset: the one that takes (text, labels)
+    ("custom_dataset", "realistic_custom_dataset", "two_datasets"): (9, "graded", [
+        "graded your `TextDataset` as `CustomDataset` (chosen by fit; the other candidates: "
+        "RandomDataset: RandomDataset(['a', 'b'], [0, 1]) failed"]),
     # item 3: self.weight and self.bias for w and b: only the names test fails
     ("logistic_regression", "realistic_logistic_regression", "weight_bias"): (9, "graded", [
         "graded LR's self.weight as self.w, self.bias as self.b"]),
@@ -90,6 +94,7 @@ def test_one_wrong_layer_costs_its_test_and_the_whole_net_tests_only(graded):
     ("custom_layer", "realistic_custom_layer", "weight_singular"),
     ("custom_layer", "realistic_custom_layer", "linearmodule_and_silu"),
     ("autograd_function", "realistic_autograd_function", "function_names"),
+    ("custom_dataset", "realistic_custom_dataset", "two_datasets"),
 ])
 def test_another_name_costs_only_the_names_test(graded, assignment, folder, student):
     assert failed_tests(graded(assignment, folder), student) == {"test_names_as_asked"}
@@ -252,3 +257,76 @@ def test_grace_off_grades_no_other_candidate():
             probing.defined(ns, "MyLinear", like=nn.Module, fit=fit)
     finally:
         probing.NAMES_SETTINGS["grace"] = True
+
+
+# --- the judge: decisions travel as data ---------------------------------------------------------
+
+ASSIGNMENT_TESTS = '''
+from grader.api import points, probe
+
+
+@probe
+def values(ns, device):
+    return {"out": 1}
+
+
+@probe
+def names(ns, device):
+    return {}
+
+
+@points(2)
+def test_values(observe):
+    got, want = observe(values)
+    assert got == want
+
+
+@points(1)
+def test_names(observe):
+    observe(names)
+'''
+
+
+class FakeObservations:
+    """What the sandboxes sent: ``alice``'s values probe raised in the check's own code (blamed on
+    her), ``bob``'s decisions probe lists a graced name made in the values probe."""
+
+    def reference(self, probe):
+        return {"out": 1} if probe == "values" else {}
+
+    def student(self, student, probe):
+        from grader.judge.plugin import NoObservation
+
+        if probe == probing.DECISIONS_PROBE:
+            if student == "bob":
+                return [{"kind": "name", "text": "graded Lin\nLayer as MyLinear", "probes": ["values"]},
+                        {"kind": "forged", "text": "x", "probes": ["values"]}]
+            return []
+        if student == "alice" and probe == "values":
+            raise NoObservation("the check's own code raised KeyError", "", "values: KeyError")
+        return self.reference(probe)
+
+
+def test_the_judge_attaches_decisions_to_the_tests_that_relied_on_them(tmp_path):
+    from grader.judge.plugin import judge
+
+    test_file = tmp_path / "test_fake.py"
+    test_file.write_text(ASSIGNMENT_TESTS, encoding="utf-8")
+    outcomes = {(o.student, o.test): o for o in judge((test_file,), FakeObservations(), ["alice", "bob"])}
+    assert outcomes["alice", "test_values"].decisions == [{"kind": "error", "text": "values: KeyError"}]
+    assert outcomes["alice", "test_names"].decisions == []
+    assert outcomes["bob", "test_values"].decisions == [
+        {"kind": "name", "text": "graded Lin Layer as MyLinear"}]  # one line; the forged kind dropped
+    assert outcomes["bob", "test_names"].decisions == []
+    alice = Decision.of_value(outcomes["alice", "test_values"].decisions[0])
+    assert alice.override_line("alice", "test_values", 2).startswith("alice,test_values,2,")
+
+
+def test_reset_forgets_what_grace_decided_for_an_earlier_check():
+    ns = student_namespace(TWO_LAYERS)
+    fit = probing.fits_module(3, 2, input=torch.ones(4, 3), shape=(4, 2))
+    probing.defined(ns, "MyLinear", like=nn.Module, fit=fit)
+    ns["MyLinear"] = ns.pop("Dense")  # the student renamed it and checks again, same kernel
+    probing.reset_decisions()
+    assert probing.names_used(ns, ["MyLinear"]) == {"MyLinear": {"used": "MyLinear", "graced": False}}
+    assert probing.decisions_made() == []

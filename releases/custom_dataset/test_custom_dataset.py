@@ -16,9 +16,17 @@ NUMBERS = [1, 1, 0, 0, 0]
 MORE_TEXT = ['Glad', 'Great', 'Awful', 'Fine', 'Bad', 'Superb', 'Dull']
 MORE_LABELS = ['Positive', 'Positive', 'Negative', 'Positive', 'Negative', 'Positive', 'Negative']
 
+def fits_dataset(cls: Any) -> None:
+    """Grace's test of a candidate Dataset: CustomDataset(text, labels) has their length and an
+    item 0."""
+    data = construct(cls, ['a', 'b'], [0, 1])
+    if len(data) != 2:
+        raise ProbeFailure(f'len({cls.__name__}(text, labels)) is {len(data)}, not len(text) = 2')
+    data[0]
+
 def dataset(ns: dict, text: list, labels: list) -> Any:
     """The student's CustomDataset(text, labels), with its own __len__ and __getitem__."""
-    cls = defined(ns, 'CustomDataset', like=Dataset)
+    cls = defined(ns, 'CustomDataset', like=Dataset, fit=fits_dataset)
     data = construct(cls, list(text), list(labels))
     require_method(data, '__getitem__', Dataset)
     require_method(data, '__len__')
@@ -152,7 +160,7 @@ def test_manual_batches_uneven(observe):
 @probe
 def names(ns, device):
     try:
-        found = defined(ns, 'CustomDataset', like=Dataset)
+        found = defined(ns, 'CustomDataset', like=Dataset, fit=fits_dataset)
     except ProbeFailure:
         return names_used(ns, ['CustomDataset'])
     return {**names_used(ns, ['CustomDataset']), 'stub': still_a_stub(lambda: construct(found, list(TEXT), list(LABELS)))}
