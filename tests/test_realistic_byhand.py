@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, HAS_TORCHVISION, NO_NETWORK, ROOT
 from grader.by_hand import AUTOGRAD, LINEAR, MATMUL, by_hand, function_name
 from grader.judge.diagnose import error_cause, likely_cause
 from grader.model import CellError, group_errors
@@ -30,6 +30,10 @@ CUSTOM_LAYER = {
     # the same in a notebook: the cells that use keras (or the model it would have made) follow from it
     "keras_first": (10, "graded", ["cell 1: `import tensorflow as tf` failed (line 2); 2 later errors "
                                    "follow from it"]),
+    # a download (or, without torchvision, its import) and what uses the data set: one cause
+    "mnist_download": (10, "graded", ["failed (line 21); 3 later errors follow from it", NO_NETWORK]
+                       if HAS_TORCHVISION else ["`import torchvision` failed (line 3); 5 later errors follow "
+                                                "from it"]),  # `import torchvision.transforms` among them
     # 8 `mo.md(...)` cells: marimo's stand-in, no NameError each
     "marimo_lecture": (10, "graded", ["all tests passed"]),
     "functional_linear": (9, "graded", ["MyLinear.forward calls torch.nn.functional.linear (line 18: "
@@ -168,6 +172,13 @@ def test_name_errors_join_the_failed_cell_that_would_have_defined_the_name():
                                         "from it: ModuleNotFoundError: m")
     assert groups[2].text_for("py") == errors[-1].text_for("py")
     assert group_errors([_error("TypeError", "tf"), _error("TypeError", "tf")])[1].following == ()
+
+
+def test_a_second_import_of_a_missing_package_follows_from_the_first():
+    first, second, other = (CellError(None, "ModuleNotFoundError", module=name) for name in
+                            ("torchvision", "torchvision", "tensorflow"))
+    assert [len(g.errors) for g in group_errors([first, second, other])] == [2, 1]
+    assert CellError.of_value(second.as_dict()) == second  # the journal keeps it
 
 
 def test_the_status_line_counts_causes_not_follow_on_errors(custom_layer):
