@@ -252,6 +252,6 @@ def errors_summary(errors: list[CellError], kind: str) -> str:
     following = sum(len(group.following) for group in groups)
     if not following:
         return failing_cells(len(errors), kind)
-    later = f"{following} later error{'s' if following > 1 else ''}"
+    later = f"{following} later error{'s that follow' if following > 1 else ' that follows'}"
     causes = "it" if len(groups) == 1 else "them"
-    return f"{failing_cells(len(groups), kind)}, and {later} that follow from {causes}"
+    return f"{failing_cells(len(groups), kind)}, and {later} from {causes}"

@@ -375,3 +375,14 @@ def test_a_grader_assign_test_cell_can_check_by_hand(tmp_path):
     results = report.results_table(batch)
     assert results.score.sum() == 0
     assert "MyLinear.forward calls torch.nn.functional.linear" in results.message.iloc[0]
+
+
+def test_the_scores_line_counts_causes_and_what_follows_from_them():
+    from grader.model import errors_summary
+
+    cause = _error("ModuleNotFoundError", defines=["tf"])
+    assert errors_summary([cause, _error("NameError", "tf"), _error("NameError", "tf")], "py") == (
+        "1 error, and 2 later errors that follow from it")
+    assert errors_summary([cause, _error("ZeroDivisionError"), _error("NameError", "tf")], "ipynb") == (
+        "2 failing cells, and 1 later error that follows from them")
+    assert errors_summary([cause, _error("ZeroDivisionError")], "py") == "2 errors"
