@@ -259,6 +259,11 @@ class _Subclass(nn.Linear):
         return x @ self.weight.T + self.bias
 
 
+class _AtenOp(_ByHand):
+    def forward(self, x):
+        return torch.ops.aten.linear.default(x, self.weights.T)
+
+
 class _Hidden(_ByHand):
     def forward(self, x):
         with torch._C.DisableTorchFunction():
@@ -275,6 +280,7 @@ def test_a_layer_by_hand_passes_and_returns_its_result():
 
 @pytest.mark.parametrize(("layer", "words"), [
     (_Functional, "_Functional.forward calls torch.nn.functional.linear (line "),
+    (_AtenOp, "_AtenOp.forward calls torch.ops.aten.linear (line "),
     (_Holds, "_Holds holds an nn.Linear (self.inner)"),
     (_Subclass, "_Subclass subclasses torch.nn.Linear"),
     (_Hidden, "the check could not observe your forward"),
@@ -324,7 +330,8 @@ def test_every_preset_name_is_one_the_recorder_writes():
     functions = [F.linear, torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward,
                  torch.autograd.functional.jacobian, torch.autograd.functional.vjp, torch.func.grad,
                  torch.func.vjp, torch.Tensor.matmul, torch.matmul, torch.Tensor.__matmul__, torch.mm,
-                 torch.einsum, torch.Tensor.mul, torch.Tensor.__mul__, torch.dot, torch.linalg.multi_dot]
+                 torch.einsum, torch.Tensor.mul, torch.Tensor.__mul__, torch.dot, torch.linalg.multi_dot,
+                 torch.ops.aten.linear, torch.ops.aten.linear.default]
     names = {function_name(f) for f in functions}
     assert names <= set(LINEAR) | set(AUTOGRAD) | set(MATMUL)
     assert "torch.functional.einsum" in names  # torch.functional is not torch.func
