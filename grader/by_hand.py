@@ -27,7 +27,7 @@ from typing import Any
 
 from grader.probing import ProbeFailure
 
-LINEAR = ("torch.nn.functional.linear",)
+LINEAR = ("torch.nn.functional.linear", "torch.ops.aten.linear")
 """What ``nn.Linear`` computes with: forbidden in a linear layer written by hand."""
 
 AUTOGRAD = ("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
@@ -54,6 +54,9 @@ def function_name(function: Any) -> str:
     ``torch.overrides.resolve_name`` names most of them, without its first call's 50 ms."""
     if isinstance(function, str):
         return function
+    if type(function).__name__ in ("OpOverloadPacket", "OpOverload"):  # torch.ops.aten.linear(.default)
+        qualified = getattr(function, "_qualified_op_name", None) or getattr(function, "_name", "?")
+        return "torch.ops." + str(qualified).replace("::", ".")
     owner = getattr(function, "__self__", None)  # a property's getter: torch.Tensor.T.__get__
     if type(owner).__name__ == "getset_descriptor":
         return f"torch.Tensor.{getattr(owner, '__name__', '?')}.__get__"

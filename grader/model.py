@@ -139,6 +139,7 @@ class CellError:
     defines: tuple[str, ...] = ()  # the names the cell would have defined
     not_run: bool = False  # a SoftTimeout: the time limit was used up before this cell
     missing: str = ""  # a NameError's name (a failed cell's ``defines`` may explain it)
+    module: str = ""  # a ModuleNotFoundError's package (``torchvision`` for ``torchvision.transforms``)
 
     @classmethod
     def of_value(cls, value: Any) -> CellError | None:
@@ -157,7 +158,8 @@ class CellError:
         return cls(cell=number("cell"), type=text("type") or "Error", message=text("message"),
                    line=number("line"), text=text("text"), where=text("where"),
                    defines=tuple(d for d in defines if isinstance(d, str)) if isinstance(defines, list) else (),
-                   not_run=value.get("not_run") is True, missing=text("missing")[:200])
+                   not_run=value.get("not_run") is True, missing=text("missing")[:200],
+                   module=text("module")[:100])
 
     def as_dict(self) -> dict[str, Any]:
         """The error as the journal stores it (what :meth:`of_value` reads back)."""
@@ -267,11 +269,16 @@ class ErrorGroup:
 def group_errors(errors: list[CellError]) -> list[ErrorGroup]:
     """``errors`` (in the order they ran) grouped by cause: a NameError for a name an earlier
     failed cell would have defined joins that cell's group (transitively: ``model = tf.keras...``
-    failing after ``import tensorflow as tf`` passes the cause on to ``model.fit``)."""
+    failing after ``import tensorflow as tf`` passes the cause on to ``model.fit``), and so does
+    another failed import of a package whose import failed before."""
     groups: list[list[CellError]] = []
     group_of: dict[str, int] = {}  # a name a failed cell would have defined -> its group
+    package_of: dict[str, int] = {}  # a package whose import failed -> the group of its first failure
     for error in errors:
         index = group_of.get(error.missing) if error.type in FOLLOWING_ERRORS and error.missing else None
+        if index is None and error.module:  # `import torchvision.transforms` after `import torchvision`
+            index = package_of.get(error.module)
+            package_of.setdefault(error.module, len(groups) if index is None else index)
         if index is None:
             groups.append([error])
             index = len(groups) - 1
@@ -288,6 +295,6 @@ def errors_summary(errors: list[CellError], kind: str) -> str:
     following = sum(len(group.following) for group in groups)
     if not following:
         return failing_cells(len(errors), kind)
-    later = f"{following} later error{'s' if following > 1 else ''}"
+    later = f"{following} later error{'s that follow' if following > 1 else ' that follows'}"
     causes = "it" if len(groups) == 1 else "them"
-    return f"{failing_cells(len(groups), kind)}, and {later} that follow from {causes}"
+    return f"{failing_cells(len(groups), kind)}, and {later} from {causes}"

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, HAS_TORCHVISION, NO_NETWORK, ROOT
 from grader.by_hand import AUTOGRAD, LINEAR, MATMUL, by_hand, function_name
 from grader.judge.diagnose import error_cause, likely_cause
 from grader.model import CellError, group_errors
@@ -30,6 +30,10 @@ CUSTOM_LAYER = {
     # the same in a notebook: the cells that use keras (or the model it would have made) follow from it
     "keras_first": (10, "graded", ["cell 1: `import tensorflow as tf` failed (line 2); 2 later errors "
                                    "follow from it"]),
+    # a download (or, without torchvision, its import) and what uses the data set: one cause
+    "mnist_download": (10, "graded", ["failed (line 21); 3 later errors follow from it", NO_NETWORK]
+                       if HAS_TORCHVISION else ["`import torchvision` failed (line 3); 5 later errors follow "
+                                                "from it"]),  # `import torchvision.transforms` among them
     # 8 `mo.md(...)` cells: marimo's stand-in, no NameError each
     "marimo_lecture": (10, "graded", ["all tests passed"]),
     "functional_linear": (9, "graded", ["MyLinear.forward calls torch.nn.functional.linear (line 18: "
@@ -170,6 +174,13 @@ def test_name_errors_join_the_failed_cell_that_would_have_defined_the_name():
     assert group_errors([_error("TypeError", "tf"), _error("TypeError", "tf")])[1].following == ()
 
 
+def test_a_second_import_of_a_missing_package_follows_from_the_first():
+    first, second, other = (CellError(None, "ModuleNotFoundError", module=name) for name in
+                            ("torchvision", "torchvision", "tensorflow"))
+    assert [len(g.errors) for g in group_errors([first, second, other])] == [2, 1]
+    assert CellError.of_value(second.as_dict()) == second  # the journal keeps it
+
+
 def test_the_status_line_counts_causes_not_follow_on_errors(custom_layer):
     message = custom_layer.row("tensorflow_first").message
     assert "(and" not in message and "7 errors" not in message
@@ -248,6 +259,11 @@ class _Subclass(nn.Linear):
         return x @ self.weight.T + self.bias
 
 
+class _AtenOp(_ByHand):
+    def forward(self, x):
+        return torch.ops.aten.linear.default(x, self.weights.T)
+
+
 class _Hidden(_ByHand):
     def forward(self, x):
         with torch._C.DisableTorchFunction():
@@ -264,6 +280,7 @@ def test_a_layer_by_hand_passes_and_returns_its_result():
 
 @pytest.mark.parametrize(("layer", "words"), [
     (_Functional, "_Functional.forward calls torch.nn.functional.linear (line "),
+    (_AtenOp, "_AtenOp.forward calls torch.ops.aten.linear (line "),
     (_Holds, "_Holds holds an nn.Linear (self.inner)"),
     (_Subclass, "_Subclass subclasses torch.nn.Linear"),
     (_Hidden, "the check could not observe your forward"),
@@ -313,7 +330,8 @@ def test_every_preset_name_is_one_the_recorder_writes():
     functions = [F.linear, torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward,
                  torch.autograd.functional.jacobian, torch.autograd.functional.vjp, torch.func.grad,
                  torch.func.vjp, torch.Tensor.matmul, torch.matmul, torch.Tensor.__matmul__, torch.mm,
-                 torch.einsum, torch.Tensor.mul, torch.Tensor.__mul__, torch.dot, torch.linalg.multi_dot]
+                 torch.einsum, torch.Tensor.mul, torch.Tensor.__mul__, torch.dot, torch.linalg.multi_dot,
+                 torch.ops.aten.linear, torch.ops.aten.linear.default]
     names = {function_name(f) for f in functions}
     assert names <= set(LINEAR) | set(AUTOGRAD) | set(MATMUL)
     assert "torch.functional.einsum" in names  # torch.functional is not torch.func
@@ -364,3 +382,14 @@ def test_a_grader_assign_test_cell_can_check_by_hand(tmp_path):
     results = report.results_table(batch)
     assert results.score.sum() == 0
     assert "MyLinear.forward calls torch.nn.functional.linear" in results.message.iloc[0]
+
+
+def test_the_scores_line_counts_causes_and_what_follows_from_them():
+    from grader.model import errors_summary
+
+    cause = _error("ModuleNotFoundError", defines=["tf"])
+    assert errors_summary([cause, _error("NameError", "tf"), _error("NameError", "tf")], "py") == (
+        "1 error, and 2 later errors that follow from it")
+    assert errors_summary([cause, _error("ZeroDivisionError"), _error("NameError", "tf")], "ipynb") == (
+        "2 failing cells, and 1 later error that follows from them")
+    assert errors_summary([cause, _error("ZeroDivisionError")], "py") == "2 errors"

@@ -39,4 +39,4 @@ def test_another_name_costs_only_the_names_test(graded, student):
 def test_the_one_line_names_what_cost_points_then_counts_the_errors(graded):
     message = graded.row("blitz_model").message
     assert message.startswith("test_names_as_asked: graded your `Model` as `Net`")
-    assert message.endswith(" errors (see the feedback)")
+    assert message.endswith("2 errors, and 1 later error that follows from them (see the feedback)")

@@ -120,6 +120,8 @@ def _run_cells(cells: list[Cell], kind: str, budget: float) -> tuple[dict, list[
         except BaseException as error:  # noqa: B036 - student code may raise anything
             described = describe_exception(error)
             described["message"] = missing_module(error, described["message"])
+            if isinstance(error, ModuleNotFoundError) and isinstance(error.name, str):  # grouped by it
+                described["module"] = error.name.split(".")[0][:100]
             errors.append({"cell": cell.number, **described, "defines": defined_names(cell.source)})
     return namespace, shell.notes, errors
 
