@@ -131,10 +131,13 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
         files = [s.path for s in submissions if s.path is not None]
         # The judge needs torch too: it is imported here while the server imports it there.
         imports = ("torch", *options.background_imports)
+        behind: list[threading.Thread] = []  # the background imports: joined before the judge imports
         pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
-                           assignment.warm_imports(files), while_starting=lambda: _import_behind(imports))
+                           assignment.warm_imports(files),
+                           while_starting=lambda: behind.append(_import_behind(imports)))
         try:
             protections = dict(pool.hello.protections)
+            _joined(behind)  # the reference is judged here: no import racing the judge's
             reference, reference_seconds = reference_observations(assignment, pool, work, options)
             timeout = student_timeout(options.timeout or assignment.limits.timeout, reference_seconds)
             memory = options.memory or assignment.limits.memory
@@ -153,8 +156,10 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                     oldest = time.monotonic()
                 pending.append(run)
                 if len(pending) == JUDGE_CHUNK or time.monotonic() - oldest > JUDGE_EVERY:
+                    _joined(behind)
                     graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
                     pending = []
+            _joined(behind)  # no import of the judge's (or the report's, next) races one of theirs
             if pending:
                 graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
         finally:
@@ -164,7 +169,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _import_behind(modules: tuple[str, ...]) -> None:
+def _import_behind(modules: tuple[str, ...]) -> threading.Thread:
     """Import ``modules`` in a background thread; an entry ``module:function`` also calls
     ``function()``, a set-up done ahead (what fails is done again, and reported, later)."""
     def run() -> None:
@@ -177,7 +182,16 @@ def _import_behind(modules: tuple[str, ...]) -> None:
             except Exception:  # noqa: BLE001
                 return
 
-    threading.Thread(target=run, daemon=True).start()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _joined(threads: list[threading.Thread]) -> None:
+    """Wait for the background imports: two threads importing modules that import each other (IPython
+    and matplotlib) can see a partly initialised module."""
+    while threads:
+        threads.pop().join()
 
 
 def judge_observed(assignment: Assignment, student: str, frames: Path,

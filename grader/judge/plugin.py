@@ -216,7 +216,7 @@ def _forget_modules_of(test_files: tuple[Path, ...]) -> None:
     one's before an edit) would otherwise be run in place of these files."""
     stems = {path.stem for path in test_files}
     folders = {str(path.resolve().parent) for path in test_files}
-    for name, module in list(sys.modules.items()):
+    for name, module in sys.modules.copy().items():  # a copy: another thread may be importing
         file = getattr(module, "__file__", None)
         if name.rsplit(".", 1)[-1] in stems or (
                 isinstance(file, str) and os.path.dirname(os.path.abspath(file)) in folders):
