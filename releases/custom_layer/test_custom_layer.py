@@ -71,7 +71,7 @@ def forward_values(ns, device):
 def forward_by_hand(ns, device):
     """forward_values' output, recorded: no nn.Linear (held or subclassed), no F.linear; the
     recorder must see the product any correct forward computes, or the test fails."""
-    x = torch.linspace(-1, 1, 12).reshape(4, 3)
+    x = torch.linspace(-1, 1, 12).view(4, 3)
     layer = fixed_layer(ns, device)
     out = by_hand(layer, x.to(device), forbidden=LINEAR, forbidden_modules=(nn.Linear,), needs=MATMUL, task='compute x @ weights + bias yourself, from nn.Parameter')
     return {'out': out}
