@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from grader.grading import copies
 from grader.grading.batch import BatchResult
 from grader.model import TestOutcome, diagnosis, failing_cells, gist
 from grader.report.escaping import bound, csv_table
@@ -152,8 +153,10 @@ def header(batch: BatchResult) -> dict:
 
 def write_report(batch: BatchResult, out_dir: Path, feedback: bool = True) -> dict[str, Path]:
     """Write scores.csv, results.csv, run.json and the extras (scores.parquet, report.html and,
-    unless ``feedback`` is off, feedback/) into ``out_dir``, each file atomically."""
+    unless ``feedback`` is off, feedback/) into ``out_dir``, each file atomically. The submissions
+    it reports on are kept in ``out_dir`` (:mod:`grader.grading.copies`) when they are not yet."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    copies.keep(out_dir, [run.submission for run in batch.runs], refresh=False)
     results = results_table(batch)
     scores = scores_table(batch, results)
     paths = {
