@@ -67,8 +67,8 @@ def test_a_submission_that_replaces_a_probe_s_helper_gets_its_own_error_row(tmp_
     results = pd.read_csv(tmp_path / "out" / "results.csv")
     mine = results[results.student == "blames_the_assignment"]
     failed = mine[mine.status == "failed"]
-    assert sorted(failed.test) == ["test_forward_values", "test_forward_without_bias", "test_gradients",
-                                   "test_to_moves_parameters"]
+    assert sorted(failed.test) == ["test_forward_by_hand", "test_forward_values", "test_forward_without_bias",
+                                   "test_gradients", "test_to_moves_parameters"]
     assert all(m.startswith("while checking ") and "the check's own code raised NameError" in m
                and "tell your instructor" not in m for m in failed.message)
     scores = pd.read_csv(tmp_path / "out" / "scores.csv").set_index("student")

@@ -128,9 +128,12 @@ def test_a_dask_workers_server_holds_no_earlier_batchs_student(hello, tmp_path):
     """Two separate tasks on one worker's warm server (as two grading runs would send): the second
     finds nothing of the first; each task's folder is gone when it ends, the worker's at exit."""
     from grader.grading import dask_executor
+    from grader.intake.assignment import find_assignment
+
+    bundle = dask_executor.assignment_bundle(find_assignment("custom_layer"), dask_executor.versions())
 
     def task(name: str) -> str:
-        response, _ = dask_executor.sandbox_task("custom_layer", name, "py", (TRUST2 / name).read_bytes(),
+        response, _ = dask_executor.sandbox_task(bundle, name, "py", (TRUST2 / name).read_bytes(),
                                                  30.0, 1024**3, "cpu")
         return response.output
 

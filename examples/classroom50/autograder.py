@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     from grader.ci.runner import SubmissionResult, TestResult
     from grader.errors import GraderError
     from grader.grading.options import GradeOptions
-    from grader.report.files import atomic_write
+    from grader.files import atomic_write
     from grader.selfcheck.runner import check_file, resolve
 
     try:
