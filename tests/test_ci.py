@@ -4,6 +4,7 @@ Gradescope bundle of `grader export gradescope`."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -211,7 +212,8 @@ def test_the_example_classroom50_autograder_writes_public_checks_in_integers(tmp
     """examples/classroom50/autograder.py: a release's public checks only (no hidden test exists
     in what Classroom 50 fetches), integer points, and a result.json for a missing file too."""
     autograder = EXAMPLES / "classroom50" / "autograder.py"
-    release = EXAMPLES.parent / "releases" / "custom_layer"
+    release = tmp_path / "custom_layer"  # a copy: importing its tests writes __pycache__ beside them
+    shutil.copytree(EXAMPLES.parent / "releases" / "custom_layer", release)
     done = subprocess.run([sys.executable, str(autograder), str(release), str(CLASS / "rupert.py")],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -51,7 +51,8 @@ def _solution_lines(assignment) -> list[str]:
 def test_bundled_release_holds_no_solution_and_no_hidden_test(name):
     folder = RELEASES / name
     assignment = find_assignment(name)
-    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts}  # bytecode of a test run: never committed
     allowed = {"README.md", "release.json", "reference.obs", "starter.ipynb",
                *(p.name for p in assignment.test_files)}
     assert {f for f in files if not f.startswith("data/")} <= allowed
