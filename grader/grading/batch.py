@@ -137,7 +137,6 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
                            while_starting=lambda: behind.append(_import_behind(imports)))
         try:
             protections = dict(pool.hello.protections)
-            _joined(behind)  # the reference is judged here: no import racing the judge's
             reference, reference_seconds = reference_observations(assignment, pool, work, options)
             timeout = student_timeout(options.timeout or assignment.limits.timeout, reference_seconds)
             memory = options.memory or assignment.limits.memory
