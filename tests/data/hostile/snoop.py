@@ -111,25 +111,31 @@ def search_own_memory(needles):
     buffer_start = ctypes.addressof(ctypes.c_char.from_buffer(buffer))
     with open("/proc/self/maps") as maps:
         regions = [line.split() for line in maps]
+    chunk, overlap = 64 << 20, 4096  # a large region is read in chunks that overlap by a needle's length
     with open("/proc/self/mem", "rb", buffering=0) as mem:
         for fields in regions:
             start, end = (int(x, 16) for x in fields[0].split("-"))
-            if "r" not in fields[1] or start == buffer_start or end - start > (64 << 20):
+            if "r" not in fields[1] or start == buffer_start:
                 continue
             if len(fields) > 5 and fields[5].startswith("["):
                 if fields[5] not in ("[heap]", "[stack]"):
                     continue
-            try:
-                mem.seek(start)
-                size = mem.readinto(memoryview(buffer)[: end - start])
-            except (OSError, ValueError, OverflowError):
-                continue
-            for key, needle in needles.items():
-                at = buffer.find(needle, 0, size)
-                while at != -1:
-                    if start + at not in own:
-                        found[key] = True
-                    at = buffer.find(needle, at + 1, size)
+            at_region = start
+            while at_region < end:
+                try:
+                    mem.seek(at_region)
+                    size = mem.readinto(memoryview(buffer)[: min(chunk, end - at_region)])
+                except (OSError, ValueError, OverflowError):
+                    break
+                for key, needle in needles.items():
+                    at = buffer.find(needle, 0, size)
+                    while at != -1:
+                        if at_region + at not in own:
+                            found[key] = True
+                        at = buffer.find(needle, at + 1, size)
+                if not size or at_region + size >= end:
+                    break
+                at_region += size - overlap
     return found
 
 
