@@ -16,8 +16,8 @@
 
 Everything runs on this machine; nothing leaves it. Writes ``similarity.csv`` (one row per pair
 worth a look, highest first) and ``similarity/pair-N.html``, the two submissions side by side with
-the shared code marked, for the 100 highest-ranked flagged pairs. :func:`ranked_rows` gives the
-report its table.
+the shared code marked, for the 100 highest-ranked flagged pairs. The report reads it back
+(:func:`grader.report.gradebook.ranked_rows`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from grader.errors import GraderError
 from grader.files import atomic_write
 from grader.grading import copies
 from grader.intake.submissions import read_source
-from grader.report.gradebook import SIMILARITY_CSV, ranked_rows  # noqa: F401  (the report reads what this writes)
+from grader.report.gradebook import SIMILARITY_CSV
 
 FILE_NAME = SIMILARITY_CSV
 PAGES = "similarity"

@@ -21,16 +21,13 @@ from typing import TYPE_CHECKING
 from grader.files import atomic_write
 from grader.model import group_errors
 from grader.report.escaping import bound
-from grader.report.feedback_text import (  # noqa: F401  (what a student reads, as Markdown)
+from grader.report.feedback_text import (
     Feedback,
     TestLine,
     error_lines,
-    error_markdown,
     feedback_markdown,
-    summary_markdown,
-    tests_markdown,
 )
-from grader.report.pages import CONTENT_SECURITY_POLICY, file_name, render  # noqa: F401
+from grader.report.pages import CONTENT_SECURITY_POLICY, file_name, render
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from grader.grading.batch import BatchResult
 
 from grader.files import atomic_write
-from grader.report.pages import CONTENT_SECURITY_POLICY, first_line, render  # noqa: F401
+from grader.report.pages import CONTENT_SECURITY_POLICY, first_line, render
 
 FAILED_STATUSES = ("error", "timeout", "killed", "missing")
 DIAGNOSED_STATUSES = ("graded", "timeout")  # the others fail every test for one reason, shown apart

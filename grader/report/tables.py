@@ -17,8 +17,8 @@ from grader.grading.batch import BatchResult
 from grader.model import TestOutcome, diagnosis, errors_summary, gist
 from grader.report.escaping import bound, csv_table
 from grader.report.html import write_extras
-from grader.report.pages import student_ids  # noqa: F401  (tables name students as the pages do)
-from grader.report.run_header import header, regraded  # noqa: F401
+from grader.report.pages import student_ids
+from grader.report.run_header import header
 
 SCORE_COLUMNS = ["student", "score", "max_score", "percent", "status", "message", "seconds",
                  "code_seconds", "file"]
