@@ -1,3 +1,3 @@
-from grader.cli.main import main
+from grader.cli.main import run
 
-main()
+run()

@@ -81,3 +81,39 @@ def test_v1_groups_one_per_hierarchy(tmp_path, monkeypatch):
     group.remove()
     batch.remove()
     assert not any(list((tmp_path / c / "ci" / "job").iterdir()) for c in cgroups.V1_CONTROLLERS)
+
+
+def test_v1_moves_a_process_of_one_thread_through_tasks(tmp_path, monkeypatch):
+    """cgroup.procs would wait for an RCU grace period (12-16 ms) on every sandbox; a process of one
+    thread (the sandbox's first process, a fork) moves wholly through ``tasks``. A process of more
+    threads never does: its other threads would stay outside the group."""
+    folders = {name: tmp_path / name for name in ("memory", "pids")}
+    for folder in folders.values():
+        folder.mkdir()
+    group = cgroups.SandboxGroup(1, {name: str(folder) for name, folder in folders.items()})
+    monkeypatch.setattr(cgroups, "_threads", lambda: 1)
+    group.join()
+    assert all((f / "tasks").read_text() == "0" and not (f / "cgroup.procs").exists()
+               for f in folders.values())
+    monkeypatch.setattr(cgroups, "_threads", lambda: 3)
+    group.join()
+    assert all((f / "cgroup.procs").read_text() == "0" for f in folders.values())
+    v2 = cgroups.SandboxGroup(2, dict.fromkeys(cgroups.V2_CONTROLLERS, str(tmp_path / "memory")))
+    monkeypatch.setattr(cgroups, "_threads", lambda: 1)
+    (folders["memory"] / "cgroup.procs").unlink()
+    v2.join()  # v2 has no tasks file
+    assert (folders["memory"] / "cgroup.procs").read_text() == "0"
+
+
+def test_threads_counts_this_process(monkeypatch):
+    import threading
+
+    alone = cgroups._threads()
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        assert cgroups._threads() == alone + 1
+    finally:
+        stop.set()
+        helper.join()

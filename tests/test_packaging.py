@@ -111,7 +111,7 @@ def test_metadata_is_complete_and_names_the_distribution():
     assert project["requires-python"] == ">=3.11" and project["readme"] == "README.md"
     assert project["keywords"] and {"Homepage", "Documentation", "Source", "Issues"} <= set(project["urls"])
     assert "Programming Language :: Python :: 3.11" in project["classifiers"]
-    assert project["scripts"]["grader"] == project["scripts"][DISTRIBUTION] == "grader.cli.main:main"
+    assert project["scripts"]["grader"] == project["scripts"][DISTRIBUTION] == "grader.cli.main:run"
 
 
 # Every install line of the docs, the README and the examples: `pip install ...` of the grader

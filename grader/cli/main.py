@@ -7,6 +7,7 @@ line (``grader: error: ...``) with exit status 2, never a traceback (unless ``--
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import importlib
 import os
@@ -16,6 +17,28 @@ from pathlib import Path
 from grader.errors import GraderError
 from grader.grading.options import add_run_options, grade_options, positive_int
 from grader.version import __version__
+
+
+def run() -> None:
+    """The commands' entry point: :func:`main`, then a quick exit. Tearing down torch's and pandas'
+    modules at exit takes 0.3-0.6 s and frees nothing the system would not: every file is written
+    and closed by then, the exit handlers still run, and the output is flushed first. An error's
+    traceback (``--debug``) leaves the usual way."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as stop:
+        code = stop.code
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()  # what registered one (an unpacked archive's folder) is cleaned up
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+            pass
+    os._exit(code or 0)
 
 
 def main(argv: list[str] | None = None) -> None:

