@@ -298,3 +298,15 @@ def errors_summary(errors: list[CellError], kind: str) -> str:
     later = f"{following} later error{'s that follow' if following > 1 else ' that follows'}"
     causes = "it" if len(groups) == 1 else "them"
     return f"{failing_cells(len(groups), kind)}, and {later} from {causes}"
+
+
+class NoObservation(Exception):
+    """The student's probe produced no observation; the message says why, for the student. A probe
+    that raised on a student's work is the student's (the sandbox is the student's process, so
+    its word on where an exception came from cannot decide blame): ``assignment_error`` stays
+    empty unless a trusted caller knows the assignment is at fault."""
+
+    def __init__(self, message: str, assignment_error: str = "", blamed: str = "") -> None:
+        super().__init__(message)
+        self.assignment_error = assignment_error
+        self.blamed = blamed  # a heuristic blamed the student's code for this error: why, for review

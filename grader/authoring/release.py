@@ -255,8 +255,8 @@ def _student_timeout(configured: float | None, reference_seconds: float) -> floa
 def _reference_observations(assignment, public_files: tuple[Path, ...],
                             device: str) -> tuple[dict[str, Any], float]:
     """The reference's observations of the public probes only (its probes run in a sandbox)."""
-    from grader.grading.batch import reference_observations
     from grader.grading.options import GradeOptions
+    from grader.grading.reference import reference_observations
     from grader.sandbox.pool import SandboxPool
 
     public = dataclasses.replace(assignment, test_files=public_files)

@@ -8,7 +8,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,18 +19,15 @@ from grader.grading import workdirs
 from grader.grading.executors import DaskExecutor, Executor, Limits, LocalExecutor
 from grader.grading.journal import Journal, outcomes_of
 from grader.grading.options import TIMEOUT_FLOOR, GradeOptions, student_timeout
+from grader.grading.reference import reference_observations
 from grader.grading.runs import (
     ObservationSource,
     Run,
-    frames_of,
     load_of,
-    probe_error_text,
-    run_submission,
-    visible_files,
 )
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
-from grader.judge.plugin import TestOutcome, judge
+from grader.model import TestOutcome
 from grader.sandbox.pool import SandboxPool
 
 # Submissions are judged (and journaled) together, in one pytest session (~0.1 s to start), while
@@ -86,17 +84,23 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
         if on_progress:
             on_progress(runs[student])
     todo = [s for s in submissions if s.student not in reused]
-    if out_dir is not None:
-        from grader.grading import copies
+    with ExitStack() as stack:
+        # The sandbox server imports torch and measures its protections (a second or so) while
+        # the submissions are copied and the environment is read here.
+        sandboxes = stack.enter_context(_sandboxes(assignment, todo, options)) if todo else None
+        if out_dir is not None:
+            from grader.grading import copies
 
-        copies.keep(out_dir, todo)
-        copies.keep(out_dir, [s for s in submissions if s.student in reused], refresh=False)
-    timeout = options.timeout or assignment.limits.timeout or TIMEOUT_FLOOR
-    environment = _environment(options)
+            copies.keep(out_dir, todo)
+            copies.keep(out_dir, [s for s in submissions if s.student in reused], refresh=False)
+        environment = _environment(options)
+        timeout = options.timeout or assignment.limits.timeout or TIMEOUT_FLOOR
+        fresh = []
+        if sandboxes is not None:
+            timeout, protections, fresh = _grade_fresh(assignment, todo, options, on_progress,
+                                                       journal, environment, out_dir, *sandboxes)
     unrun: list[Run] = []
     if todo:
-        timeout, protections, fresh = _grade_fresh(assignment, todo, options, on_progress, out_dir,
-                                                   journal, environment)
         for run, run_outcomes in fresh:
             if run.infrastructure:
                 unrun.append(run)
@@ -119,53 +123,64 @@ def _environment(options: GradeOptions) -> dict:
     return found
 
 
-def _grade_fresh(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
-                 on_progress: Callable[[Run], None] | None, out_dir: Path | None,
-                 journal: Journal | None, environment: dict) -> tuple[float, dict[str, bool], list]:
-    """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish."""
+@contextmanager
+def _sandboxes(assignment: Assignment, submissions: list[Submission],
+               options: GradeOptions) -> Iterator[tuple[Path, SandboxPool, list[threading.Thread]]]:
+    """The batch's working folder and its pool of sandbox servers, started (not waited for), and
+    the background imports of what the judge and the report need, started meanwhile."""
     workdirs.remove_stale()  # what a crashed run left behind (its process gone)
     work = workdirs.make_workdir("grader-batch-")
-    graded: list[tuple[Run, list[TestOutcome]]] = []
     local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
     try:
         files = [s.path for s in submissions if s.path is not None]
-        # The judge needs torch too: it is imported here while the server imports it there.
-        imports = ("torch", *options.background_imports)
-        behind: list[threading.Thread] = []  # the background imports: joined before the judge imports
+        # The judge needs torch and pytest too: imported here while the server imports them there.
+        imports = ("torch", "grader.judge.plugin", *options.background_imports)
+        behind: list[threading.Thread] = []  # joined before the first chunk is judged
         pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
                            assignment.warm_imports(files),
                            while_starting=lambda: behind.append(_import_behind(imports)))
         try:
-            protections = dict(pool.hello.protections)
-            reference, reference_seconds = reference_observations(assignment, pool, work, options)
-            timeout = student_timeout(options.timeout or assignment.limits.timeout, reference_seconds)
-            memory = options.memory or assignment.limits.memory
-            executor: Executor = (
-                DaskExecutor(options.scheduler, assignment, environment, pool.hello.probes)
-                if options.executor == "dask" else LocalExecutor(pool, assignment, local_jobs))
-            runs = executor.runs(submissions, work, Limits(timeout, memory, options.device))
-            pending: list[Run] = []
-            for run in runs:
-                if on_progress:
-                    on_progress(run)
-                if run.infrastructure:  # not the student's result: never judged nor journaled
-                    graded.append((run, []))
-                    continue
-                if not pending:
-                    oldest = time.monotonic()
-                pending.append(run)
-                if len(pending) == JUDGE_CHUNK or time.monotonic() - oldest > JUDGE_EVERY:
-                    _joined(behind)
-                    graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
-                    pending = []
-            _joined(behind)  # no import of the judge's (or the report's, next) races one of theirs
-            if pending:
-                graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
+            yield work, pool, behind
         finally:
             pool.close()
-        return timeout, protections, graded
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _grade_fresh(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
+                 on_progress: Callable[[Run], None] | None, journal: Journal | None,
+                 environment: dict, out_dir: Path | None, work: Path, pool: SandboxPool,
+                 behind: list[threading.Thread]) -> tuple[float, dict[str, bool], list]:
+    """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish."""
+    graded: list[tuple[Run, list[TestOutcome]]] = []
+    local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
+    protections = dict(pool.hello.protections)
+    reference, reference_seconds = reference_observations(assignment, pool, work, options, out_dir,
+                                                          environment)
+    timeout = student_timeout(options.timeout or assignment.limits.timeout, reference_seconds)
+    memory = options.memory or assignment.limits.memory
+    executor: Executor = (
+        DaskExecutor(options.scheduler, assignment, environment, pool.hello.probes)
+        if options.executor == "dask" else LocalExecutor(pool, assignment, local_jobs))
+    runs = executor.runs(submissions, work, Limits(timeout, memory, options.device))
+    pending: list[Run] = []
+    for run in runs:
+        if on_progress:
+            on_progress(run)
+        if run.infrastructure:  # not the student's result: never judged nor journaled
+            graded.append((run, []))
+            continue
+        if not pending:
+            oldest = time.monotonic()
+        pending.append(run)
+        if len(pending) == JUDGE_CHUNK or time.monotonic() - oldest > JUDGE_EVERY:
+            _joined(behind)
+            graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
+            pending = []
+    _joined(behind)  # no import of the judge's (or the report's, next) races one of theirs
+    if pending:
+        graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
+    return timeout, protections, graded
 
 
 def _import_behind(modules: tuple[str, ...]) -> threading.Thread:
@@ -218,6 +233,8 @@ def _judge_chunk(assignment: Assignment, reference: dict[str, Any], runs: list[R
                  options: GradeOptions, journal: Journal | None,
                  protections: dict[str, bool], keep: bool = False) -> list[tuple[Run, list[TestOutcome]]]:
     """Judge these runs, journal them, and free their observations (unless ``keep``)."""
+    from grader.judge.plugin import judge  # pytest: imported behind the server's start
+
     source = ObservationSource(reference, {run.submission.student: run for run in runs})
     outcomes = judge(assignment.test_files, source, [r.submission.student for r in runs],
                      public_only=options.public_only)
@@ -276,47 +293,3 @@ def check_environment(assignment: Assignment) -> None:
         names = " ".join(missing)
         raise GraderError(f"assignment {assignment.name} needs the package(s) {', '.join(missing)}, "
                           f"which are not installed here: pip install {names}")
-
-
-def reference_observations(assignment: Assignment, pool: SandboxPool, work: Path,
-                           options: GradeOptions) -> tuple[dict[str, Any], float]:
-    """The reference's observations for every probe, and its run time; its failure is ours."""
-    reference = Submission(f"reference:{assignment.name}", assignment.reference)
-    run = run_submission(reference, pool, work / "reference.obs", 120.0,
-                          assignment.limits.memory, options.device, visible_files(assignment, None))
-    frames = frames_of(run)
-    problems = [f"{f.name}: {_probe_problem(f.error)}" for f in frames if f.error]
-    if run.cell_errors:
-        problems.insert(0, f"loading: {run.cell_errors[0].text_for(reference.kind)}")
-    if run.status != "graded" or problems:
-        detail = "; ".join(problems) or f"{run.message}; output: {run.output[-1500:]}"
-        raise GraderError(f"the reference of {assignment.name} failed ({detail}): fix the "
-                          f"reference or the assignment's probes ({assignment.reference})")
-    observations = {f.name: f.value for f in frames if f.kind == "probe"}
-    done = next((f for f in frames if f.kind == "done"), None)
-    seconds = float(done.extra.get("seconds", run.seconds)) if done else run.seconds
-    judge_reference_against_itself(assignment, observations, run)
-    return observations, seconds
-
-
-def _probe_problem(error: dict) -> str:
-    """A reference's probe that raised, for the author: where in the probe, else as students read it."""
-    if not error.get("check_file"):
-        return probe_error_text(error)
-    code = f": `{error['check_text']}`" if error.get("check_text") else ""
-    message = f": {error['message']}" if error.get("message") else ""
-    return f"{error.get('type')} at {error['check_file']}, line {error.get('check_line')}{code}{message}"
-
-
-def judge_reference_against_itself(assignment: Assignment, observations: dict[str, Any], run: Run) -> None:
-    """Before any student is graded: the reference must get full marks from its own observations,
-    else the batch stops naming the failing tests (an author's bug must not score a class 0)."""
-    source = ObservationSource(observations, {"reference": run})
-    failed = [o for o in judge(assignment.test_files, source, ["reference"]) if not o.passed]
-    if failed:
-        named = "; ".join(f"{o.test}: {o.assignment_error or o.diagnosis()[0]}" for o in failed[:5])
-        raise GraderError(f"the reference of {assignment.name} does not get full marks from its "
-                          f"own tests ({named}): fix the tests in {assignment.root} or the "
-                          f"reference ({assignment.reference}) before grading students")
-
-

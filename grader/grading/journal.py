@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.intake.submissions import Submission, folder_files, open_source
-from grader.judge.plugin import TestOutcome
+from grader.model import TestOutcome
 
 JOURNAL_NAME = "journal.jsonl"
 log = logging.getLogger(__name__)  # notes reach stderr even when nobody configured logging

@@ -19,12 +19,12 @@ from grader.errors import GraderError
 from grader.intake.assignment import Assignment
 from grader.intake.submissions import Submission
 from grader.judge.diagnose import error_cause
-from grader.judge.plugin import NoObservation
 from grader.model import (
     LIKELY_CAUSE,
     PLAIN_TYPES,
     CellError,
     ErrorGroup,
+    NoObservation,
     Status,
     failing_cells,
     group_errors,

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from grader.model import ASSIGNMENT_BUGS, Decision, Mismatch, TestOutcome, assignment_fault
+from grader.model import ASSIGNMENT_BUGS, Decision, Mismatch, NoObservation, TestOutcome, assignment_fault
 from grader.probing import DECISIONS_PROBE
 
 __all__ = ["JudgePlugin", "NoObservation", "Observations", "TestOutcome", "judge"]
@@ -27,18 +27,6 @@ class Observations(Protocol):
     def reference(self, probe: str) -> Any: ...
     def student(self, student: str, probe: str) -> Any:
         """The student's observation; raises :class:`NoObservation` when there is none."""
-
-
-class NoObservation(Exception):
-    """The student's probe produced no observation; the message says why, for the student. A probe
-    that raised on a student's work is the student's (the sandbox is the student's process, so
-    its word on where an exception came from cannot decide blame): ``assignment_error`` stays
-    empty unless a trusted caller knows the assignment is at fault."""
-
-    def __init__(self, message: str, assignment_error: str = "", blamed: str = "") -> None:
-        super().__init__(message)
-        self.assignment_error = assignment_error
-        self.blamed = blamed  # a heuristic blamed the student's code for this error: why, for review
 
 
 class JudgePlugin:

@@ -9,6 +9,7 @@ import queue
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,16 +29,23 @@ class ForkServer:
     def __init__(self, requests: BinaryIO, responses: BinaryIO, log: Path,
                  process: subprocess.Popen | None = None) -> None:
         self.requests, self.responses, self.log, self.process = requests, responses, log, process
-        line = self._receive_line()
-        try:
-            self.hello = protocol.decode(line, Hello)
-        except ValueError:
-            raise GraderError(f"the sandbox server did not start: see {log}") from None
+        self._hello: Hello | None = None
+
+    @property
+    def hello(self) -> Hello:
+        """What the server measured of its sandboxes: read when first asked (it is ready then)."""
+        if self._hello is None:
+            try:
+                self._hello = protocol.decode(self._receive_line(), Hello)
+            except ValueError:
+                raise GraderError(f"the sandbox server did not start: see {self.log}") from None
+        return self._hello
 
     @classmethod
     def start(cls, test_files: tuple[Path, ...], log: Path, namespaces: bool = True,
               preload: tuple[str, ...] = (), while_starting: Callable[[], None] | None = None) -> ForkServer:
-        """Start a server; ``while_starting`` runs once its process is spawned, before it is ready."""
+        """Start a server (without waiting for it: see :attr:`hello`); ``while_starting`` runs once
+        its process is spawned."""
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)  # holds grader/
         # Plots render headless; matplotlib's font cache is built once and kept between runs.
@@ -55,6 +63,7 @@ class ForkServer:
 
     def clone(self, work: Path, name: str) -> ForkServer:
         """A copy of this warm server (forked: no second torch import), talking through FIFOs."""
+        self.hello  # noqa: B018 - ready, before it is asked to fork
         fifos = {"input": work / f"{name}.in", "output": work / f"{name}.out"}
         for fifo in fifos.values():
             os.mkfifo(fifo, 0o600)
@@ -62,6 +71,7 @@ class ForkServer:
         requests = open(fifos["input"], "wb", buffering=0)  # noqa: SIM115 - owned by the clone
         responses = open(fifos["output"], "rb")  # noqa: SIM115
         clone = ForkServer(requests, responses, self.log)
+        clone.hello  # noqa: B018 - the clone's first words
         try:
             protocol.decode(self._receive_line(), Cloned)
         except ValueError:
@@ -102,28 +112,40 @@ class ForkServer:
 
 
 class SandboxPool:
-    """``jobs`` fork servers started together; ``run`` borrows a free one."""
+    """``jobs`` fork servers: the first is spawned at once, and while it imports torch and measures
+    its protections the caller goes on; the first use waits for it and clones it. ``run`` borrows
+    a free one."""
 
     def __init__(self, test_files: tuple[Path, ...], jobs: int, log_dir: Path,
                  namespaces: bool = True, preload: tuple[str, ...] = (),
                  while_starting: Callable[[], None] | None = None) -> None:
-        self.test_files, self.log_dir = test_files, log_dir
+        self.test_files, self.log_dir, self.jobs = test_files, log_dir, jobs
         self.allow_namespaces, self.preload = namespaces, preload
         self.free: queue.Queue[ForkServer] = queue.Queue()
-        first = ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces, preload,
-                                 while_starting)
-        self.servers = [first]
-        try:
-            self.servers += [first.clone(log_dir, f"server-{i}") for i in range(1, jobs)]
-        except BaseException:
-            self.close()
-            raise
-        for server in self.servers:
-            self.free.put(server)
+        self.servers = [ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces,
+                                         preload, while_starting)]
+        self._ready = threading.Lock()
+        self._cloned = False
+
+    def ready(self) -> SandboxPool:
+        """Wait for the first server, then clone it ``jobs - 1`` times (once)."""
+        with self._ready:
+            if not self._cloned:
+                first = self.servers[0]
+                try:
+                    first.hello  # noqa: B018
+                    self.servers += [first.clone(self.log_dir, f"server-{i}") for i in range(1, self.jobs)]
+                except BaseException:
+                    self.close()
+                    raise
+                for server in self.servers:
+                    self.free.put(server)
+                self._cloned = True
+        return self
 
     @property
     def hello(self) -> Hello:
-        """What the first server measured of its sandboxes."""
+        """What the first server measured of its sandboxes (waits for it)."""
         return self.servers[0].hello
 
     @property
@@ -136,7 +158,7 @@ class SandboxPool:
 
     @contextmanager
     def borrow(self) -> Iterator[ForkServer]:
-        server = self.free.get()
+        server = self.ready().free.get()
         healthy = True
         try:
             yield server
