@@ -52,6 +52,7 @@ class BatchResult:
     reused: frozenset[str] = frozenset()  # students taken from the journal, not graded again
     environment: dict = field(default_factory=dict)  # grader.version.environment (+ "workers")
     unrun: list[Run] = field(default_factory=list)  # not run for an infrastructure reason: no row
+    timings: dict = field(default_factory=dict)  # where the batch's time went (see _timings)
 
     def assignment_errors(self) -> Counter[tuple[str, str]]:
         """(test, where the assignment's own code raised) -> how many students it cost a test."""
@@ -64,6 +65,7 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     """Grade ``submissions``. With ``out_dir`` (where the report goes, hidden from the sandboxes),
     every judged submission is journaled there, and unchanged ones graded before are reused."""
     started = time.monotonic()
+    marks: dict[str, float] = {}  # when each step of the batch ended (time.monotonic())
     check_environment(assignment)
     journal = Journal(out_dir, _journal_key(assignment, options)) if out_dir is not None else None
     reused = journal.completed(submissions) if journal and not options.regrade else {}
@@ -87,6 +89,7 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     with ExitStack() as stack:
         # The sandbox server imports torch and measures its protections (a second or so) while
         # the submissions are copied and the environment is read here.
+        marks["journal_read"] = time.monotonic()
         sandboxes = stack.enter_context(_sandboxes(assignment, todo, options)) if todo else None
         if out_dir is not None:
             from grader.grading import copies
@@ -94,11 +97,13 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
             copies.keep(out_dir, todo)
             copies.keep(out_dir, [s for s in submissions if s.student in reused], refresh=False)
         environment = _environment(options)
+        marks["copies_and_environment"] = time.monotonic()
         timeout = options.timeout or assignment.limits.timeout or TIMEOUT_FLOOR
         fresh = []
         if sandboxes is not None:
             timeout, protections, fresh = _grade_fresh(assignment, todo, options, on_progress,
-                                                       journal, environment, out_dir, *sandboxes)
+                                                       journal, environment, out_dir, marks,
+                                                       *sandboxes)
     unrun: list[Run] = []
     if todo:
         for run, run_outcomes in fresh:
@@ -112,7 +117,31 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
     outcomes.sort(key=lambda o: order.get(o.student, -1))
     return BatchResult(assignment, ordered, outcomes, protections, timeout, options.device,
                        time.monotonic() - started, reused=frozenset(reused),
-                       environment=environment, unrun=unrun)
+                       environment=environment, unrun=unrun,
+                       timings=_timings(started, marks, [run for run, _ in fresh]))
+
+
+def _timings(started: float, marks: dict[str, float], runs: list[Run]) -> dict:
+    """run.json's ``timings``: when each step of the batch ended, in seconds from its start (the
+    sandbox server's start-up steps included), and the median milliseconds each sandboxed
+    submission spent in each part: ``fork``, ``isolation`` (cgroup, namespaces, root, lock-down),
+    ``code`` (the student's code and the probes), ``exit_and_transfer`` (the rest of the sandbox:
+    ending, results reaching the judge) and ``judge`` (its share of a judging session)."""
+    import statistics
+
+    parts: dict[str, list[float]] = {}
+    for run in runs:
+        if not run.phases.get("isolation"):
+            continue  # not sandboxed here (a Dask worker's, or no sandbox at all)
+        known = {"fork": run.phases["fork"], "isolation": run.phases["isolation"],
+                 "code": run.code_seconds}
+        known["exit_and_transfer"] = max(0.0, run.seconds - sum(known.values()))
+        known["judge"] = run.phases.get("judge", 0.0)
+        for name, seconds in known.items():
+            parts.setdefault(name, []).append(seconds)
+    return {"steps": {name: round(at - started, 3) for name, at in sorted(marks.items(), key=lambda m: m[1])},
+            "per_submission_ms": {name: round(1000 * statistics.median(values), 1)
+                                  for name, values in parts.items()}}
 
 
 def _environment(options: GradeOptions) -> dict:
@@ -138,7 +167,8 @@ def _sandboxes(assignment: Assignment, submissions: list[Submission],
         behind: list[threading.Thread] = []  # joined before the first chunk is judged
         pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
                            assignment.warm_imports(files),
-                           while_starting=lambda: behind.append(_import_behind(imports)))
+                           while_starting=lambda: behind.append(_import_behind(imports)),
+                           notebooks=any(s.kind == "ipynb" for s in submissions))
         try:
             yield work, pool, behind
         finally:
@@ -149,14 +179,18 @@ def _sandboxes(assignment: Assignment, submissions: list[Submission],
 
 def _grade_fresh(assignment: Assignment, submissions: list[Submission], options: GradeOptions,
                  on_progress: Callable[[Run], None] | None, journal: Journal | None,
-                 environment: dict, out_dir: Path | None, work: Path, pool: SandboxPool,
-                 behind: list[threading.Thread]) -> tuple[float, dict[str, bool], list]:
-    """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish."""
+                 environment: dict, out_dir: Path | None, marks: dict[str, float], work: Path,
+                 pool: SandboxPool, behind: list[threading.Thread]) -> tuple[float, dict[str, bool], list]:
+    """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish;
+    ``marks`` gets when each step ended."""
     graded: list[tuple[Run, list[TestOutcome]]] = []
     local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
     protections = dict(pool.hello.protections)
+    marks.update({f"server_{step}": at for step, at in pool.hello.started.items()})
+    marks["server_ready"] = time.monotonic()
     reference, reference_seconds = reference_observations(assignment, pool, work, options, out_dir,
                                                           environment)
+    marks["reference"] = time.monotonic()
     timeout = student_timeout(options.timeout or assignment.limits.timeout, reference_seconds)
     memory = options.memory or assignment.limits.memory
     executor: Executor = (
@@ -174,12 +208,17 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
             oldest = time.monotonic()
         pending.append(run)
         if len(pending) == JUDGE_CHUNK or time.monotonic() - oldest > JUDGE_EVERY:
+            marks.setdefault("first_sandboxes", time.monotonic())
             _joined(behind)
+            marks.setdefault("background_imports", time.monotonic())
             graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
             pending = []
+    marks.setdefault("first_sandboxes", time.monotonic())
     _joined(behind)  # no import of the judge's (or the report's, next) races one of theirs
+    marks.setdefault("background_imports", time.monotonic())
     if pending:
         graded += _judge_chunk(assignment, reference, pending, options, journal, protections)
+    marks["judged"] = time.monotonic()
     return timeout, protections, graded
 
 
@@ -236,8 +275,11 @@ def _judge_chunk(assignment: Assignment, reference: dict[str, Any], runs: list[R
     from grader.judge.plugin import judge  # pytest: imported behind the server's start
 
     source = ObservationSource(reference, {run.submission.student: run for run in runs})
+    started = time.monotonic()
     outcomes = judge(assignment.test_files, source, [r.submission.student for r in runs],
                      public_only=options.public_only)
+    for run in runs:
+        run.phases["judge"] = (time.monotonic() - started) / len(runs)
     by_student: dict[str, list[TestOutcome]] = {r.submission.student: [] for r in runs}
     for outcome in outcomes:
         by_student[outcome.student].append(outcome)

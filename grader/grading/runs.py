@@ -51,6 +51,7 @@ class Run:
     timeout: float | None = None  # the time limit it ran under (seconds)
     infrastructure: str = ""  # why the grading machinery (not the student) could not run it
     probes: frozenset[str] | None = None  # the assignment's probes: a frame under another name is forged
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: fork, isolation, judge (per run)
 
 
 def run_submission(submission: Submission, pool: SandboxPool, result_path: Path, timeout: float,
@@ -89,6 +90,7 @@ def run_from_response(submission: Submission, response: SandboxEnded, result_pat
     run = Run(submission, result_path=result_path, timeout=timeout,
               probes=frozenset(probes) if probes is not None else None)
     run.seconds = float(response.seconds or 0.0)
+    run.phases = {k: float(v) for k, v in (response.phases or {}).items() if _is_finite_number(v)}
     run.output = _head_and_tail(str(response.output or ""), MAX_OUTPUT)
     try:
         _classify(run, response, timeout)

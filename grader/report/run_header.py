@@ -38,6 +38,7 @@ def header(batch: BatchResult) -> dict:
         "protections": {PROTECTIONS[name]: active for name, active in batch.protections.items()},
         "missing_protections": missing,
         "environment": batch.environment or environment(batch.device),
+        "timings": batch.timings,
     }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import importlib
 import json
@@ -56,7 +57,10 @@ def main() -> None:
     parser.add_argument("test_files", nargs="*", help="the assignment's test files (their probes)")
     parser.add_argument("--no-namespaces", action="store_true", help="the weaker fallback sandbox")
     parser.add_argument("--preload", default="", help="modules to import once, comma-separated")
+    parser.add_argument("--no-notebooks", action="store_true",
+                        help="no notebook is graded: skip warming up nbformat and IPython")
     options = parser.parse_args()
+    started = {"python": time.monotonic()}
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # nothing but the protocol may reach the judge
     import torch  # noqa: F401 - warm: every sandbox forks with torch imported
@@ -64,16 +68,21 @@ def main() -> None:
     import grader.sandbox.child  # noqa: F401
     import grader.sandbox.wire  # noqa: F401
 
+    started["torch"] = time.monotonic()
     for module in filter(None, options.preload.split(",")):
         try:
             importlib.import_module(module)  # e.g. torch._dynamo: every optimizer imports it (2-3 s)
         except ImportError:
             pass
-    _warm_up_notebook_reading()
+    started["preload"] = time.monotonic()
+    _warm_up_reading(notebooks=not options.no_notebooks)
+    started["warm_up"] = time.monotonic()
     probes = load_probes(options.test_files)
+    started["probes"] = time.monotonic()
     server = Server(probes, options.test_files)
     try:
         hello = server.start(namespaces=not options.no_namespaces)
+        hello = dataclasses.replace(hello, started={**started, "self_test": time.monotonic()})
         gc.freeze()  # the warm objects: no collection in a sandbox walks (and so copies) their pages
         server.serve_forever(sys.stdin.buffer, protocol_out, hello)
     finally:
@@ -277,14 +286,18 @@ class Server:
                 os.rmdir(self.walls.root)
 
 
-def _warm_up_notebook_reading() -> None:
-    """Pay nbformat's and IPython's one-time set-up (about 90 ms) here, not in every sandbox."""
-    import nbformat
-
+def _warm_up_reading(notebooks: bool) -> None:
+    """Import here what reading a submission imports (its codec; with ``notebooks``, nbformat's
+    and IPython's one-time set-up, about 90 ms), not in every sandbox, where the fallback's student
+    may not even read the standard library."""
     from grader.intake.notebook import cells_of
 
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%matplotlib inline\nx = 1")])
-    cells_of(nbformat.writes(notebook).encode(), "ipynb", "warm-up.ipynb")
+    cells_of(b"x = 1\n", "py", "warm-up.py")
+    if notebooks:
+        import nbformat
+
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%matplotlib inline\nx = 1")])
+        cells_of(nbformat.writes(notebook).encode(), "ipynb", "warm-up.ipynb")
 
 
 class PrintedOutput:
@@ -372,7 +385,18 @@ def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeo
     return SandboxEnded(timed_out=timed_out, too_large=too_large, exit_status=report.get("exit"),
                         setup_failure=report.get("fail"), output_files=printed.close(),
                         output_total=printed.total,
-                        cpu_seconds=group.cpu_seconds() if group else None)
+                        cpu_seconds=group.cpu_seconds() if group else None,
+                        phases=_phases(report, started))
+
+
+def _phases(report: dict, forked: float) -> dict[str, float]:
+    """Seconds from the fork until the sandbox's first process ran, and from then until the
+    student's process was locked down (the marks they wrote before any submission's code ran)."""
+    try:
+        running, locked = float(report["running"]), float(report["locked"])
+    except (KeyError, ValueError):
+        return {}
+    return {"fork": running - forked, "isolation": locked - running}
 
 
 def _student_pid(control: bytes) -> int | None:

@@ -43,9 +43,11 @@ class ForkServer:
 
     @classmethod
     def start(cls, test_files: tuple[Path, ...], log: Path, namespaces: bool = True,
-              preload: tuple[str, ...] = (), while_starting: Callable[[], None] | None = None) -> ForkServer:
+              preload: tuple[str, ...] = (), while_starting: Callable[[], None] | None = None,
+              notebooks: bool = True) -> ForkServer:
         """Start a server (without waiting for it: see :attr:`hello`); ``while_starting`` runs once
-        its process is spawned."""
+        its process is spawned. Without ``notebooks`` (none is graded) it does not warm up reading
+        them."""
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)  # holds grader/
         # Plots render headless; matplotlib's font cache is built once and kept between runs.
@@ -53,7 +55,8 @@ class ForkServer:
         env["MPLCONFIGDIR"] = str(Path(tempfile.gettempdir()) / f"grader-matplotlib-{os.getuid()}")
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.sandbox.forkserver", *map(str, test_files),
-             "--preload", ",".join(preload), *([] if namespaces else ["--no-namespaces"])],
+             "--preload", ",".join(preload), *([] if namespaces else ["--no-namespaces"]),
+             *([] if notebooks else ["--no-notebooks"])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"),
             env=env, cwd="/",
         )
@@ -118,12 +121,12 @@ class SandboxPool:
 
     def __init__(self, test_files: tuple[Path, ...], jobs: int, log_dir: Path,
                  namespaces: bool = True, preload: tuple[str, ...] = (),
-                 while_starting: Callable[[], None] | None = None) -> None:
+                 while_starting: Callable[[], None] | None = None, notebooks: bool = True) -> None:
         self.test_files, self.log_dir, self.jobs = test_files, log_dir, jobs
-        self.allow_namespaces, self.preload = namespaces, preload
+        self.allow_namespaces, self.preload, self.notebooks = namespaces, preload, notebooks
         self.free: queue.Queue[ForkServer] = queue.Queue()
         self.servers = [ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces,
-                                         preload, while_starting)]
+                                         preload, while_starting, notebooks)]
         self._ready = threading.Lock()
         self._cloned = False
 
@@ -173,7 +176,8 @@ class SandboxPool:
                 self.free.put(self._replacement(server))
 
     def _replacement(self, old: ForkServer) -> ForkServer:
-        replacement = ForkServer.start(self.test_files, old.log, self.allow_namespaces, self.preload)
+        replacement = ForkServer.start(self.test_files, old.log, self.allow_namespaces, self.preload,
+                                       notebooks=self.notebooks)
         self.servers[self.servers.index(old)] = replacement
         return replacement
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,7 @@ def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes | int, prob
     ``source``: the submission's bytes, or a descriptor to read them from (here, not in the server).
     ``student``: what the student's process runs instead of a submission (the server's self-test)."""
     try:
+        os.write(control_w, f"running {time.monotonic()}\n".encode())
         if isinstance(source, int):
             source = _read_source(source)
         os.setsid()
@@ -82,7 +84,7 @@ def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes | int, prob
         pid = os.fork()
         if pid == 0:
             student_process(walls, request, source, probes, scratch, result_w, output_w, student,
-                            cpu_counted=group is not None)
+                            cpu_counted=group is not None, control_w=control_w)
         os.close(result_w), os.close(output_w)
         os.write(control_w, f"pid {pid}\n".encode())
         _, status = os.waitpid(pid, 0)
@@ -95,9 +97,10 @@ def run_sandbox(walls: Walls, request: SandboxRequest, source: bytes | int, prob
 
 def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes: dict, scratch: str,
                     result_w: int, output_w: int, student: Any = None,
-                    cpu_counted: bool = False) -> None:  # pragma: no cover
+                    cpu_counted: bool = False, control_w: int = -1) -> None:  # pragma: no cover
     """The student's process (PID 1 of its namespace): lock down, then run the submission.
-    ``cpu_counted``: its cgroup's CPU time is what the server's hard limit counts (else wall time)."""
+    ``cpu_counted``: its cgroup's CPU time is what the server's hard limit counts (else wall time).
+    ``control_w``: where it says when it is locked down; closed before the submission runs."""
     from grader.sandbox import child
     from grader.sandbox.child import run_submission
 
@@ -122,7 +125,7 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
         os.dup2(output_w, 1)
         os.dup2(output_w, 2)
         for fd in _open_fds():
-            if fd > 2 and fd != result_w:
+            if fd > 2 and fd not in (result_w, control_w):
                 try:
                     os.close(fd)
                 except OSError:
@@ -142,6 +145,9 @@ def student_process(walls: Walls, request: SandboxRequest, source: bytes, probes
         isolation.no_new_privileges()
         if walls.seccomp is not None:
             walls.seccomp.load()
+        if control_w >= 0:
+            os.write(control_w, f"locked {time.monotonic()}\n".encode())
+            os.close(control_w)
         sys.path.insert(0, home)  # a folder submission's helper modules, the assignment's data
         child.HELPER_FOLDER = home
         if student is not None:

@@ -75,6 +75,9 @@ class Hello:
     details: dict[str, str] = field(default_factory=dict)
     """For each protection, what was measured (or why it is missing)."""
     ready: bool = True
+    started: dict[str, float] = field(default_factory=dict)
+    """When each step of its start-up ended (``time.monotonic()``, one clock for the machine):
+    ``python`` (its own code began), ``torch``, ``preload``, ``warm_up``, ``probes``, ``self_test``."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,10 @@ class SandboxEnded:
     seconds: float = 0.0
     """Wall-clock time, fork to end."""
     cpu_seconds: float | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds of each step before the submission ran, as the sandbox's own processes measured
+    them: ``fork`` (until its first process ran), ``isolation`` (cgroup, namespaces, root, the
+    student's process forked and locked down)."""
     """CPU time of the whole sandbox (with cgroups)."""
     refused: str | None = None
     """The submission was not run: why (unreadable, a link, too large)."""
