@@ -108,8 +108,8 @@ def test_report_tables_tests_diagnoses_failures_and_slowest(extras):
 def test_report_is_self_contained_with_an_embedded_plot(extras):
     _, out, _ = extras
     html = (out / "report.html").read_text()
-    png = re.search(r'<img id="distribution" [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert png and base64.b64decode(png.group(1)).startswith(b"\x89PNG\r\n\x1a\n")
+    svg = re.search(r'<svg id="distribution" .*?</svg>', html, re.S)
+    assert svg and "<rect " in svg.group(0) and "students</text>" in svg.group(0)
     assert not re.search(r'src="(?!data:)', html), "no file or URL may be loaded"
     assert not re.search(r'href="(?!feedback/)', html), "links go to the feedback pages only"
     assert "<link" not in html and "http://" not in html and "https://" not in html
@@ -161,14 +161,15 @@ def test_report_renders_in_headless_chromium(extras, hostile, tmp_path):
     _, out, _ = extras
     dom = chromium("--dump-dom", (out / "report.html").as_uri(), profile=tmp_path / "p1").stdout
     assert "<table" in dom and "did you spell it forwrad?" in dom
-    assert re.search(r'<img id="distribution"[^>]*src="data:image/png;base64,', dom)
+    assert re.search(r'<svg id="distribution"[^>]*>.*<rect ', dom, re.S)
     shot = tmp_path / "report.png"
     chromium("--window-size=1200,2400", f"--screenshot={shot}", (out / "report.html").as_uri(),
              profile=tmp_path / "p2")
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000
     dom = chromium("--dump-dom", (hostile / "report.html").as_uri(), profile=tmp_path / "p3").stdout
     assert "<table" in dom and dom.count("<script") == 1  # ours: sorting
-    assert len(re.findall(r"<img\b", dom)) == 1  # the plot; the student's "<img ...>" stayed text
+    assert not re.findall(r"<img\b", dom)  # the student's "<img ...>" stayed text (the plot is SVG)
+    assert len(re.findall(r"<svg\b", dom)) == 1  # the plot
 
 
 def gradebook_rows(html: str) -> dict[str, str]:

@@ -54,7 +54,8 @@ def grade(assignment_name: str, submissions_dir: Path, out_dir: Path, options: G
                         transient=True)
     with progress:
         task = progress.add_task(f"grading {assignment.name}", total=len(found))
-        imports = REPORT_IMPORTS if feedback else REPORT_IMPORTS[:-1]
+        pages = feedback and any(s.kind == "ipynb" for s in found)  # notebook pages: nbconvert
+        imports = REPORT_IMPORTS if pages else REPORT_IMPORTS[:-1]
         options = dataclasses.replace(options, background_imports=imports)
         batch = grading.grade(assignment, found, options, out_dir=out_dir,
                               on_progress=lambda run: progress.advance(task))
@@ -110,7 +111,7 @@ def _print_adjustments(adjusted: dict) -> None:
 
 
 # The report's libraries, imported while the sandbox servers start (this process waits for them).
-REPORT_IMPORTS = ("pyarrow.parquet", "matplotlib.figure", "matplotlib.backends.backend_agg",
+REPORT_IMPORTS = ("pyarrow.parquet", "grader.report.tables",
                   "grader.report.notebook_page:shared_renderer")  # the last (nbconvert's) for feedback/
 
 

@@ -1,6 +1,6 @@
 """The instructor's extra outputs: ``scores.parquet`` and ``report.html``, and per-student feedback.
 
-``report.html`` is one self-contained page (no network: inline CSS, the plot as a base64 PNG, a
+``report.html`` is one self-contained page (no network: inline CSS, the plot as inline SVG, a
 Content-Security-Policy that allows nothing else) with the class summary, the gradebook (every
 student, sortable, linking to their feedback; see ``gradebook``), hidden tests' failures with their
 full messages (this page is the instructor's), the cells that raised, the adjustments (overrides,
@@ -13,8 +13,6 @@ slowest, and the run's header. Everything that comes from students is escaped (J
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,7 +82,7 @@ def render_report(batch: BatchResult, scores: pd.DataFrame, results: pd.DataFram
     from grader.report.statistics import run_line
 
     return render("report.html.j2", title=batch.assignment.title, header=header, run_line=run_line(header),
-                  summary=class_summary(scores), plot=distribution_png(scores), tables=tables,
+                  summary=class_summary(scores), plot=distribution_svg(scores), tables=tables,
                   run_facts=facts, book=book, similar=gradebook.similar_pairs(out_dir, SIMILAR_LISTED))
 
 
@@ -156,34 +154,59 @@ def slowest_submissions(scores: pd.DataFrame) -> pd.DataFrame:
     return slowest[["student", "seconds", "code_seconds", "status"]]
 
 
-def distribution_png(scores: pd.DataFrame) -> str:
+def distribution_svg(scores: pd.DataFrame) -> str:
     """A histogram of the scores of the students who handed something in (those who did not are
-    counted apart, as in the summary), as base64 PNG (matplotlib, Agg, no pyplot state)."""
+    counted apart, as in the summary), as an inline SVG: bars, integer counts, labelled axes. Only
+    numbers go into it (no student's text); no plotting library is imported (matplotlib cost
+    0.15-0.3 s of every run)."""
     import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     from grader.report.statistics import handed_in
 
-    figure = Figure(figsize=(7, 3), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
     max_score = float(scores.max_score.max()) if len(scores) else 0.0
     missing = len(scores) - len(handed_in(scores))
-    scores = handed_in(scores)
-    if 0 < max_score <= 40:
-        bins = np.arange(-0.5, np.ceil(max_score) + 1.5, 1.0)
+    values = handed_in(scores).score.astype(float).to_numpy()
+    if 0 < max_score <= 40:  # one bar a whole score
+        edges = np.arange(-0.5, np.ceil(max_score) + 1.5, 1.0)
     else:
-        bins = 20
-    axes.hist(scores.score, bins=bins, color="#4c72b0", edgecolor="white")
-    axes.set_xlabel(f"score (out of {max_score:g})" + (
-        f"; {missing} who handed nothing in not shown" if missing else ""))
-    axes.set_ylabel("students")
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+        edges = np.linspace(0.0, max(max_score, 1.0), 21)
+    counts, edges = np.histogram(values, bins=edges)
+    width, height, left, right, top, bottom = 700, 300, 56, 16, 12, 52
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max(int(counts.max()) if len(counts) else 0, 1)
+    step = max(1, int(np.ceil(peak / 5)))
+    y_max = step * int(np.ceil(peak / step))
+
+    def x(value: float) -> float:
+        return left + plot_w * (value - edges[0]) / (edges[-1] - edges[0])
+
+    def y(count: float) -> float:
+        return top + plot_h * (1 - count / y_max)
+
+    parts = [f'<svg id="distribution" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+             'aria-label="histogram of the students\' scores" font-family="sans-serif" font-size="12">']
+    for count, low, high in zip(counts, edges[:-1], edges[1:], strict=True):
+        if count:
+            parts.append(f'<rect x="{x(low):.1f}" y="{y(count):.1f}" width="{x(high) - x(low):.1f}" '
+                         f'height="{y(0) - y(count):.1f}" fill="#4c72b0" stroke="white"/>')
+    for tick in range(0, y_max + 1, step):
+        parts.append(f'<line x1="{left - 4}" x2="{left}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#333"/>'
+                     f'<text x="{left - 7}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
+    centres = (edges[:-1] + edges[1:]) / 2 if 0 < max_score <= 40 else edges
+    every = max(1, int(np.ceil(len(centres) / 21)))
+    for value in centres[::every]:
+        parts.append(f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{y(0)}" y2="{y(0) + 4}" '
+                     'stroke="#333"/>'
+                     f'<text x="{x(value):.1f}" y="{y(0) + 17}" text-anchor="middle">{value:g}</text>')
+    label = f"score (out of {max_score:g})" + (
+        f"; {missing} who handed nothing in not shown" if missing else "")
+    parts += [f'<line x1="{left}" x2="{left + plot_w}" y1="{y(0)}" y2="{y(0)}" stroke="#333"/>',
+              f'<line x1="{left}" x2="{left}" y1="{top}" y2="{y(0)}" stroke="#333"/>',
+              f'<text x="{left + plot_w / 2:.1f}" y="{height - 10}" text-anchor="middle">{label}</text>',
+              f'<text transform="translate(16 {top + plot_h / 2:.1f}) rotate(-90)" '
+              'text-anchor="middle">students</text>', "</svg>"]
+    return "\n".join(parts)  # shown as it is (| safe): numbers and our own words only
 
 
 def _table(frame: pd.DataFrame) -> str:
