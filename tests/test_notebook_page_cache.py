@@ -1,5 +1,5 @@
-"""The notebook page's shortcuts give the page nbconvert would: cells built without the schema
-check, the file mode read once a process."""
+"""The notebook page's shortcuts give the page nbconvert would: kept highlighted code and markdown,
+cells built without the schema check, the file mode read once a process."""
 
 import os
 import stat
@@ -12,6 +12,49 @@ from grader import files
 from grader.report import notebook_page
 from grader.report.feedback_text import Feedback
 from grader.report.feedback_text import TestLine as Line
+from grader.report.notebook_page import BoundedCache, CodeHighlighter
+
+NOTE = "**Grader:** cell 2 raised `ValueError`:\n\n```python\nlayer = MyLinear(3, 2)\nlayer(x)\n```\n\n" \
+       "```text\nValueError: shapes (2,3) and (2,2)\n```\n\n```no-such-language\nplain\n```\n"
+
+
+def test_the_same_source_is_highlighted_once_and_alike():
+    from pygments import highlight
+
+    highlighter = CodeHighlighter()
+    source = "%matplotlib inline\nimport torch\nx = torch.ones(3)  # <b>not bold</b>\n"
+    first = highlighter(source)
+    assert highlighter(source) is first and len(highlighter.cache.values) == 1  # kept
+    assert first == highlight(source, highlighter.lexer, highlighter.formatter)  # as it was made
+    assert "&lt;b&gt;" in first and "<b>" not in first
+    assert highlighter("") == highlighter(" ") == highlight(" ", highlighter.lexer, highlighter.formatter)
+
+
+def test_the_cache_is_bounded_by_entries_and_characters():
+    cache = BoundedCache(entries=3, chars=1000)
+    for number in range(10):
+        assert cache.get(f"key{number}", lambda number=number: "v" * number) == "v" * number
+    assert list(cache.values) == ["key7", "key8", "key9"]  # the last three
+    cache.get("key7", lambda: pytest.fail("kept: not made again"))
+    assert list(cache.values) == ["key8", "key9", "key7"]  # the last used last
+    cache.get("big", lambda: "x" * 200)  # over a tenth of the characters: made, not kept
+    assert "big" not in cache.values
+    cache = BoundedCache(entries=100, chars=1000)
+    for number in range(100):
+        cache.get(f"{number:03d}", lambda: "y" * 90)
+    assert cache.size == sum(len(k) + len(v) for k, v in cache.values.items()) <= 1000
+    assert len(cache.values) == 1000 // 93 and "099" in cache.values
+
+
+def test_markdown_is_rendered_as_nbconvert_renders_it():
+    from nbconvert import HTMLExporter
+
+    renderer = notebook_page.NotebookRenderer()
+    context = {"cell": {}, "resources": {"metadata": {"path": ""}}}
+    ours = renderer.exporter.markdown2html(context, NOTE)
+    assert ours == HTMLExporter().markdown2html(context, NOTE)
+    assert 'class="highlight"' in ours and "no-such-language" in ours
+    assert renderer.exporter.markdown2html(context, NOTE) is ours  # kept by its source
 
 
 def test_cells_are_built_as_nbformat_builds_them():

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import signal
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -154,10 +155,12 @@ class NotebookRenderer:
     MARKER = "<!--grader:notebook-css-->"
 
     def __init__(self) -> None:
-        from jinja2 import FileSystemLoader
+        from jinja2 import FileSystemLoader, pass_context
         from nbconvert import HTMLExporter
 
         class PageExporter(HTMLExporter):
+            markdown: MarkdownToHtml | None = None
+
             def from_notebook_node(self, nb, resources=None, **kw):
                 """HTMLExporter's, less its last step: a BeautifulSoup pass over the whole page
                 to give images alt text and output areas a tab index (half the time of a page;
@@ -169,6 +172,13 @@ class NotebookRenderer:
                 self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                     notebook_metadata=self._nb_metadata, parent=self, resources=resources))
                 return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+            @pass_context
+            def markdown2html(self, context, source):
+                """HTMLExporter's filter, its pages kept (``MarkdownToHtml``)."""
+                if self.markdown is None:
+                    self.markdown = MarkdownToHtml(self)
+                return self.markdown(context, source)
 
             def _validate_preprocessor(self, nbc, preprocessor):
                 """Nothing: nbconvert checks the notebook against the schema after each of its
@@ -214,9 +224,42 @@ def _empty_notebook():
     return nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
 
 
+class BoundedCache:
+    """The last ``entries`` values by key, at most ``chars`` characters of keys and values in all (a
+    value over a tenth of that is not kept): a page's code cells and notes are mostly the same text
+    from student to student (starter code, imports, demo cells, the same test results)."""
+
+    def __init__(self, entries: int = 1024, chars: int = 8 << 20) -> None:
+        self.entries, self.chars, self.size = entries, chars, 0
+        self.values: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, make: Callable[[], str]) -> str:
+        with self.lock:
+            value = self.values.get(key)
+            if value is not None:
+                self.values.move_to_end(key)
+                return value
+        value = make()
+        cost = len(key) + len(value)
+        if cost <= self.chars // 10:
+            with self.lock:
+                before = self.values.pop(key, None)  # another thread's, made meanwhile
+                if before is not None:
+                    self.size -= len(key) + len(before)
+                self.values[key] = value
+                self.size += cost
+                while len(self.values) > self.entries or self.size > self.chars:
+                    old_key, old_value = self.values.popitem(last=False)
+                    self.size -= len(old_key) + len(old_value)
+        return value
+
+
 class CodeHighlighter:
     """nbconvert's ``highlight_code`` filter with one lexer and one formatter for every cell (nbconvert
-    makes both anew for each cell, ~2 ms). IPython's lexer, so that magics are shown as magics."""
+    makes both anew for each cell, ~2 ms), and the HTML of the last cells kept by their source (the
+    same lexer and formatter give the same HTML for the same source). IPython's lexer, so that magics
+    are shown as magics."""
 
     def __init__(self) -> None:
         from pygments.formatters import HtmlFormatter
@@ -227,11 +270,66 @@ class CodeHighlighter:
             from pygments.lexers import PythonLexer as Lexer
         self.lexer = Lexer()
         self.formatter = HtmlFormatter(cssclass=" highlight hl-ipython3")
+        self.cache = BoundedCache()
 
     def __call__(self, source: str, language: str | None = None, metadata: dict | None = None) -> str:
         from pygments import highlight
 
-        return highlight(source or " ", self.lexer, self.formatter)
+        source = source or " "
+        return self.cache.get(source, lambda: highlight(source, self.lexer, self.formatter))
+
+
+class MarkdownToHtml:
+    """nbconvert's ``markdown2html`` filter (``HTMLExporter.markdown2html``), with the HTML of the last
+    cells without attachments kept by their source (and the notebook's path, which images are read
+    from), and one lexer by language and one formatter for the fenced code in them (nbconvert makes
+    both anew for each block: the grader's notes show code)."""
+
+    def __init__(self, exporter) -> None:
+        from nbconvert.filters.markdown_mistune import IPythonRenderer
+        from pygments.formatters import HtmlFormatter
+
+        self.exporter = exporter
+        self.cache = BoundedCache()
+        lexers: dict[str, object] = {}
+        formatter = HtmlFormatter()
+
+        class Renderer(IPythonRenderer):
+            def block_code(self, code: str, info: str | None = None) -> str:
+                from pygments import highlight
+                from pygments.lexers import get_lexer_by_name
+                from pygments.util import ClassNotFound
+
+                words = info.strip().split(None, 1) if info and not info.startswith("mermaid") else []
+                if words:  # as IPythonRenderer.block_code does it, with the lexer kept
+                    if words[0] not in lexers:
+                        try:
+                            lexers[words[0]] = get_lexer_by_name(words[0], **self.lexer_options)
+                        except ClassNotFound:
+                            lexers[words[0]] = None
+                    if lexers[words[0]] is not None:
+                        return highlight(code, lexers[words[0]], formatter)
+                return super().block_code(code, info)
+
+        self.Renderer = Renderer
+
+    def __call__(self, context, source: str) -> str:
+        cell = context.get("cell", {})
+        attachments = cell.get("attachments", {})
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        if attachments:
+            return self._render(source, attachments, path)
+        return self.cache.get(f"{path}\0{source}", lambda: self._render(source, {}, path))
+
+    def _render(self, source: str, attachments: dict, path: str) -> str:
+        from nbconvert.filters.markdown_mistune import MarkdownWithMath
+
+        exporter = self.exporter
+        renderer = self.Renderer(escape=False, attachments=attachments, embed_images=exporter.embed_images,
+                                 path=path, anchor_link_text=exporter.anchor_link_text,
+                                 exclude_anchor_links=exporter.exclude_anchor_links,
+                                 **exporter.lexer_options)
+        return MarkdownWithMath(renderer=renderer).render(source)
 
 
 PYGMENTS_TAG = re.compile(r'</?(?:div|pre|span)(?: class="[\w -]*")?>|<br>')
