@@ -103,3 +103,16 @@ def test_new_files_get_the_umask_mode_and_a_changed_umask_once_cleared(tmp_path)
     files.atomic_write(tmp_path / "shared.txt", "x")
     assert stat.S_IMODE((tmp_path / "shared.txt").stat().st_mode) == 0o666 & ~mask
     assert files.new_file_mode() == 0o666 & ~mask and files.new_file_mode.cache_info().hits
+
+
+def test_every_page_inlines_the_stylesheet_nbconvert_makes(tmp_path):
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+    exporter = notebook_page.shared_renderer().exporter
+    [preprocessor] = [p for p in exporter._preprocessors if isinstance(p, CSSHTMLHeaderPreprocessor)]
+    _, resources = preprocessor(nbformat.v4.new_notebook(), exporter._init_resources({}))
+    [css] = resources["inlining"]["css"]
+    assert ".highlight" in css
+    for _ in range(2):
+        page = page_of(tmp_path, [nbformat.v4.new_code_cell("x = 1")])
+        assert page.count(css) == 1

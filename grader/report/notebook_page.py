@@ -160,6 +160,7 @@ class NotebookRenderer:
 
         class PageExporter(HTMLExporter):
             markdown: MarkdownToHtml | None = None
+            inlined_css: list[str] | None = None
 
             def from_notebook_node(self, nb, resources=None, **kw):
                 """HTMLExporter's, less its last step: a BeautifulSoup pass over the whole page
@@ -180,10 +181,24 @@ class NotebookRenderer:
                     self.markdown = MarkdownToHtml(self)
                 return self.markdown(context, source)
 
-            def _validate_preprocessor(self, nbc, preprocessor):
-                """Nothing: nbconvert checks the notebook against the schema after each of its
-                twelve preprocessors (~3 ms a page); this notebook is valid by construction
-                (``notebook_html``) and these preprocessors keep it so."""
+            def _preprocess(self, nb, resources):
+                """Exporter's, less its copies of the notebook (``from_notebook_node`` has just
+                made one) and of the resources (made for this page), its normalizing (a no-op
+                for this notebook: made valid, ids and all) and its check against the schema
+                after each of its twelve preprocessors (~3 ms a page: this notebook is valid by
+                construction, see ``notebook_html``, and these preprocessors keep it so); and
+                the CSS of CSSHTMLHeaderPreprocessor (pygments' stylesheet, inlined in every
+                page) made for the first page only: nothing of the notebook goes into it."""
+                from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+                for preprocessor in self._preprocessors:
+                    if isinstance(preprocessor, CSSHTMLHeaderPreprocessor) and preprocessor.enabled:
+                        if self.inlined_css is None:
+                            self.inlined_css = preprocessor._generate_header(resources)
+                        resources["inlining"] = {"css": list(self.inlined_css)}
+                    else:
+                        nb, resources = preprocessor(nb, resources)
+                return nb, resources
 
         self.exporter = PageExporter(template_name="lab", template_file="notebook_feedback.html.j2",
                                      extra_loaders=[FileSystemLoader(str(TEMPLATES))],
