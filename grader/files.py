@@ -33,7 +33,10 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     when it does not exist. Every file the grader writes goes through here, except the append-only
     journal."""
     if isinstance(data, str):
-        data = clean(data).encode("utf-8")
+        try:  # a page of 250 kB has no lone surrogate: not scanned for them first (0.5 ms)
+            data = data.encode("utf-8")
+        except UnicodeEncodeError:  # UTF-8 encodes every character but a lone surrogate
+            data = clean(data).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

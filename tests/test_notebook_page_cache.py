@@ -1,5 +1,6 @@
 """The notebook page's shortcuts give the page nbconvert would: kept highlighted code and markdown,
-cells built without the schema check, the file mode read once a process."""
+cells built without the schema check; and files are written as before: the file mode read once a
+process, text encoded without a scan for lone surrogates first."""
 
 import os
 import stat
@@ -116,3 +117,10 @@ def test_every_page_inlines_the_stylesheet_nbconvert_makes(tmp_path):
     for _ in range(2):
         page = page_of(tmp_path, [nbformat.v4.new_code_cell("x = 1")])
         assert page.count(css) == 1
+
+
+def test_text_is_written_as_utf_8_with_lone_surrogates_shown(tmp_path):
+    files.atomic_write(tmp_path / "a.txt", "café → ok")
+    assert (tmp_path / "a.txt").read_bytes() == "café → ok".encode()
+    files.atomic_write(tmp_path / "b.txt", "caf\udce9 \ud800é")
+    assert (tmp_path / "b.txt").read_bytes() == "caf\ufffd \ufffdé".encode()
