@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import signal
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,7 +53,9 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
         raise ValueError(f"more than the {MAX_RENDERED_BYTES >> 20} MB rendered")
     with time_limit(RENDER_SECONDS):
         text = raw.decode("utf-8-sig", errors="replace")
-        notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
+        # nbformat.reads less its check against the schema, whose verdict was thrown away: only each
+        # cell's type, source and attachments are read here, and attachments are checked below
+        notebook = nbformat.convert(nbformat.reader.reads(text), 4)
         if len(notebook.get("cells", [])) > MAX_CELLS:
             raise ValueError(f"{len(notebook['cells'])} cells are more than the {MAX_CELLS} rendered")
         errors = defaultdict(list)
@@ -69,21 +72,21 @@ def notebook_html(renderer: NotebookRenderer, run: Run, feedback: Feedback) -> s
             source = bound("".join(source) if isinstance(source, list) else source, "cell")
             if cell.get("cell_type") == "code":  # numbered as grader.intake.notebook numbers them
                 number += 1
-                cells.append(nbformat.v4.new_code_cell(source))
+                cells.append(_code_cell(source))
                 cells += [_note(error_markdown(error, number, cause_of.get(id(error))))
                           for error in errors.pop(number, [])]
                 after_last_code = len(cells)
             elif cell.get("cell_type") == "markdown":  # metadata dropped: only ours marks a note
                 attachments = cell.get("attachments")
-                extra = {"attachments": attachments} if isinstance(attachments, dict) else {}
-                cells.append(nbformat.v4.new_markdown_cell(source, **extra))
+                cells.append(nbformat.v4.new_markdown_cell(source, attachments=attachments)  # checked
+                             if isinstance(attachments, dict) else _markdown_cell(source))
         leftover = [error for number in sorted(errors, key=str) for error in errors[number]]
         notes = [_note(error_markdown(error, error.get("cell"))) for error in leftover]
         notes.append(_note(tests_markdown(feedback)))
         at = len(cells) if after_last_code is None else after_last_code
         cells[at:at] = notes
-        page = nbformat.v4.new_notebook(cells=cells, metadata={
-            "language_info": {"name": "python"}, "title": f"{feedback.title}: {feedback.student}"})
+        page = _notebook(cells, {"language_info": {"name": "python"},
+                                 "title": f"{feedback.title}: {feedback.student}"})
         return renderer.render(page, feedback.student)
 
 
@@ -108,9 +111,37 @@ def time_limit(seconds: float):
 
 
 def _note(markdown: str):
-    import nbformat
+    return _markdown_cell(markdown, {"grader_feedback": True})
 
-    return nbformat.v4.new_markdown_cell(markdown, metadata={"grader_feedback": True})
+
+# The page's notebook is made of the cells below, each valid by construction (a str source, the
+# grader's metadata), so they are built as nbformat.v4's new_code_cell, new_markdown_cell and
+# new_notebook build them, less the check against the schema each of those makes (~0.2 ms a cell).
+# A student's markdown cell with attachments, the one part that comes from the notebook, still goes
+# through new_markdown_cell's check.
+
+def _code_cell(source: str):
+    from nbformat import NotebookNode
+    from nbformat.corpus.words import generate_corpus_id
+
+    return NotebookNode(id=generate_corpus_id(), cell_type="code", metadata=NotebookNode(),
+                        execution_count=None, source=source, outputs=[])
+
+
+def _markdown_cell(source: str, metadata: dict | None = None):
+    from nbformat import NotebookNode
+    from nbformat.corpus.words import generate_corpus_id
+
+    return NotebookNode(id=generate_corpus_id(), cell_type="markdown", source=source,
+                        metadata=NotebookNode(metadata or {}))
+
+
+def _notebook(cells: list, metadata: dict):
+    from nbformat import NotebookNode, from_dict
+    from nbformat.v4 import nbformat, nbformat_minor
+
+    return NotebookNode(nbformat=nbformat, nbformat_minor=nbformat_minor, metadata=from_dict(metadata),
+                        cells=cells)
 
 
 class NotebookRenderer:
@@ -124,10 +155,13 @@ class NotebookRenderer:
     MARKER = "<!--grader:notebook-css-->"
 
     def __init__(self) -> None:
-        from jinja2 import FileSystemLoader
+        from jinja2 import FileSystemLoader, pass_context
         from nbconvert import HTMLExporter
 
         class PageExporter(HTMLExporter):
+            markdown: MarkdownToHtml | None = None
+            inlined_css: list[str] | None = None
+
             def from_notebook_node(self, nb, resources=None, **kw):
                 """HTMLExporter's, less its last step: a BeautifulSoup pass over the whole page
                 to give images alt text and output areas a tab index (half the time of a page;
@@ -139,6 +173,32 @@ class NotebookRenderer:
                 self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                     notebook_metadata=self._nb_metadata, parent=self, resources=resources))
                 return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+            @pass_context
+            def markdown2html(self, context, source):
+                """HTMLExporter's filter, its pages kept (``MarkdownToHtml``)."""
+                if self.markdown is None:
+                    self.markdown = MarkdownToHtml(self)
+                return self.markdown(context, source)
+
+            def _preprocess(self, nb, resources):
+                """Exporter's, less its copies of the notebook (``from_notebook_node`` has just
+                made one) and of the resources (made for this page), its normalizing (a no-op
+                for this notebook: made valid, ids and all) and its check against the schema
+                after each of its twelve preprocessors (~3 ms a page: this notebook is valid by
+                construction, see ``notebook_html``, and these preprocessors keep it so); and
+                the CSS of CSSHTMLHeaderPreprocessor (pygments' stylesheet, inlined in every
+                page) made for the first page only: nothing of the notebook goes into it."""
+                from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+                for preprocessor in self._preprocessors:
+                    if isinstance(preprocessor, CSSHTMLHeaderPreprocessor) and preprocessor.enabled:
+                        if self.inlined_css is None:
+                            self.inlined_css = preprocessor._generate_header(resources)
+                        resources["inlining"] = {"css": list(self.inlined_css)}
+                    else:
+                        nb, resources = preprocessor(nb, resources)
+                return nb, resources
 
         self.exporter = PageExporter(template_name="lab", template_file="notebook_feedback.html.j2",
                                      extra_loaders=[FileSystemLoader(str(TEMPLATES))],
@@ -179,9 +239,42 @@ def _empty_notebook():
     return nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
 
 
+class BoundedCache:
+    """The last ``entries`` values by key, at most ``chars`` characters of keys and values in all (a
+    value over a tenth of that is not kept): a page's code cells and notes are mostly the same text
+    from student to student (starter code, imports, demo cells, the same test results)."""
+
+    def __init__(self, entries: int = 1024, chars: int = 8 << 20) -> None:
+        self.entries, self.chars, self.size = entries, chars, 0
+        self.values: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, make: Callable[[], str]) -> str:
+        with self.lock:
+            value = self.values.get(key)
+            if value is not None:
+                self.values.move_to_end(key)
+                return value
+        value = make()
+        cost = len(key) + len(value)
+        if cost <= self.chars // 10:
+            with self.lock:
+                before = self.values.pop(key, None)  # another thread's, made meanwhile
+                if before is not None:
+                    self.size -= len(key) + len(before)
+                self.values[key] = value
+                self.size += cost
+                while len(self.values) > self.entries or self.size > self.chars:
+                    old_key, old_value = self.values.popitem(last=False)
+                    self.size -= len(old_key) + len(old_value)
+        return value
+
+
 class CodeHighlighter:
     """nbconvert's ``highlight_code`` filter with one lexer and one formatter for every cell (nbconvert
-    makes both anew for each cell, ~2 ms). IPython's lexer, so that magics are shown as magics."""
+    makes both anew for each cell, ~2 ms), and the HTML of the last cells kept by their source (the
+    same lexer and formatter give the same HTML for the same source). IPython's lexer, so that magics
+    are shown as magics."""
 
     def __init__(self) -> None:
         from pygments.formatters import HtmlFormatter
@@ -192,11 +285,66 @@ class CodeHighlighter:
             from pygments.lexers import PythonLexer as Lexer
         self.lexer = Lexer()
         self.formatter = HtmlFormatter(cssclass=" highlight hl-ipython3")
+        self.cache = BoundedCache()
 
     def __call__(self, source: str, language: str | None = None, metadata: dict | None = None) -> str:
         from pygments import highlight
 
-        return highlight(source or " ", self.lexer, self.formatter)
+        source = source or " "
+        return self.cache.get(source, lambda: highlight(source, self.lexer, self.formatter))
+
+
+class MarkdownToHtml:
+    """nbconvert's ``markdown2html`` filter (``HTMLExporter.markdown2html``), with the HTML of the last
+    cells without attachments kept by their source (and the notebook's path, which images are read
+    from), and one lexer by language and one formatter for the fenced code in them (nbconvert makes
+    both anew for each block: the grader's notes show code)."""
+
+    def __init__(self, exporter) -> None:
+        from nbconvert.filters.markdown_mistune import IPythonRenderer
+        from pygments.formatters import HtmlFormatter
+
+        self.exporter = exporter
+        self.cache = BoundedCache()
+        lexers: dict[str, object] = {}
+        formatter = HtmlFormatter()
+
+        class Renderer(IPythonRenderer):
+            def block_code(self, code: str, info: str | None = None) -> str:
+                from pygments import highlight
+                from pygments.lexers import get_lexer_by_name
+                from pygments.util import ClassNotFound
+
+                words = info.strip().split(None, 1) if info and not info.startswith("mermaid") else []
+                if words:  # as IPythonRenderer.block_code does it, with the lexer kept
+                    if words[0] not in lexers:
+                        try:
+                            lexers[words[0]] = get_lexer_by_name(words[0], **self.lexer_options)
+                        except ClassNotFound:
+                            lexers[words[0]] = None
+                    if lexers[words[0]] is not None:
+                        return highlight(code, lexers[words[0]], formatter)
+                return super().block_code(code, info)
+
+        self.Renderer = Renderer
+
+    def __call__(self, context, source: str) -> str:
+        cell = context.get("cell", {})
+        attachments = cell.get("attachments", {})
+        path = context.get("resources", {}).get("metadata", {}).get("path", "")
+        if attachments:
+            return self._render(source, attachments, path)
+        return self.cache.get(f"{path}\0{source}", lambda: self._render(source, {}, path))
+
+    def _render(self, source: str, attachments: dict, path: str) -> str:
+        from nbconvert.filters.markdown_mistune import MarkdownWithMath
+
+        exporter = self.exporter
+        renderer = self.Renderer(escape=False, attachments=attachments, embed_images=exporter.embed_images,
+                                 path=path, anchor_link_text=exporter.anchor_link_text,
+                                 exclude_anchor_links=exporter.exclude_anchor_links,
+                                 **exporter.lexer_options)
+        return MarkdownWithMath(renderer=renderer).render(source)
 
 
 PYGMENTS_TAG = re.compile(r'</?(?:div|pre|span)(?: class="[\w -]*")?>|<br>')
