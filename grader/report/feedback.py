@@ -43,12 +43,15 @@ def write_feedback(batch: BatchResult, folder: Path, scores: pd.DataFrame,
     folder.mkdir(parents=True, exist_ok=True)
     rows = scores.reset_index() if "student" not in scores.columns else scores.reset_index(drop=True)
     tests_of = {student: rows for student, rows in results.groupby("student", sort=False)}
+    outcomes_of: dict[str, list] = {}
+    for outcome in batch.outcomes:  # once: a class of N would otherwise scan N x N outcomes
+        outcomes_of.setdefault(outcome.student, []).append(outcome)
     letters: list[Letter] = []
     for run, (_, score) in zip(batch.runs, rows.iterrows(), strict=True):  # one row per run, in order
         student = run.submission.student
         feedback = student_feedback(batch.assignment.title, run, score,
                                     tests_of.get(score.student, results.iloc[:0]),
-                                    definitions_graded(batch, student))
+                                    definitions_graded(batch, student, outcomes_of.get(student, [])))
         feedback.name = bound((names or {}).get(student, ""), "student")
         letter = Letter(run, feedback, folder / file_name(student), page=False)
         letter.page = run.submission.kind == "ipynb" and run.submission.path is not None and not (
@@ -127,15 +130,16 @@ def _write_letter(index: int) -> str | None:
     return None
 
 
-def definitions_graded(batch: BatchResult, student: str) -> list[str]:
+def definitions_graded(batch: BatchResult, student: str,
+                       outcomes: list | None = None) -> list[str]:
     """Which of several definitions of a name was graded ("Net is defined twice (lines 107 and
-    228); graded the one at line 107"), said to the student once each."""
+    228); graded the one at line 107"), said to the student once each. ``outcomes``: the student's
+    (else found among the batch's)."""
     from grader.model import Decision
 
     said: list[str] = []
-    for outcome in batch.outcomes:
-        if outcome.student != student:
-            continue
+    mine = outcomes if outcomes is not None else [o for o in batch.outcomes if o.student == student]
+    for outcome in mine:
         for value in getattr(outcome, "decisions", None) or []:
             decision = Decision.of_value(value)
             if decision is not None and decision.kind == "definition" and decision.text not in said:
