@@ -25,8 +25,7 @@ from typing import Any
 from grader.course.late import LatePolicy
 from grader.course.overrides import Override
 from grader.errors import GraderError
-from grader.judge.plugin import TestOutcome
-from grader.model import LATE, TOTAL
+from grader.model import LATE, TOTAL, TestOutcome
 
 
 @dataclass

@@ -26,6 +26,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -69,20 +70,21 @@ def main() -> None:
     import grader.sandbox.wire  # noqa: F401
 
     started["torch"] = time.monotonic()
-    for module in filter(None, options.preload.split(",")):
-        try:
-            importlib.import_module(module)  # e.g. torch._dynamo: every optimizer imports it (2-3 s)
-        except ImportError:
-            pass
-    started["preload"] = time.monotonic()
-    _warm_up_reading(notebooks=not options.no_notebooks)
-    started["warm_up"] = time.monotonic()
-    probes = load_probes(options.test_files)
-    started["probes"] = time.monotonic()
-    server = Server(probes, options.test_files)
+    server = Server({}, options.test_files)
     try:
-        hello = server.start(namespaces=not options.no_namespaces)
-        hello = dataclasses.replace(hello, started={**started, "self_test": time.monotonic()})
+        # The self-test's sandbox runs on another core while this process imports the rest.
+        measured = server.start(namespaces=not options.no_namespaces)
+        for module in filter(None, options.preload.split(",")):
+            try:
+                importlib.import_module(module)  # e.g. torch._dynamo: every optimizer imports it (2-3 s)
+            except ImportError:
+                pass
+        started["preload"] = time.monotonic()
+        _warm_up_reading(notebooks=not options.no_notebooks)
+        started["warm_up"] = time.monotonic()
+        server.probes = load_probes(options.test_files)
+        started["probes"] = time.monotonic()
+        hello = dataclasses.replace(measured(), started={**started, "self_test": time.monotonic()})
         gc.freeze()  # the warm objects: no collection in a sandbox walks (and so copies) their pages
         server.serve_forever(sys.stdin.buffer, protocol_out, hello)
     finally:
@@ -100,8 +102,11 @@ class Server:
         self.clones: set[int] = set()
         self.is_clone = False
 
-    def start(self, namespaces: bool) -> Hello:
-        """Decide how sandboxes are built here, and measure every protection in a real one."""
+    def start(self, namespaces: bool) -> Callable[[], Hello]:
+        """Decide how sandboxes are built here, and measure every protection in a real one: the
+        self-test's sandbox is forked now, and the function returned waits for it (trying the
+        weaker walls where these cannot be built) and says what was measured, with the probes
+        loaded by then."""
         self.groups, no_groups = cgroups.BatchGroups.create()
         uid = isolation.SANDBOX_ID if os.geteuid() == 0 else os.getuid()
         policies = {gpu: sandbox_policy(uid, uid if os.geteuid() == 0 else os.getgid(), gpu)
@@ -109,45 +114,69 @@ class Server:
         filter_ = seccomp.build_filter() if seccomp.available() else None
         root = tempfile.mkdtemp(prefix="grader-root-")
         modes = (["root" if os.geteuid() == 0 else "userns"] if namespaces else []) + ["fallback"]
-        why = "turned off" if not namespaces else ""
-        for mode in modes:
-            self.walls = Walls(mode, root, policies, filter_, uid)
-            measured, failure = self.self_test()
-            if mode == "fallback" or (failure is None and measured.get("allowlist_fs", (False,))[0]):
-                break
-            why = f"the {mode} sandbox cannot be built here: {failure or measured}"
-        details = {name: str(value[1])[:300] for name, value in measured.items()}
-        protections = {name: bool(value[0]) for name, value in measured.items()}
-        if self.groups is None:
-            details["cgroup"] = f"not available: {no_groups}"[:300]
-        elif protections.get("cgroup"):
-            details["cgroup"] = f"{self.groups.description}: {details.get('cgroup', '')}"
-        if filter_ is None:
-            details["seccomp"] = "not available: pyseccomp or libseccomp is not installed"
-        return Hello(sorted(self.probes), self.walls.namespaces, why, protections, details)
+        self.walls = Walls(modes[0], root, policies, filter_, uid)
+        first = self.self_test()
 
-    def self_test(self) -> tuple[dict[str, tuple[bool, str]], str | None]:
-        """Run the self-test in a real sandbox: every protection, measured from inside."""
+        def measured() -> Hello:
+            why = "turned off" if not namespaces else ""
+            test = first
+            for mode in modes:
+                if self.walls is None or self.walls.mode != mode:
+                    self.walls = Walls(mode, root, policies, filter_, uid)
+                    test = self.self_test()
+                measured, failure = test()
+                if mode == "fallback" or (failure is None and measured.get("allowlist_fs", (False,))[0]):
+                    break
+                why = f"the {mode} sandbox cannot be built here: {failure or measured}"
+                self.walls = None
+            assert self.walls is not None
+            details = {name: str(value[1])[:300] for name, value in measured.items()}
+            protections = {name: bool(value[0]) for name, value in measured.items()}
+            if self.groups is None:
+                details["cgroup"] = f"not available: {no_groups}"[:300]
+            elif protections.get("cgroup"):
+                details["cgroup"] = f"{self.groups.description}: {details.get('cgroup', '')}"
+            if filter_ is None:
+                details["seccomp"] = "not available: pyseccomp or libseccomp is not installed"
+            return Hello(sorted(self.probes), self.walls.namespaces, why, protections, details)
+
+        return measured
+
+    def self_test(self) -> Callable[[], tuple[dict[str, tuple[bool, str]], str | None]]:
+        """Fork the self-test's sandbox (every protection, measured from inside); the function
+        returned waits for it and reads what it measured."""
         secrets = [str(Path(f).resolve()) for f in self.test_files]
         allowed = set(selftest.TOP_LEVEL) | {p.strip("/").split("/")[0] for p in python_paths()}
         keys = set(SANDBOX_ENV) | {"HOME", "TMPDIR"}
-        with tempfile.TemporaryDirectory(prefix="grader-selftest-") as work:
-            request = SandboxRequest(source=Path(work, "none"), kind="py", name="self-test",
-                                     result=Path(work, "result"), timeout=10.0, memory=1 << 30,
-                                     device="cpu")
+        work = tempfile.mkdtemp(prefix="grader-selftest-")
+        request = SandboxRequest(source=Path(work, "none"), kind="py", name="self-test",
+                                 result=Path(work, "result"), timeout=10.0, memory=1 << 30,
+                                 device="cpu")
 
-            def student(group: cgroups.SandboxGroup | None) -> Any:
-                name = os.path.basename(next(iter(group.folders.values()))) if group else None
-                return selftest.measure(secrets, allowed, name, keys, request.scratch_bytes)
+        def student(group: cgroups.SandboxGroup | None) -> Any:
+            name = os.path.basename(next(iter(group.folders.values()))) if group else None
+            return selftest.measure(secrets, allowed, name, keys, request.scratch_bytes)
 
-            ended = self.run(request, b"", student)
+        try:
+            supervise = self.launch(request, b"", student)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+        def result() -> tuple[dict[str, tuple[bool, str]], str | None]:
             try:
-                measured = json.loads(Path(request.result).read_text() or "{}")
-            except (OSError, ValueError):
-                measured = {}
-        output = output_of(ended)  # the self-test's own output: no student's
-        failure = ended.setup_failure or (None if measured else f"no result; output: {output[-500:]}")
-        return {k: tuple(v) for k, v in measured.items()}, failure
+                ended = supervise()
+                try:
+                    measured = json.loads(Path(request.result).read_text() or "{}")
+                except (OSError, ValueError):
+                    measured = {}
+                output = output_of(ended)  # the self-test's own output: no student's
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            failure = ended.setup_failure or (None if measured else f"no result; output: {output[-500:]}")
+            return {k: tuple(v) for k, v in measured.items()}, failure
+
+        return result
 
     def serve_forever(self, requests: BinaryIO, responses: BinaryIO, hello: Hello) -> None:
         """Answer requests until the judge closes its end: grade one submission, or clone myself."""
@@ -201,6 +230,12 @@ class Server:
         """Fork a sandbox for ``request`` and supervise it to its end. ``source``: the submission's
         bytes or a descriptor the sandbox reads them from. ``student``, when given, builds what the
         student's process runs instead of the submission (from its cgroup)."""
+        return self.launch(request, source, student)()
+
+    def launch(self, request: SandboxRequest, source: bytes | int,
+               student: Any = None) -> Callable[[], SandboxEnded]:
+        """Fork a sandbox for ``request`` now; the function returned supervises it to its end
+        (what it writes waits in its pipes meanwhile)."""
         walls = self.walls
         assert walls is not None
         group = None
@@ -232,24 +267,29 @@ class Server:
                         control_w, runs_instead)
         for fd in (result_w, output_w, control_w):
             os.close(fd)
-        try:
-            with open(request.result, "wb") as result_file:
-                ended = _supervise(pid, (result_r, output_r, control_r), result_file, request.timeout,
-                                   group, started, PrintedOutput(str(request.result)))
-            if not walls.namespaces:  # in a PID namespace, everything the student started died with it
-                self.kill_orphans()
-        finally:
-            for fd in (result_r, output_r, control_r):
-                os.close(fd)
+
+        def supervise() -> SandboxEnded:
+            try:
+                with open(request.result, "wb") as result_file:
+                    ended = _supervise(pid, (result_r, output_r, control_r), result_file,
+                                       request.timeout, group, started,
+                                       PrintedOutput(str(request.result)))
+                if not walls.namespaces:  # in a PID namespace, all the student started died with it
+                    self.kill_orphans()
+            finally:
+                for fd in (result_r, output_r, control_r):
+                    os.close(fd)
+                if group is not None:
+                    ended_oom = group.out_of_memory()
+                    group.remove()
+                if scratch:
+                    shutil.rmtree(scratch, ignore_errors=True)
             if group is not None:
-                ended_oom = group.out_of_memory()
-                group.remove()
-            if scratch:
-                shutil.rmtree(scratch, ignore_errors=True)
-        if group is not None:
-            ended.out_of_memory = ended_oom
-        ended.seconds = time.monotonic() - started
-        return ended
+                ended.out_of_memory = ended_oom
+            ended.seconds = time.monotonic() - started
+            return ended
+
+        return supervise
 
     def kill_orphans(self) -> None:
         """Kill whatever a sandbox left behind (only reaches us without a PID namespace)."""
