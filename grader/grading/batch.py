@@ -171,7 +171,8 @@ def _sandboxes(assignment: Assignment, submissions: list[Submission],
     the background imports of what the judge and the report need, started meanwhile."""
     workdirs.remove_stale()  # what a crashed run left behind (its process gone)
     work = workdirs.make_workdir("grader-batch-")
-    local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
+    # No more servers than submissions: a clone is forked and greeted for nothing.
+    local_jobs = 1 if options.executor == "dask" else max(1, min(options.jobs, len(submissions)))
     try:
         files = [s.path for s in submissions if s.path is not None]
         # The judge needs torch and pytest too: imported here while the server imports them there.
@@ -196,7 +197,7 @@ def _grade_fresh(assignment: Assignment, submissions: list[Submission], options:
     """Sandbox every submission, judging (and journaling) them chunk by chunk as they finish;
     ``marks`` gets when each step ended."""
     graded: list[tuple[Run, list[TestOutcome]]] = []
-    local_jobs = 1 if options.executor == "dask" else max(1, options.jobs)
+    local_jobs = pool.jobs
     protections = dict(pool.hello.protections)
     marks.update({f"server_{step}": at for step, at in pool.hello.started.items()})
     marks["server_ready"] = time.monotonic()

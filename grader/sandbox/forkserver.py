@@ -313,17 +313,34 @@ class Server:
             return
         deadline = time.monotonic() + 5
         for pid in self.clones:
-            while time.monotonic() < deadline:
-                with contextlib.suppress(ChildProcessError):
-                    if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                        time.sleep(0.01)
-                        continue
-                break
+            _wait_for(pid, deadline)
         if self.groups is not None:
             self.groups.remove()
         if self.walls is not None:
             with contextlib.suppress(OSError):
                 os.rmdir(self.walls.root)
+
+
+def _wait_for(pid: int, deadline: float) -> None:
+    """Reap the child ``pid`` once it ends, waiting until ``deadline`` at most (woken by its
+    pidfd when it ends, not by polling)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        pidfd = None
+    try:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    if pidfd is None:
+                        time.sleep(0.01)
+                    else:
+                        select.select([pidfd], [], [], max(0.0, deadline - time.monotonic()))
+                    continue
+            return
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def _warm_up_reading(notebooks: bool) -> None:
