@@ -58,7 +58,9 @@ def _notebook_cells(source: bytes, name: str) -> list[Cell]:
     if not text.strip():
         raise NotebookError(f"{name} is empty: save the notebook in Jupyter and submit it again")
     try:
-        notebook = nbformat.reads(text, as_version=4, capture_validation_error={})
+        # Read and upgraded as nbformat.reads does, less its schema check (whose result was
+        # ignored): in a sandbox, the validator's objects are not touched (copied) for nothing
+        notebook = nbformat.convert(nbformat.reader.reads(text), 4)
     except nbformat.reader.NotJSONError:
         raise NotebookError(
             f"{name} is not a notebook (not valid JSON): download it from Jupyter with "
