@@ -249,7 +249,7 @@ def versions(bench: Bench) -> str:
     if bench.peers_python.exists():
         found = subprocess.run([str(bench.peers_python), "-c", script], capture_output=True, text=True).stdout
     from importlib.metadata import version
-    return (f"grader {version('grader')}, torch {version('torch')}; peers ({bench.peers_python}): "
+    return (f"grader {version('torchgrader')}, torch {version('torch')}; peers ({bench.peers_python}): "
             f"{found.rstrip(', ') or 'none'}")
 
 
