@@ -143,6 +143,19 @@ def test_host_sockets_cannot_be_reached(escaped):
     assert len(seen) == 3 and all(value.startswith("refused") for value in seen.values()), seen
 
 
+def test_no_way_back_to_the_graders_namespaces(escaped):
+    """The student's process holds no descriptor but its output and its results' (the sandbox's
+    own, the server's PID namespace included, are closed before it runs), joins no namespace, is
+    PID 1 with no parent in view, and sees no process outside its sandbox."""
+    seen = said(escaped[0], "namespaces")
+    fds = [int(fd) for fd in seen["fds"].split()]
+    assert fds[:3] == [0, 1, 2] and len(fds) <= 5, seen  # + the result pipe, + listdir's own
+    assert seen["joined"] == "none", seen
+    assert seen["parent"] == "0", seen
+    assert seen["pids"].split()[0] == "1" and len(seen["pids"].split()) <= 2, seen
+    assert escaped[0].row("namespaces").score == 10
+
+
 def test_the_installed_references_cannot_be_read(escaped):
     graded = escaped[0]
     assert said(graded, "bundled_reference") == {}  # not one candidate could be opened

@@ -101,6 +101,7 @@ class Server:
         self.groups: cgroups.BatchGroups | None = None
         self.clones: set[int] = set()
         self.is_clone = False
+        self.own_pid_namespace: int | None = None  # as root: sandboxes are forked into new ones
 
     def start(self, namespaces: bool) -> Callable[[], Hello]:
         """Decide how sandboxes are built here, and measure every protection in a real one: the
@@ -113,6 +114,9 @@ class Server:
                     for gpu in (False, True)}
         filter_ = seccomp.build_filter() if seccomp.available() else None
         root = tempfile.mkdtemp(prefix="grader-root-")
+        if os.geteuid() == 0 and namespaces:
+            with contextlib.suppress(OSError):
+                self.own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         modes = (["root" if os.geteuid() == 0 else "userns"] if namespaces else []) + ["fallback"]
         self.walls = Walls(modes[0], root, policies, filter_, uid)
         first = self.self_test()
@@ -260,25 +264,38 @@ class Server:
         output_r, output_w = os.pipe()
         control_r, control_w = os.pipe()
         started = time.monotonic()
-        pid = os.fork()
+        direct = walls.direct and self.own_pid_namespace is not None
+        if direct:  # the next child is PID 1 of a new PID namespace
+            try:
+                isolation.unshare(isolation.CLONE_NEWPID)
+            except OSError:
+                direct = False  # the sandbox makes its own, and forks again
+        pid = -1
+        try:
+            pid = os.fork()
+        finally:
+            if direct and pid != 0:  # the later children (clones, other sandboxes) are born here again
+                isolation.setns(self.own_pid_namespace, isolation.CLONE_NEWPID)
         if pid == 0:  # pragma: no cover - the sandbox; reports through its pipes
             os.close(result_r), os.close(output_r), os.close(control_r)
             run_sandbox(walls, request, source, self.probes, group, scratch, result_w, output_w,
-                        control_w, runs_instead)
+                        control_w, runs_instead, direct)
         for fd in (result_w, output_w, control_w):
             os.close(fd)
+        ended_at = os.pidfd_open(pid) if direct else None  # readable once the sandbox has ended
 
         def supervise() -> SandboxEnded:
             try:
                 with open(request.result, "wb") as result_file:
                     ended = _supervise(pid, (result_r, output_r, control_r), result_file,
                                        request.timeout, group, started,
-                                       PrintedOutput(str(request.result)))
+                                       PrintedOutput(str(request.result)), ended_at)
                 if not walls.namespaces:  # in a PID namespace, all the student started died with it
                     self.kill_orphans()
             finally:
-                for fd in (result_r, output_r, control_r):
-                    os.close(fd)
+                for fd in (result_r, output_r, control_r, ended_at):
+                    if fd is not None:
+                        os.close(fd)
                 if group is not None:
                     ended_oom = group.out_of_memory()
                     group.remove()
@@ -398,13 +415,18 @@ class PrintedOutput:
 
 
 def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeout: float,
-               group: cgroups.SandboxGroup | None, started: float, printed: PrintedOutput) -> SandboxEnded:
+               group: cgroups.SandboxGroup | None, started: float, printed: PrintedOutput,
+               ended_at: int | None = None) -> SandboxEnded:
     """Splice the sandbox's results and output until it ends, or kill it at its limits: its CPU
-    time (with a cgroup; wall time may then be ``WALL_FACTOR`` times longer) or its wall time."""
+    time (with a cgroup; wall time may then be ``WALL_FACTOR`` times longer) or its wall time.
+    It has ended when its first process closes the control pipe (once the student's process has
+    ended) or, for a sandbox of one process (``ended_at``: its pidfd), when that process ends: its
+    control pipe closes before the submission runs."""
     result_r, output_r, control_r = fds
     control, result_bytes, student_pid = b"", 0, None
-    open_fds = {result_r, output_r, control_r}
+    open_fds = {result_r, output_r, control_r} | ({ended_at} if ended_at is not None else set())
     timed_out = too_large = False
+    exited = False
     wall_limit = started + (timeout * WALL_FACTOR if group else timeout) + GRACE_SECONDS
     exit_deadline = None
     while open_fds:
@@ -427,18 +449,25 @@ def _supervise(pid: int, fds: tuple[int, int, int], result_file: BinaryIO, timeo
             elif fd == output_r:
                 if not printed.move(output_r):
                     open_fds.discard(fd)
+            elif fd == ended_at:
+                open_fds.discard(fd)
+                exited = True
+                exit_deadline = time.monotonic() + 0.5  # drain what is left, briefly
             else:
                 chunk = os.read(control_r, 4096)
                 control += chunk
                 if not chunk:
                     open_fds.discard(fd)
-                    exit_deadline = time.monotonic() + 0.5  # drain what is left, briefly
+                    if ended_at is None:
+                        exit_deadline = time.monotonic() + 0.5  # drain what is left, briefly
                 student_pid = _student_pid(control) or student_pid
     for target in (student_pid, pid):
         if target:
             _kill(target)
     _, status = os.waitpid(pid, 0)
     report = _control_report(control)
+    if ended_at is not None:  # the one process's own wait status, when it ended on its own
+        report["exit"] = status if exited else None
     return SandboxEnded(timed_out=timed_out, too_large=too_large, exit_status=report.get("exit"),
                         setup_failure=report.get("fail"), output_files=printed.close(),
                         output_total=printed.total,

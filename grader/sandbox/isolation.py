@@ -56,6 +56,11 @@ def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), "unshare")
 
 
+def setns(fd: int, kind: int) -> None:
+    """Join the namespace ``fd`` refers to (for the PID namespace: the one children are born in)."""
+    _check(_libc.setns(fd, kind), "setns")
+
+
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     _check(
         _libc.mount(
