@@ -111,7 +111,7 @@ def _print_adjustments(adjusted: dict) -> None:
 
 
 # The report's libraries, imported while the sandbox servers start (this process waits for them).
-REPORT_IMPORTS = ("pyarrow.parquet", "grader.report.tables",
+REPORT_IMPORTS = ("pyarrow.parquet", "grader.report.tables", "grader.report.pages:compile_templates",
                   "grader.report.notebook_page:shared_renderer")  # the last (nbconvert's) for feedback/
 
 

@@ -27,6 +27,13 @@ def render(template: str, **context: Any) -> str:
     return _templates().get_template(template).render(**context)
 
 
+def compile_templates() -> None:
+    """Compile the report's and the feedback's templates now (tens of milliseconds), e.g. in
+    ``grader grade``'s background thread while the sandboxes run, not when the report is due."""
+    for name in ("report.html.j2", "feedback.html.j2"):
+        _templates().get_template(name)
+
+
 @functools.cache
 def _templates():
     from jinja2 import Environment, PackageLoader, StrictUndefined

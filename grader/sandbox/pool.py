@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -103,15 +105,27 @@ class ForkServer:
         return line
 
     def close(self) -> None:
+        """Ask the server to stop, and wait until it has removed what it created: it then closes
+        its end (its own exit, tearing torch down, is not waited for; the system reaps it)."""
         try:
             self.requests.close()
         except OSError:
             pass
         if self.process is not None and self.process.poll() is None:
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
+            if not _closed_within(self.responses, 5.0):
                 self.process.kill()
+            self.process.poll()
+
+
+def _closed_within(stream: BinaryIO, seconds: float) -> bool:
+    """Whether the other end of ``stream`` closes within ``seconds`` (what it still says is dropped)."""
+    deadline = time.monotonic() + seconds
+    fd = stream.fileno()
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready and not os.read(fd, 65536):
+            return True
+    return False
 
 
 class SandboxPool:
