@@ -37,6 +37,9 @@ from grader.sandbox.pool import SandboxPool
 # students' observations.
 JUDGE_CHUNK = 64
 JUDGE_EVERY = 2.0  # seconds
+# From this many submissions, the sandbox server moves its memory into huge pages before serving
+# (about 0.3 s once; then each fork and exit of a sandbox costs about 8 ms of CPU less).
+HUGE_PAGES_FROM = 200
 
 
 
@@ -181,7 +184,8 @@ def _sandboxes(assignment: Assignment, submissions: list[Submission],
         pool = SandboxPool(assignment.test_files, local_jobs, work, options.namespaces,
                            assignment.warm_imports(files),
                            while_starting=lambda: behind.append(_import_behind(imports)),
-                           notebooks=any(s.kind == "ipynb" for s in submissions))
+                           notebooks=any(s.kind == "ipynb" for s in submissions),
+                           huge_pages=len(submissions) >= HUGE_PAGES_FROM)
         try:
             yield work, pool, behind
         finally:

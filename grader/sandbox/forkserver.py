@@ -60,6 +60,8 @@ def main() -> None:
     parser.add_argument("--preload", default="", help="modules to import once, comma-separated")
     parser.add_argument("--no-notebooks", action="store_true",
                         help="no notebook is graded: skip warming up nbformat and IPython")
+    parser.add_argument("--huge-pages", action="store_true",
+                        help="a large class: move this process's memory into huge pages first")
     options = parser.parse_args()
     started = {"python": time.monotonic()}
     protocol_out = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -84,6 +86,9 @@ def main() -> None:
         started["warm_up"] = time.monotonic()
         server.probes = load_probes(options.test_files)
         started["probes"] = time.monotonic()
+        if options.huge_pages:
+            _huge_pages()
+            started["huge_pages"] = time.monotonic()
         hello = dataclasses.replace(measured(), started={**started, "self_test": time.monotonic()})
         gc.freeze()  # the warm objects: no collection in a sandbox walks (and so copies) their pages
         server.serve_forever(sys.stdin.buffer, protocol_out, hello)
@@ -359,6 +364,38 @@ def _wait_for(pid: int, deadline: float) -> None:
     finally:
         if pidfd is not None:
             os.close(pidfd)
+
+
+MADV_HUGEPAGE, MADV_COLLAPSE = 14, 25
+HUGE_PAGE = 2 << 20
+
+
+def _huge_pages() -> None:
+    """Move this process's heap and its large anonymous mappings (about 150 MB once torch is
+    imported) into transparent huge pages: every sandbox is a fork of this process, and a fork
+    copies, and an exit frees, one page-table entry per 4 KB page mapped (about 8 ms of CPU each
+    on 2 cores, measured) but one per 2 MB huge page. A copy-on-write fault in a sandbox still
+    copies 4 KB (the kernel splits the huge page). Best effort: without ``MADV_COLLAPSE`` (Linux
+    6.1) or with transparent huge pages turned off nothing changes. About 0.3 s, once."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    try:
+        with open("/proc/self/maps") as maps:
+            lines = maps.read().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        fields = line.split()
+        name = fields[5] if len(fields) > 5 else ""
+        if name not in ("", "[heap]") or not fields[1].startswith("rw"):
+            continue  # files, stacks, read-only: left as they are
+        low, high = (int(bound, 16) for bound in fields[0].split("-"))
+        start, end = (low + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1), high & ~(HUGE_PAGE - 1)
+        if end - start >= HUGE_PAGE:
+            libc.madvise(start, end - start, MADV_HUGEPAGE)
+            libc.madvise(start, end - start, MADV_COLLAPSE)
 
 
 def _warm_up_reading(notebooks: bool) -> None:

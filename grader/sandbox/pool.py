@@ -46,10 +46,10 @@ class ForkServer:
     @classmethod
     def start(cls, test_files: tuple[Path, ...], log: Path, namespaces: bool = True,
               preload: tuple[str, ...] = (), while_starting: Callable[[], None] | None = None,
-              notebooks: bool = True) -> ForkServer:
+              notebooks: bool = True, huge_pages: bool = False) -> ForkServer:
         """Start a server (without waiting for it: see :attr:`hello`); ``while_starting`` runs once
         its process is spawned. Without ``notebooks`` (none is graded) it does not warm up reading
-        them."""
+        them. With ``huge_pages`` (a large class) its memory is moved into huge pages first."""
         env = {key: os.environ[key] for key in PASSED_ENV if key in os.environ}
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent.parent)  # holds grader/
         # Plots render headless; matplotlib's font cache is built once and kept between runs.
@@ -58,7 +58,7 @@ class ForkServer:
         process = subprocess.Popen(
             [sys.executable, "-m", "grader.sandbox.forkserver", *map(str, test_files),
              "--preload", ",".join(preload), *([] if namespaces else ["--no-namespaces"]),
-             *([] if notebooks else ["--no-notebooks"])],
+             *([] if notebooks else ["--no-notebooks"]), *(["--huge-pages"] if huge_pages else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("ab"),
             env=env, cwd="/",
         )
@@ -135,12 +135,13 @@ class SandboxPool:
 
     def __init__(self, test_files: tuple[Path, ...], jobs: int, log_dir: Path,
                  namespaces: bool = True, preload: tuple[str, ...] = (),
-                 while_starting: Callable[[], None] | None = None, notebooks: bool = True) -> None:
+                 while_starting: Callable[[], None] | None = None, notebooks: bool = True,
+                 huge_pages: bool = False) -> None:
         self.test_files, self.log_dir, self.jobs = test_files, log_dir, jobs
         self.allow_namespaces, self.preload, self.notebooks = namespaces, preload, notebooks
         self.free: queue.Queue[ForkServer] = queue.Queue()
         self.servers = [ForkServer.start(test_files, log_dir / "sandbox-server.log", namespaces,
-                                         preload, while_starting, notebooks)]
+                                         preload, while_starting, notebooks, huge_pages)]
         self._ready = threading.Lock()
         self._cloned = False
 
