@@ -1,4 +1,4 @@
-"""The two processes of one sandbox, forked from the warm server (see :mod:`grader.sandbox.forkserver`).
+"""The processes of one sandbox, forked from the warm server (see :mod:`grader.sandbox.forkserver`).
 
 The first joins the sandbox's cgroup, enters new mount, PID, network, IPC and UTS namespaces (and,
 without root, a user namespace), builds the allow-listed root (:mod:`grader.sandbox.filesystem`)
@@ -7,6 +7,10 @@ with it. That one mounts its ``/proc``, pivots into the new root, gives up root 
 an unused uid; in a user namespace: drops every capability), sets ``no_new_privs``, loads the
 seccomp filter and runs the submission (:mod:`grader.sandbox.child`). The first waits for it and
 reports its PID and exit status to the server.
+
+As root (``direct``), the server forks the sandbox straight into a new PID namespace: its one
+process is PID 1 there, does all of the above itself (the same walls, in the same order) and runs
+the submission; the server waits for it. One fork and one exit of a torch-warm process less.
 """
 
 from __future__ import annotations
