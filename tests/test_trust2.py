@@ -306,8 +306,8 @@ def test_printed_output_is_spliced_into_files_and_read_back_as_head_and_tail(tmp
     """What the server no longer reads: the judge gets the same head and tail as before."""
     import threading
 
-    from grader.sandbox.forkserver import PrintedOutput
     from grader.sandbox.protocol import OUTPUT_KEEP, SandboxEnded, output_of
+    from grader.sandbox.supervise import PrintedOutput
 
     data = bytes(33 + (i * 7 + i // 251) % 94 for i in range(total))
     read, write = os.pipe()
