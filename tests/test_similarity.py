@@ -129,3 +129,23 @@ def test_a_page_names_the_common_code_it_leaves_unmarked(tmp_path):
     pair = table[(table.student_a == "cy") & (table.student_b == "dan")].iloc[0]
     page = " ".join((out / pair.page).read_text().split())
     assert "of code both have that more than 10 submissions have too (everyone writes it" in page
+
+
+def test_the_same_class_gives_the_same_table_in_every_process(tmp_path):
+    """copydetect hashed with Python's salted hash(): shares (and the ranking) changed between runs
+    of the same class. Two processes with different salts must write the same similarity.csv."""
+    import subprocess
+    import sys
+
+    codes = {"cy": OWN["cy"] + "\n" + OWN["ann"], "dan": "# mine\n" + OWN["cy"] + "\n" + OWN["ben"],
+             **{name: code for name, code in OWN.items() if name not in ("cy",)}}
+    out, starter = folder_of(tmp_path, codes)
+    tables = []
+    for salt in ("6", "9"):
+        script = ("import sys; from pathlib import Path\n"
+                  "from grader.course.similarity import write_similarity\n"
+                  "write_similarity(Path(sys.argv[1]), Path(sys.argv[2]), threshold=0.4)")
+        subprocess.run([sys.executable, "-c", script, str(out), str(starter)], check=True, timeout=120,
+                       env={"PYTHONHASHSEED": salt, "PATH": "/usr/bin:/bin"})
+        tables.append((out / "similarity.csv").read_text())
+    assert tables[0] == tables[1] and "cy" in tables[0]

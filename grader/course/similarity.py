@@ -28,6 +28,8 @@ import io
 import itertools
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,21 +294,10 @@ def compare_code(codes: dict[str, str], starter: str,
     except ImportError:
         raise GraderError("grader similar needs copydetect: pip install copydetect==0.5.0") from None
 
-    boilerplate = np.array(sorted(CodeFingerprint("starter.py", K, WINDOW, fp=io.StringIO(starter)).hashes)
-                           if starter.strip() else [], dtype=np.int64)
-    prints = {}
-    for student, text in codes.items():
-        try:
-            try:
-                prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
-                                                  fp=io.StringIO(text))
-            except Exception:  # noqa: BLE001 - pygments on hostile text: fall back to plain text
-                prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
-                                                  fp=io.StringIO(text), filter=False)
-        except Exception as error:  # noqa: BLE001 - one submission never breaks the class's check
-            if notes is not None:
-                notes[student] = "; ".join(filter(None, [notes.get(student), "not compared: "
-                                                         f"{type(error).__name__}"]))
+    with _stable_hashes():
+        boilerplate = np.array(sorted(CodeFingerprint("starter.py", K, WINDOW, fp=io.StringIO(starter)).hashes)
+                               if starter.strip() else [], dtype=np.int64)
+        prints = _fingerprints(codes, boilerplate, notes)
     everything = {student: set(fingerprint.hashes) for student, fingerprint in prints.items()}
     counts = _drop_common(prints)
     pairs: dict[tuple[str, str], Pair] = {}
@@ -326,6 +317,50 @@ def compare_code(codes: dict[str, str], starter: str,
             common_shared=len((everything[a] & everything[b]) - shared),
             own=((len(first.hashes), len(everything[a])), (len(second.hashes), len(everything[b]))))
     return pairs
+
+
+def _fingerprints(codes: dict[str, str], boilerplate: Any, notes: dict[str, str] | None) -> dict[str, Any]:
+    """Each submission's fingerprints (copydetect), the starter's left out; one that cannot be taken
+    is left out with a note."""
+    from copydetect.detector import CodeFingerprint
+
+    prints = {}
+    for student, text in codes.items():
+        try:
+            try:
+                prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
+                                                  fp=io.StringIO(text))
+            except Exception:  # noqa: BLE001 - pygments on hostile text: fall back to plain text
+                prints[student] = CodeFingerprint(f"{student}.py", K, WINDOW, boilerplate=boilerplate,
+                                                  fp=io.StringIO(text), filter=False)
+        except Exception as error:  # noqa: BLE001 - one submission never breaks the class's check
+            if notes is not None:
+                notes[student] = "; ".join(filter(None, [notes.get(student), "not compared: "
+                                                         f"{type(error).__name__}"]))
+    return prints
+
+
+@contextmanager
+def _stable_hashes() -> Iterator[None]:
+    """copydetect hashes each k-gram with Python's ``hash()``, which is salted anew in every
+    process (``PYTHONHASHSEED``): which fingerprints winnowing keeps, and so every share, changed
+    from one run to the next on the same class. A stable 64-bit hash (BLAKE2b) meanwhile."""
+    import hashlib
+
+    import numpy as np
+    from copydetect import utils
+
+    def hashed_kgrams(string: str, k: int) -> Any:
+        return np.array([int.from_bytes(hashlib.blake2b(string[at:at + k].encode("utf-8", "surrogatepass"),
+                                                        digest_size=8).digest(), "little", signed=True)
+                         for at in range(len(string) - k + 1)], dtype=np.int64)
+
+    original = utils.hashed_kgrams
+    utils.hashed_kgrams = hashed_kgrams
+    try:
+        yield
+    finally:
+        utils.hashed_kgrams = original
 
 
 def _drop_common(prints: dict[str, Any]) -> dict[int, int]:
