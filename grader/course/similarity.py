@@ -344,23 +344,31 @@ def _fingerprints(codes: dict[str, str], boilerplate: Any, notes: dict[str, str]
 def _stable_hashes() -> Iterator[None]:
     """copydetect hashes each k-gram with Python's ``hash()``, which is salted anew in every
     process (``PYTHONHASHSEED``): which fingerprints winnowing keeps, and so every share, changed
-    from one run to the next on the same class. A stable 64-bit hash (BLAKE2b) meanwhile."""
-    import hashlib
-
-    import numpy as np
+    from one run to the next on the same class. Meanwhile a stable hash: each k-gram's characters
+    as a polynomial modulo 2**64 (one matrix product for a whole submission), mixed by
+    splitmix64's finaliser so that the high bits winnowing compares depend on every character."""
     from copydetect import utils
 
-    def hashed_kgrams(string: str, k: int) -> Any:
-        return np.array([int.from_bytes(hashlib.blake2b(string[at:at + k].encode("utf-8", "surrogatepass"),
-                                                        digest_size=8).digest(), "little", signed=True)
-                         for at in range(len(string) - k + 1)], dtype=np.int64)
-
     original = utils.hashed_kgrams
-    utils.hashed_kgrams = hashed_kgrams
+    utils.hashed_kgrams = stable_kgram_hashes
     try:
         yield
     finally:
         utils.hashed_kgrams = original
+
+
+def stable_kgram_hashes(string: str, k: int) -> Any:
+    """The hashes of every ``k`` characters long slice of ``string``, the same in every process."""
+    import numpy as np
+
+    characters = np.frombuffer(string.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if len(characters) < k:
+        return np.zeros(0, dtype=np.int64)
+    powers = np.full(k, 0x9E3779B97F4A7C15, dtype=np.uint64) ** np.arange(k - 1, -1, -1, dtype=np.uint64)
+    hashes = np.lib.stride_tricks.sliding_window_view(characters.astype(np.uint64), k) @ powers
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        hashes = (hashes ^ (hashes >> np.uint64(shift))) * np.uint64(factor)
+    return (hashes ^ (hashes >> np.uint64(31))).view(np.int64)
 
 
 def _drop_common(prints: dict[str, Any]) -> dict[int, int]:
