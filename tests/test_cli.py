@@ -92,3 +92,11 @@ def test_check_explains_a_mistake():
     result = grader("check", "custom_layer", str(EXAMPLES / "custom_layer" / "dave.py"))
     assert result.returncode == 1
     assert "forwrad" in result.stdout
+
+
+def test_check_shows_a_message_of_several_lines_as_lines():
+    """rupert's bias is wrong: the diagnosis has several lines, shown as lines, not as ``\\n``."""
+    result = grader("check", "custom_layer", str(EXAMPLES / "custom_layer" / "rupert.py"))
+    assert result.returncode == 1
+    assert "values differ" in result.stdout and "Likely cause" in result.stdout
+    assert "\\n" not in result.stdout

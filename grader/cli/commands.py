@@ -12,7 +12,7 @@ from grader.errors import GraderError
 from grader.grading.batch import BatchResult
 from grader.grading.options import GradeOptions
 from grader.intake.assignment import find_assignment
-from grader.report.escaping import terminal
+from grader.report.escaping import terminal, terminal_lines
 
 console = Console(stderr=False, highlight=False)
 STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "killed": "magenta",
@@ -138,7 +138,7 @@ def check(assignment_name: str, file: Path, options: GradeOptions) -> int:
     for row in results.itertuples():
         mark = "[green]yes[/]" if row.status == "passed" else "[red]no[/]"
         points = f"{row.score:g} / {row.max_score:g}"
-        table.add_row(terminal(row.description), points, mark, terminal(row.message))
+        table.add_row(terminal(row.description), points, mark, terminal_lines(row.message))
     console.print(table)
     if run.status != "graded" or run.message:
         console.print(f"[{STATUS_STYLE.get(run.status, 'red')}]{run.status}[/]: {terminal(run.message)}")

@@ -99,6 +99,14 @@ def terminal(text: Any, field: str = "message") -> str:
     return escape(visible(text, field))
 
 
+def terminal_lines(text: Any, field: str = "message") -> str:
+    """:func:`terminal` for a message of several lines (a table's cell): its line breaks kept as
+    line breaks, every other control character still shown as an escape."""
+    from rich.markup import escape
+
+    return "\n".join(escape(visible(line, field)) for line in bound(text, field).split("\n"))
+
+
 # HTML -----------------------------------------------------------------------------------------
 
 def html(text: Any, field: str = "message"):

@@ -302,6 +302,8 @@ def check_command(name_or_path: str, file: Path, options) -> int:
     from rich.markup import escape
     from rich.table import Table
 
+    from grader.report.escaping import terminal, terminal_lines
+
     release = resolve(name_or_path)
     run, report, notes = check_file(release, file, options)
     console = Console(highlight=False)
@@ -310,8 +312,8 @@ def check_command(name_or_path: str, file: Path, options) -> int:
         table.add_column(column, overflow="fold")
     for t in report["tests"]:
         mark = "[green]passed[/]" if t["passed"] else "[red]failed[/]"
-        table.add_row(escape(t["description"]), f"{t['score']:g} / {t['max_score']:g}", mark,
-                      escape(t["message"]))
+        table.add_row(terminal(t["description"]), f"{t['score']:g} / {t['max_score']:g}", mark,
+                      terminal_lines(t["message"]))
     console.print(table)
     if run.status != "graded" or run.message:
         console.print(f"[red]{run.status}[/]: {escape(run.message)}")
