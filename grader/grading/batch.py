@@ -103,19 +103,18 @@ def grade(assignment: Assignment, submissions: list[Submission], options: GradeO
         environment = _environment(options)
         marks["copies_and_environment"] = time.monotonic()
         timeout = options.timeout or assignment.limits.timeout or TIMEOUT_FLOOR
-        fresh = []
+        fresh: list[tuple[Run, list[TestOutcome]]] = []
         if sandboxes is not None:
             timeout, protections, fresh = _grade_fresh(assignment, todo, options, on_progress,
                                                        journal, environment, out_dir, marks,
                                                        *sandboxes)
     unrun: list[Run] = []
-    if todo:
-        for run, run_outcomes in fresh:
-            if run.infrastructure:
-                unrun.append(run)
-                continue
-            runs[run.submission.student] = run
-            outcomes += run_outcomes
+    for run, run_outcomes in fresh:  # none when everything was taken from the journal
+        if run.infrastructure:
+            unrun.append(run)
+            continue
+        runs[run.submission.student] = run
+        outcomes += run_outcomes
     ordered = [runs[s.student] for s in submissions if s.student in runs]
     order = {s.student: i for i, s in enumerate(submissions)}
     outcomes.sort(key=lambda o: order.get(o.student, -1))

@@ -74,8 +74,8 @@ def _kept(out_dir: Path, key: str, pool: SandboxPool) -> tuple[dict[str, Any], f
     """What an earlier batch kept under ``key``, read as a result file is (None if unreadable)."""
     folder = out_dir / FOLDER
     try:
-        seconds = float(json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))["seconds"])
-        probes = set(json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))["probes"])
+        record = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+        seconds, probes = float(record["seconds"]), set(record["probes"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     run = Run(Submission("reference", folder / f"{key}.obs"), result_path=folder / f"{key}.obs",
